@@ -1,0 +1,50 @@
+# Two commands do all set-up on a fresh machine: `make demo` and `make test`.
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+TORCH ?= torch==2.13.0
+SCREENSHOT ?= $(CURDIR)/out/demo.png
+XVFB := xvfb-run -a -s "-screen 0 1600x1000x24"
+
+.PHONY: install demo test lint format wheel-check bench large-volume clean
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --upgrade pip
+	$(PY) -m pip install "$(TORCH)" -e '.[testing]'
+	touch $@
+
+install: $(VENV)/.installed
+
+demo: install
+	@if [ -n "$$DISPLAY" ]; then \
+		$(PY) scripts/demo.py; \
+	else \
+		echo "no display: running napari under a virtual X server"; \
+		$(XVFB) $(PY) scripts/demo.py --screenshot "$(SCREENSHOT)"; \
+	fi
+
+test: install
+	$(PY) -m pytest
+
+lint: install
+	$(VENV)/bin/ruff check src tests benchmarks scripts sample_data
+	$(VENV)/bin/ruff format --check src tests benchmarks scripts sample_data
+
+format: install
+	$(VENV)/bin/ruff format src tests benchmarks scripts sample_data
+	$(VENV)/bin/ruff check --fix src tests benchmarks scripts sample_data
+
+# Build the wheel, install it in a clean venv and check the manifest and sample data ship.
+wheel-check: install
+	bash scripts/wheel_check.sh "$(PYTHON)" "$(TORCH)"
+
+bench: install
+	$(VENV)/bin/napari-tweedie bench
+
+# A 64x4096x4096 uint16 zarr for scale tests (about 2 GB, not committed).
+large-volume: install
+	$(PY) benchmarks/make_large_volume.py large_volume.zarr
+
+clean:
+	rm -rf build dist out .pytest_cache src/*.egg-info

@@ -1,0 +1,238 @@
+"""The Denoise dock widget: pick a layer, a method and a scope; watch, accept, apply to all."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import napari
+import numpy as np
+from magicgui.widgets import (
+    CheckBox,
+    ComboBox,
+    Container,
+    FileEdit,
+    FloatSpinBox,
+    Label,
+    ProgressBar,
+    PushButton,
+    SpinBox,
+)
+from qtpy.QtCore import QTimer
+
+from .. import api
+from ..data import open_array, store_atomic
+from ..denoisers import DENOISERS
+from ..noise import NOISE_MODELS
+from .jobs import Job
+from .params import param_values, widget_for
+from .scope import SCOPES, full_resolution, result_translate, roi_for
+
+LIVE_DELAY_MS = 300
+
+
+class DenoiseWidget(Container):
+    """Dock widget running any registered denoiser on a region of an image layer.
+
+    Results are added as layers named ``"<layer> [<method>]"`` with the
+    source's scale and a ``translate`` that overlays them on the source.
+    "Apply to whole layer" writes a zarr store tile by tile in the background
+    and opens it lazily.
+    """
+
+    def __init__(self, viewer: napari.viewer.Viewer):
+        super().__init__(labels=True)
+        self.viewer = viewer
+        self.job: Job | None = None
+        self._make_widgets()
+        self._live_timer = QTimer()
+        self._live_timer.setSingleShot(True)
+        self._live_timer.setInterval(LIVE_DELAY_MS)
+        self._live_timer.timeout.connect(self.run)
+        self._connect()
+        self._refresh_layers()
+        self._rebuild_params()
+
+    # -- construction -------------------------------------------------------------------
+    def _make_widgets(self) -> None:
+        self.layer = ComboBox(label="image", tooltip="image layer to denoise")
+        self.method = ComboBox(
+            label="method", choices=sorted(DENOISERS), value=_default_method(),
+            tooltip="denoiser (see the tooltip of each parameter)",
+        )
+        self.noise = ComboBox(label="noise", choices=list(NOISE_MODELS), value="gaussian")
+        self.sigma_auto = CheckBox(label="estimate noise", value=True)
+        self.sigma = FloatSpinBox(
+            label="sigma", value=0.1, min=0.0, max=1e6, step=0.005, enabled=False,
+            tooltip="noise standard deviation in the image's units",
+        )
+        self.seed = SpinBox(label="seed", value=0, min=0, max=2**31 - 1)
+        self.params = Container(label="parameters", labels=True)
+        self.scope = ComboBox(label="scope", choices=list(SCOPES), value="Current slice")
+        self.live = CheckBox(label="live", value=False, tooltip="re-run fast methods on change")
+        self.run_button = PushButton(text="Run")
+        self.cancel_button = PushButton(text="Cancel", enabled=False)
+        self.output = FileEdit(label="output", mode="w", filter="*.zarr", value=_default_output())
+        self.apply_button = PushButton(text="Apply to whole layer (tiled, to zarr)")
+        self.progress = ProgressBar(label="progress", value=0, max=1)
+        self.status = Label(label="status", value="")
+        self.extend([
+            self.layer, self.method, self.noise, self.sigma_auto, self.sigma, self.seed,
+            self.params, self.scope, self.live, self.run_button, self.cancel_button,
+            self.output, self.apply_button, self.progress, self.status,
+        ])
+
+    def _connect(self) -> None:
+        self.viewer.layers.events.inserted.connect(self._refresh_layers)
+        self.viewer.layers.events.removed.connect(self._refresh_layers)
+        self.method.changed.connect(self._rebuild_params)
+        self.sigma_auto.changed.connect(lambda auto: setattr(self.sigma, "enabled", not auto))
+        for widget in (self.noise, self.sigma_auto, self.sigma, self.seed, self.scope):
+            widget.changed.connect(self._schedule_live)
+        self.run_button.clicked.connect(self.run)
+        self.cancel_button.clicked.connect(self.cancel)
+        self.apply_button.clicked.connect(self.apply_to_whole_layer)
+
+    def _refresh_layers(self, event=None) -> None:
+        images = [lay.name for lay in self.viewer.layers if isinstance(lay, napari.layers.Image)]
+        images = [name for name in images if "[" not in name] + [n for n in images if "[" in n]
+        current = self.layer.value
+        self.layer.choices = images
+        if current in images:
+            self.layer.value = current
+
+    def _rebuild_params(self, event=None) -> None:
+        self.params.clear()
+        for param in DENOISERS[self.method.value].params:
+            widget = widget_for(param)
+            widget.changed.connect(self._schedule_live)
+            self.params.append(widget)
+        self.method.tooltip = DENOISERS[self.method.value].summary
+        self._schedule_live()
+
+    # -- running ------------------------------------------------------------------------
+    def source_layer(self) -> napari.layers.Image:
+        if not self.layer.value:
+            raise ValueError("open or select an image layer first")
+        return self.viewer.layers[self.layer.value]
+
+    def settings(self) -> dict:
+        """The method, noise and parameters as keyword arguments of :func:`napari_tweedie.denoise`."""
+        return {
+            "method": self.method.value,
+            "noise": self.noise.value,
+            "sigma": None if self.sigma_auto.value else float(self.sigma.value),
+            "seed": int(self.seed.value),
+            **param_values(self.params),
+        }
+
+    def run(self) -> Job | None:
+        """Denoise the chosen scope in a background worker; the result replaces the last one."""
+        self.cancel()
+        try:
+            layer = self.source_layer()
+            roi = roi_for(self.scope.value, self.viewer, layer)
+            block = roi.read(full_resolution(layer))
+            settings = self.settings()
+        except (ValueError, KeyError, TypeError) as error:
+            self._say(f"cannot run: {error}")
+            return None
+
+        def work():
+            return (yield from api.denoise_steps(block, **settings))
+
+        def done(result):
+            self._show_result(layer, roi, result, settings["method"])
+            self._say(f"done: {settings['method']} on {roi.shape}")
+
+        self._say(f"running {settings['method']} on {roi.shape}...")
+        return self._start(Job(work, on_done=done, on_error=self._failed, on_step=self._stepped,
+                               on_finish=self._idle))
+
+    def apply_to_whole_layer(self) -> Job | None:
+        """Denoise the whole layer tile by tile into the output zarr, then open it lazily."""
+        self.cancel()
+        try:
+            layer = self.source_layer()
+            settings = self.settings()
+            target = Path(self.output.value).expanduser()
+            if target.suffix.lower() != ".zarr":
+                raise ValueError("the output must be a .zarr store")
+            source = getattr(layer.source, "path", None)
+            lazy = api.denoise_lazy(full_resolution(layer), **settings)
+        except (ValueError, KeyError, TypeError, ImportError) as error:
+            self._say(f"cannot apply: {error}")
+            return None
+
+        def work(progress):
+            return store_atomic(lazy, target, inputs=[source] if source else [], callback=progress)
+
+        def done(path):
+            result = self.viewer.add_image(
+                open_array(path), name=f"{layer.name} [{settings['method']}, whole]",
+                scale=layer.scale, translate=layer.translate,
+                contrast_limits=layer.contrast_limits, colormap=layer.colormap,
+            )
+            self._say(f"wrote {path}")
+            return result
+
+        self._say(f"writing {target}...")
+        return self._start(Job(work, on_done=done, on_error=self._failed,
+                               on_progress=self._progressed, on_finish=self._idle))
+
+    def cancel(self) -> None:
+        """Cancel the running job (its result, if any, is discarded)."""
+        if self.job is not None and self.job.running:
+            self.job.cancel()
+            self._say("cancelled")
+
+    # -- callbacks ----------------------------------------------------------------------
+    def _start(self, job: Job) -> Job:
+        self.job = job
+        self.run_button.enabled = self.apply_button.enabled = False
+        self.cancel_button.enabled = True
+        self.progress.value, self.progress.max = 0, 1
+        return job.start()
+
+    def _idle(self) -> None:
+        self.run_button.enabled = self.apply_button.enabled = True
+        self.cancel_button.enabled = False
+
+    def _stepped(self, step) -> None:
+        self._progressed(step.i, step.n)
+
+    def _progressed(self, done: int, total: int) -> None:
+        self.progress.max = max(total, 1)
+        self.progress.value = min(done, self.progress.max)
+
+    def _failed(self, error: Exception) -> None:
+        self._say(f"failed: {type(error).__name__}: {error}")
+
+    def _say(self, text: str) -> None:
+        self.status.value = text
+
+    def _schedule_live(self, event=None) -> None:
+        if self.live.value and DENOISERS[self.method.value].fast:
+            self._live_timer.start()
+
+    def _show_result(self, layer, roi, result: np.ndarray, method: str):
+        name = f"{layer.name} [{method}]"
+        translate = result_translate(layer, roi)
+        if name in self.viewer.layers and self.viewer.layers[name].data.shape == result.shape:
+            target = self.viewer.layers[name]
+            target.data, target.translate = result, translate
+            return target
+        if name in self.viewer.layers:
+            self.viewer.layers.remove(name)
+        return self.viewer.add_image(
+            result, name=name, scale=layer.scale, translate=translate,
+            contrast_limits=layer.contrast_limits, colormap=layer.colormap,
+            metadata={"roi": [(s.start, s.stop) for s in roi.slices], "source": layer.name},
+        )
+
+
+def _default_method() -> str:
+    return "tv" if "tv" in DENOISERS else sorted(DENOISERS)[0]
+
+
+def _default_output() -> Path:
+    return Path.cwd() / "denoised.zarr"

@@ -1,0 +1,115 @@
+"""Background jobs for dock widgets: napari workers with progress and a Cancel that returns at once.
+
+A :class:`Job` wraps a napari ``thread_worker``.  Generator jobs yield
+:class:`~napari_tweedie.steps.Step` (cancelled at the next yield); function
+jobs receive a ``progress(done, total)`` callable that returns ``False`` once
+the job is cancelled (the data engine then raises and cleans up).  After
+``cancel()`` no callback of the job runs any more, so a cancelled job can
+never add a half-finished layer, even if its thread is still unwinding.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable
+from typing import Any
+
+from napari.qt.threading import create_worker
+from qtpy.QtCore import QTimer
+
+
+class Job:
+    """A cancellable background computation.
+
+    Parameters
+    ----------
+    func : callable
+        A generator function (yields ``Step``, returns the result) or a plain
+        function taking a ``progress`` keyword (see module docstring).
+    on_step : callable, optional
+        Called on the main thread with each yielded step.
+    on_done : callable
+        Called on the main thread with the result.
+    on_error : callable
+        Called on the main thread with the exception.
+    on_progress : callable, optional
+        Called on the main thread with ``(done, total)``, polled every 100 ms
+        for function jobs.
+    """
+
+    def __init__(
+        self,
+        func: Callable[..., Any],
+        *,
+        on_done: Callable[[Any], None],
+        on_error: Callable[[Exception], None],
+        on_step: Callable[[Any], None] | None = None,
+        on_progress: Callable[[int, int], None] | None = None,
+        on_finish: Callable[[], None] | None = None,
+    ):
+        self.cancelled = False
+        self.finished = False
+        self._progress = (0, 0)
+        self._callbacks = (on_done, on_error, on_step, on_progress, on_finish)
+        if inspect.isgeneratorfunction(func):
+            self.worker = create_worker(func, _start_thread=False)
+        else:
+            self.worker = create_worker(func, progress=self._report, _start_thread=False)
+        self.worker.returned.connect(self._returned)
+        self.worker.errored.connect(self._errored)
+        self.worker.finished.connect(self._finished)
+        if hasattr(self.worker, "yielded"):
+            self.worker.yielded.connect(self._yielded)
+        self._timer = QTimer()
+        self._timer.setInterval(100)
+        self._timer.timeout.connect(self._poll)
+
+    def start(self) -> Job:
+        self._timer.start()
+        self.worker.start()
+        return self
+
+    def cancel(self) -> None:
+        """Stop listening at once and ask the worker to stop at its next step."""
+        if self.cancelled or self.finished:
+            return
+        self.cancelled = True
+        self._timer.stop()
+        self.worker.quit()
+        finish = self._callbacks[4]
+        if finish:
+            finish()
+
+    @property
+    def running(self) -> bool:
+        return not (self.cancelled or self.finished)
+
+    def _report(self, done: int, total: int) -> bool:
+        self._progress = (done, total)  # worker thread: only store, the timer displays it
+        return not self.cancelled
+
+    def _poll(self) -> None:
+        on_progress = self._callbacks[3]
+        if self.running and on_progress and self._progress[1]:
+            on_progress(*self._progress)
+
+    def _yielded(self, step) -> None:
+        if self.running and self._callbacks[2]:
+            self._callbacks[2](step)
+
+    def _returned(self, result) -> None:
+        if self.running:
+            self._callbacks[0](result)
+
+    def _errored(self, error) -> None:
+        if self.running:
+            self._callbacks[1](error)
+
+    def _finished(self) -> None:
+        self._timer.stop()
+        if self.running:
+            self.finished = True
+            finish = self._callbacks[4]
+            if finish:
+                finish()
+        self.finished = True

@@ -1,0 +1,80 @@
+"""What the user points at in napari (a Shapes rectangle, the view, the slice) as an ROI."""
+
+from __future__ import annotations
+
+import numpy as np
+from napari.layers import Image, Shapes
+
+from ..data.roi import ROI
+
+SCOPES = ("Shapes rectangle", "Current view", "Current slice", "Whole layer")
+
+
+def full_resolution(layer: Image):
+    """The full-resolution array of an image layer (level 0 of a multiscale)."""
+    return layer.data[0] if layer.multiscale else layer.data
+
+
+def current_index(viewer, layer: Image) -> tuple[int, ...]:
+    """The layer's data index of the viewer's current position (leading axes)."""
+    point = np.asarray(layer.world_to_data(viewer.dims.point))
+    shape = full_resolution(layer).shape
+    return tuple(int(np.clip(np.round(p), 0, n - 1)) for p, n in zip(point, shape))
+
+
+def find_rectangle(viewer) -> Shapes | None:
+    """The selected Shapes layer, else the top-most one with a shape."""
+    selected = [lay for lay in viewer.layers.selection if isinstance(lay, Shapes)]
+    shapes = selected + [lay for lay in reversed(viewer.layers) if isinstance(lay, Shapes)]
+    for layer in shapes:
+        if len(layer.data):
+            return layer
+    return None
+
+
+def rectangle_roi(viewer, layer: Image) -> ROI:
+    """ROI of the last shape of the Shapes layer (its bounding box) on the current plane."""
+    shapes = find_rectangle(viewer)
+    if shapes is None:
+        raise ValueError("draw a rectangle in a Shapes layer first (or choose another scope)")
+    index = shapes.selected_data and max(shapes.selected_data)
+    vertices = np.asarray(shapes.data[index if index is not None else -1])
+    world = np.array([shapes.data_to_world(v) for v in vertices])
+    data = np.array([layer.world_to_data(w) for w in world])
+    data = _pad_to(data, full_resolution(layer).ndim)
+    return ROI.from_corners(full_resolution(layer).shape, data, current_index(viewer, layer))
+
+
+def _pad_to(points: np.ndarray, ndim: int) -> np.ndarray:
+    if points.shape[1] >= ndim:
+        return points
+    return np.hstack([np.zeros((points.shape[0], ndim - points.shape[1])), points])
+
+
+def view_roi(viewer, layer: Image) -> ROI:
+    """ROI of the part of the current plane that is visible on the canvas."""
+    shape = full_resolution(layer).shape
+    corners = np.asarray(layer.corner_pixels)
+    if layer.multiscale:
+        factor = np.asarray(layer.downsample_factors[layer.data_level])
+        corners = corners * factor
+    return ROI.from_corners(shape, corners, current_index(viewer, layer))
+
+
+def roi_for(scope: str, viewer, layer: Image) -> ROI:
+    """The ROI of ``scope`` (one of :data:`SCOPES`)."""
+    shape = full_resolution(layer).shape
+    if scope == "Shapes rectangle":
+        return rectangle_roi(viewer, layer)
+    if scope == "Current view":
+        return view_roi(viewer, layer)
+    if scope == "Current slice":
+        return ROI.current_slice(shape, current_index(viewer, layer))
+    if scope == "Whole layer":
+        return ROI.whole(shape)
+    raise ValueError(f"unknown scope {scope!r}; expected one of {SCOPES}")
+
+
+def result_translate(layer: Image, roi: ROI) -> np.ndarray:
+    """World ``translate`` that overlays a result of ``roi`` on ``layer``."""
+    return np.asarray(layer.translate) + np.asarray(roi.offset) * np.asarray(layer.scale)

@@ -1,0 +1,217 @@
+"""Public denoising API: ``denoise`` (in memory), ``denoise_steps`` (generator) and ``denoise_lazy``.
+
+Every registered method works on one float32 (Y, X) plane; this module adds
+what users need around it: any dtype and dimensionality (leading axes are
+looped over), dask inputs, NaNs, noise-level estimation, non-Gaussian noise
+through a variance-stabilising transform, seeds, and tiling of large arrays.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Generator
+from dataclasses import dataclass
+
+import dask.array as da
+import numpy as np
+
+from . import noise as noise_models
+from .data.tiles import map_tiles
+from .denoisers import DENOISERS, DenoiserSpec
+from .steps import Step, run
+
+NOISE_PARAMETERS = {"gaussian": (), "poisson": ("zeta",), "poisson_gaussian": ("zeta",)}
+NOISE_PARAMETERS |= {"gamma": ("k",)}
+SAMPLE_PLANE = 1024
+
+
+@dataclass(frozen=True)
+class NoiseSetup:
+    """How a Gaussian denoiser sees the data: its ``sigma`` and an optional stabiliser."""
+
+    sigma: float
+    stabilizer: noise_models.Stabilizer | None = None
+
+    def apply(self, spec: DenoiserSpec, plane: np.ndarray, seed: int, params: dict) -> np.ndarray:
+        """Denoise one finite float32 plane (a tile or a slice)."""
+        if self.stabilizer is None or not spec.gaussian_only:
+            return _call(spec, plane, self.sigma, seed, params)
+        stable = self.stabilizer.forward(plane)
+        return self.stabilizer.inverse(_call(spec, stable, self.sigma, seed, params))
+
+
+def get_spec(method: str) -> DenoiserSpec:
+    """The registry entry of ``method``, with a clear error for unknown or unavailable ones."""
+    if method not in DENOISERS:
+        raise ValueError(f"unknown method {method!r}; available: {', '.join(sorted(DENOISERS))}")
+    spec = DENOISERS[method]
+    spec.check_available()
+    return spec
+
+
+def split_params(spec: DenoiserSpec, noise: str, params: dict) -> tuple[dict, dict]:
+    """Split keyword arguments into method parameters and noise parameters; reject unknowns."""
+    if noise not in noise_models.NOISE_MODELS:
+        raise ValueError(f"unknown noise {noise!r}; expected one of {noise_models.NOISE_MODELS}")
+    noise_keys = set(NOISE_PARAMETERS[noise])
+    known = {p.name for p in spec.params}
+    unknown = set(params) - known - noise_keys
+    if unknown:
+        raise TypeError(
+            f"{spec.name} got unknown parameter(s) {sorted(unknown)}; "
+            f"its parameters: {sorted(known) or 'none'}; noise {noise!r} takes {sorted(noise_keys)}"
+        )
+    method_params = spec.defaults() | {k: v for k, v in params.items() if k in known}
+    return method_params, {k: v for k, v in params.items() if k in noise_keys}
+
+
+def sample_planes(image) -> np.ndarray:
+    """A small, representative in-memory sample of a large image for noise estimation."""
+    planes = image.reshape((-1,) + image.shape[-2:])
+    picks = np.unique(np.linspace(0, planes.shape[0] - 1, min(4, planes.shape[0])).astype(int))
+    h, w = image.shape[-2:]
+    y0, x0 = max(0, (h - SAMPLE_PLANE) // 2), max(0, (w - SAMPLE_PLANE) // 2)
+    window = planes[picks, y0 : y0 + SAMPLE_PLANE, x0 : x0 + SAMPLE_PLANE]
+    return np.asarray(window.compute() if hasattr(window, "compute") else window, np.float32)
+
+
+def resolve_noise(sample: np.ndarray, noise: str, sigma: float | None, noise_params: dict):
+    """The :class:`NoiseSetup` for ``noise``, estimating unknown parameters from ``sample``."""
+    finite = np.where(np.isfinite(sample), sample, np.nanmedian(sample))
+    if noise == "gaussian":
+        level = noise_models.estimate_sigma(finite) if sigma is None else float(sigma)
+        if level < 0:
+            raise ValueError(f"sigma must be >= 0, got {sigma}")
+        scale = float(np.ptp(finite)) or 1.0
+        return NoiseSetup(max(level, 1e-6 * scale))
+    stabilizer = noise_models.stabilizer_for(finite, noise, sigma=sigma, **noise_params)
+    return NoiseSetup(stabilizer.stabilized_sigma, stabilizer)
+
+
+def _call(spec: DenoiserSpec, plane: np.ndarray, sigma: float, seed: int, params: dict):
+    result = spec.func(plane, sigma=sigma, seed=seed, **params)
+    if spec.iterative:
+        result = run(result)
+    return np.asarray(result, dtype=np.float32)
+
+
+def _fill_nan(plane: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
+    bad = ~np.isfinite(plane)
+    if not bad.any():
+        return plane, None
+    if bad.all():
+        raise ValueError("the image has no finite values")
+    filled = plane.copy()
+    filled[bad] = np.median(plane[~bad])
+    return filled, bad
+
+
+def _as_float_image(image) -> np.ndarray:
+    if isinstance(image, da.Array):
+        image = image.compute()
+    array = np.asarray(image)
+    if array.ndim < 2:
+        raise ValueError(f"expected an image with at least 2 axes (Y, X), got shape {array.shape}")
+    if array.dtype == bool or np.iscomplexobj(array):
+        raise TypeError(f"cannot denoise an image of dtype {array.dtype}")
+    return array.astype(np.float32, copy=False)
+
+
+def denoise_steps(
+    image, method: str, *, noise: str = "gaussian", sigma: float | None = None, seed: int = 0,
+    **params,
+) -> Generator[Step, None, np.ndarray]:
+    """Generator form of :func:`denoise`: yields a :class:`Step` after each plane.
+
+    Cancel by closing the generator (napari's ``worker.quit()`` does).
+    """
+    spec = get_spec(method)
+    method_params, noise_params = split_params(spec, noise, params)
+    data = _as_float_image(image)
+    setup = resolve_noise(sample_planes(data), noise, sigma, noise_params)
+    planes = data.reshape((-1,) + data.shape[-2:])
+    out = np.empty_like(planes)
+    for index, plane in enumerate(planes):
+        filled, bad = _fill_nan(plane)
+        out[index] = setup.apply(spec, filled, seed + index, method_params)
+        if bad is not None:
+            out[index][bad] = np.nan
+        yield Step(index + 1, len(planes), setup.sigma, x=plane, x0_hat=out[index])
+    return out.reshape(data.shape)
+
+
+def denoise(
+    image, method: str, *, noise: str = "gaussian", sigma: float | None = None, seed: int = 0,
+    **params,
+) -> np.ndarray:
+    """Denoise an image with a registered method (see ``napari_tweedie.DENOISERS``).
+
+    Parameters
+    ----------
+    image : array-like (numpy or dask), at least 2-D
+        The last two axes are Y, X; leading axes (Z, T, ...) are processed
+        plane by plane.  Any real dtype; NaNs are kept where they were.
+    method : str
+        A key of ``DENOISERS``: ``"gaussian"``, ``"bilateral"``, ``"tv"``,
+        ``"nl_means"``, ``"wavelet"``, ``"bm3d"``, ...
+    noise : {"gaussian", "poisson", "poisson_gaussian", "gamma"}
+        Noise model.  Gaussian denoisers handle the others through a
+        variance-stabilising transform (generalised Anscombe, log for Gamma).
+    sigma : float, optional
+        Gaussian noise standard deviation in the image's units; ``None``
+        estimates it (wavelet MAD).  With ``noise="poisson_gaussian"`` the
+        Gaussian part's standard deviation.
+    seed : int
+        Seed of any randomness (plane ``i`` uses ``seed + i``).
+    **params
+        Method parameters (``DENOISERS[method].params``) and noise parameters:
+        ``zeta`` (poisson, poisson_gaussian) and ``k`` (gamma); missing noise
+        parameters are estimated from the image.
+
+    Returns
+    -------
+    numpy.ndarray
+        float32 array of the input's shape.
+    """
+    return run(denoise_steps(image, method, noise=noise, sigma=sigma, seed=seed, **params))
+
+
+def denoise_lazy(
+    image, method: str, *, noise: str = "gaussian", sigma: float | None = None, seed: int = 0,
+    tile: int = 512, overlap: int | None = None, **params,
+) -> da.Array:
+    """Tiled, lazy :func:`denoise` for arrays larger than memory (dask in, dask out).
+
+    Noise parameters are estimated once from a sample of the array; each tile
+    (with ``overlap`` pixels of context, default the method's radius) is
+    denoised with them and borders are blended linearly (see
+    :func:`~napari_tweedie.data.map_tiles`).
+    """
+    spec = get_spec(method)
+    method_params, noise_params = split_params(spec, noise, params)
+    array = da.asarray(image)
+    if array.ndim < 2:
+        raise ValueError(f"expected an image with at least 2 axes (Y, X), got shape {array.shape}")
+    setup = resolve_noise(sample_planes(array), noise, sigma, noise_params)
+    if overlap is None:
+        overlap = spec.radius(setup.sigma, **method_params) if spec.radius else 32
+    return map_tiles(
+        _TileDenoiser(spec, setup, method_params), array.astype(np.float32), tile, int(overlap),
+        seed=seed,
+    )
+
+
+@dataclass(frozen=True)
+class _TileDenoiser:
+    spec: DenoiserSpec
+    setup: NoiseSetup
+    params: dict
+
+    def __call__(self, block: np.ndarray, *, seed: int) -> np.ndarray:
+        planes = block.reshape((-1,) + block.shape[-2:])
+        out = np.empty_like(planes)
+        for index, plane in enumerate(planes):
+            filled, bad = _fill_nan(plane) if np.isfinite(plane).any() else (plane, None)
+            out[index] = self.setup.apply(self.spec, filled, seed, self.params)
+            if bad is not None:
+                out[index][bad] = np.nan
+        return out.reshape(block.shape)

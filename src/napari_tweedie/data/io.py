@@ -1,0 +1,120 @@
+"""Lazy opening of images on disk as dask arrays (zarr v2/v3, OME-Zarr, TIFF, NPY, PNG).
+
+Nothing here reads pixels: every opener returns a :class:`dask.array.Array`
+whose chunks are read on compute.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import dask
+import dask.array as da
+import numpy as np
+import zarr
+
+SUPPORTED_SUFFIXES = (".zarr", ".tif", ".tiff", ".npy", ".png")
+
+
+def suffix_of(path: str | os.PathLike) -> str:
+    """Lower-case suffix of ``path`` ignoring trailing slashes (``.ome.zarr`` -> ``.zarr``)."""
+    return Path(str(path).rstrip("/\\")).suffix.lower()
+
+
+def open_array(path: str | os.PathLike, *, chunks: int | tuple | None = None) -> da.Array:
+    """Open an image file lazily as a dask array.
+
+    Parameters
+    ----------
+    path : path-like
+        ``.zarr`` (zarr v2 or v3 array or group; OME-Zarr groups open their
+        full-resolution level), ``.tif``/``.tiff`` (through tifffile's zarr
+        interface), ``.npy`` (memory-mapped) or ``.png``.
+    chunks : int or tuple, optional
+        Chunking for formats without native chunks (NPY, PNG); defaults to
+        planes of the last two axes split in 512-pixel blocks.
+
+    Returns
+    -------
+    dask.array.Array
+        The image, not yet read.
+
+    Raises
+    ------
+    FileNotFoundError, ValueError
+        Missing path or unsupported format, with a one-line reason.
+    """
+    path = Path(path)
+    if not path.exists():
+        raise FileNotFoundError(f"no such file or directory: {path}")
+    suffix = suffix_of(path)
+    if suffix == ".zarr" or (path.is_dir() and _looks_like_zarr(path)):
+        return _open_zarr(path)
+    if suffix in (".tif", ".tiff"):
+        return _open_tiff(path)
+    if suffix == ".npy":
+        return _open_npy(path, chunks)
+    if suffix == ".png":
+        return _open_png(path, chunks)
+    raise ValueError(
+        f"unsupported image format {suffix!r} for {path}; expected one of "
+        + ", ".join(SUPPORTED_SUFFIXES)
+    )
+
+
+def _looks_like_zarr(path: Path) -> bool:
+    return any((path / name).exists() for name in ("zarr.json", ".zarray", ".zgroup"))
+
+
+def _open_zarr(path: Path) -> da.Array:
+    node = zarr.open(str(path), mode="r")
+    if isinstance(node, zarr.Array):
+        return da.from_zarr(node)
+    level = _ome_full_resolution_path(dict(node.attrs))
+    if level is not None:
+        return da.from_zarr(node[level])
+    arrays = list(node.array_keys())
+    if len(arrays) == 1:
+        return da.from_zarr(node[arrays[0]])
+    raise ValueError(
+        f"{path} is a zarr group with {len(arrays)} arrays and no OME-Zarr multiscales; "
+        "open one array inside it (e.g. path/to/group.zarr/name)"
+    )
+
+
+def _ome_full_resolution_path(attrs: dict) -> str | None:
+    """Path of the first (full-resolution) dataset of OME-Zarr 0.4 or 0.5 metadata."""
+    multiscales = attrs.get("multiscales") or attrs.get("ome", {}).get("multiscales")
+    if not multiscales:
+        return None
+    return str(multiscales[0]["datasets"][0]["path"])
+
+
+def _open_tiff(path: Path) -> da.Array:
+    import tifffile
+
+    store = tifffile.imread(str(path), aszarr=True)
+    node = zarr.open(store, mode="r")
+    if not isinstance(node, zarr.Array):  # pyramidal TIFF: level 0 is full resolution
+        node = node[_ome_full_resolution_path(dict(node.attrs)) or "0"]
+    return da.from_zarr(node)
+
+
+def _default_chunks(shape: tuple[int, ...]) -> tuple[int, ...]:
+    return tuple(1 for _ in shape[:-2]) + tuple(min(512, s) for s in shape[-2:])
+
+
+def _open_npy(path: Path, chunks) -> da.Array:
+    memmap = np.load(path, mmap_mode="r")
+    return da.from_array(memmap, chunks=chunks or _default_chunks(memmap.shape), asarray=False)
+
+
+def _open_png(path: Path, chunks) -> da.Array:
+    import imageio.v3 as iio
+
+    props = iio.improps(path)  # reads the header only
+    shape, dtype = tuple(props.shape), props.dtype
+    delayed = dask.delayed(iio.imread, pure=True)(path)
+    array = da.from_delayed(delayed, shape=shape, dtype=dtype)
+    return array.rechunk(chunks) if chunks else array

@@ -1,0 +1,171 @@
+"""Atomic writing of results: into a temporary store beside the target, then a rename.
+
+A reader never sees a half-written result: if the computation raises or is
+cancelled, the temporary store is removed and the target is left as it was.
+The target may never be (or contain, or lie inside) an input.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import uuid
+from collections.abc import Callable, Iterable
+from pathlib import Path
+
+import dask
+import dask.array as da
+import numpy as np
+import zarr
+from dask.callbacks import Callback
+
+from .io import suffix_of
+
+ProgressCallback = Callable[[int, int], "bool | None"]
+
+
+class Cancelled(RuntimeError):
+    """Raised when a progress callback asks to stop."""
+
+
+def check_not_input(target: str | os.PathLike, inputs: Iterable[str | os.PathLike]) -> Path:
+    """Return ``target`` resolved, refusing a path that is, contains or lies inside an input."""
+    target = Path(target).resolve()
+    for source in inputs:
+        source = Path(source).resolve()
+        if target == source or source in target.parents or target in source.parents:
+            raise ValueError(f"refusing to write {target}: it would overwrite the input {source}")
+    return target
+
+
+def temporary_path(target: Path) -> Path:
+    """A hidden sibling of ``target`` for writing before the rename."""
+    return target.with_name(f".{target.name}.tmp-{uuid.uuid4().hex[:8]}")
+
+
+def replace(tmp: Path, target: Path) -> None:
+    """Move ``tmp`` onto ``target`` (a file or a directory store), replacing it."""
+    if target.is_dir() and not target.is_symlink():
+        backup = temporary_path(target)
+        os.replace(target, backup)
+        os.replace(tmp, target)
+        shutil.rmtree(backup, ignore_errors=True)
+    else:
+        os.replace(tmp, target)
+
+
+def remove(path: Path) -> None:
+    """Remove a file or directory if it exists."""
+    if path.is_dir() and not path.is_symlink():
+        shutil.rmtree(path, ignore_errors=True)
+    else:
+        with contextlib.suppress(FileNotFoundError):
+            path.unlink()
+
+
+class _TaskProgress(Callback):
+    """dask callback counting finished tasks; a callback returning False cancels."""
+
+    def __init__(self, callback: ProgressCallback):
+        super().__init__()
+        self.callback = callback
+        self.total = 0
+        self.done = 0
+
+    def _start_state(self, dsk, state):
+        self.total = sum(len(state[key]) for key in ("ready", "waiting", "running"))
+
+    def _posttask(self, key, result, dsk, state, worker_id):
+        self.done += 1
+        if self.callback(self.done, max(self.total, self.done)) is False:
+            raise Cancelled("cancelled by the user")
+
+
+def store_atomic(
+    array,
+    target: str | os.PathLike,
+    *,
+    inputs: Iterable[str | os.PathLike] = (),
+    callback: ProgressCallback | None = None,
+    chunks: tuple[int, ...] | None = None,
+) -> Path:
+    """Compute ``array`` into ``target`` atomically.
+
+    Parameters
+    ----------
+    array : numpy or dask array
+        What to write.
+    target : path-like
+        ``.zarr`` (a zarr v3 array), ``.tif``/``.tiff``, ``.npy`` or ``.png``.
+    inputs : paths
+        Inputs that must not be overwritten.
+    callback : callable, optional
+        ``callback(done, total)`` after each finished dask task (local
+        schedulers); returning ``False`` cancels (raises :class:`Cancelled`).
+        With a ``dask.distributed`` client active, progress is not reported.
+    chunks : tuple of int, optional
+        Zarr chunk shape (default: the dask array's, made regular).
+
+    Returns
+    -------
+    Path
+        The written target.
+    """
+    target = check_not_input(target, inputs)
+    suffix = suffix_of(target)
+    writers = {".zarr": _write_zarr, ".tif": _write_tiff, ".tiff": _write_tiff}
+    writers |= {".npy": _write_npy, ".png": _write_png}
+    if suffix not in writers:
+        raise ValueError(f"unsupported output format {suffix!r}; use " + ", ".join(writers))
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = temporary_path(target)
+    try:
+        with _TaskProgress(callback) if callback else contextlib.nullcontext():
+            writers[suffix](da.asarray(array), tmp, chunks)
+        replace(tmp, target)
+    except BaseException:
+        remove(tmp)
+        raise
+    return target
+
+
+def regular_chunks(array: da.Array, chunks: tuple[int, ...] | None) -> tuple[int, ...]:
+    """A regular chunk shape for zarr (the largest chunk of each axis)."""
+    return tuple(chunks) if chunks else tuple(max(c) for c in array.chunks)
+
+
+def _write_zarr(array: da.Array, tmp: Path, chunks) -> None:
+    shape = regular_chunks(array, chunks)
+    store = zarr.create_array(
+        str(tmp), shape=array.shape, chunks=shape, dtype=array.dtype, zarr_format=3
+    )
+    da.store(array.rechunk(shape), store, lock=False)
+
+
+def _write_tiff(array: da.Array, tmp: Path, chunks) -> None:
+    import tifffile
+
+    tifffile.imwrite(tmp, np.asarray(array.compute()), compression="zlib")
+
+
+def _write_npy(array: da.Array, tmp: Path, chunks) -> None:
+    with open(tmp, "wb") as handle:
+        np.save(handle, np.asarray(array.compute()))
+
+
+def _write_png(array: da.Array, tmp: Path, chunks) -> None:
+    import imageio.v3 as iio
+
+    data = np.asarray(array.compute())
+    if data.dtype not in (np.uint8, np.uint16):
+        raise ValueError("PNG output needs uint8 or uint16 data; use --dtype or a .tif output")
+    iio.imwrite(tmp, data, extension=".png")
+
+
+def compute_with_progress(array, callback: ProgressCallback | None = None):
+    """Compute a dask array with the same progress/cancel callback as :func:`store_atomic`."""
+    if callback is None or not isinstance(array, da.Array):
+        return np.asarray(dask.compute(array)[0])
+    with _TaskProgress(callback):
+        return np.asarray(array.compute())

@@ -1,0 +1,90 @@
+"""Registry of denoisers: plain dicts name -> spec, read by the API, CLI and widgets."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Param:
+    """One tunable parameter of a method, with what a GUI needs to show it.
+
+    ``default=None`` means "derived from the noise level" (documented in
+    ``tooltip``).  ``kind`` is ``"float"``, ``"int"``, ``"bool"`` or ``"choice"``.
+    """
+
+    name: str
+    default: Any
+    tooltip: str
+    kind: str = "float"
+    min: float | None = None
+    max: float | None = None
+    step: float | None = None
+    choices: tuple[Any, ...] = ()
+
+
+@dataclass(frozen=True)
+class DenoiserSpec:
+    """A registered denoiser.
+
+    Attributes
+    ----------
+    name : str
+        Registry key (``nt.denoise(image, name)``).
+    func : callable
+        ``func(image2d, *, sigma, seed, **params) -> ndarray`` for slice methods
+        (``iterative=False``) or a generator function yielding
+        :class:`~napari_tweedie.steps.Step` and returning the array
+        (``iterative=True``).  ``image2d`` is a float32 (H, W) array; ``sigma``
+        the Gaussian noise standard deviation in the image's units.
+    params : tuple of Param
+        Method parameters besides ``sigma`` and ``seed``.
+    summary : str
+        One line for tooltips and ``--help``: paper and algorithm.
+    fast : bool
+        Interactive (under ~1 s on a 512x512 region): the GUI may re-run it live.
+    iterative : bool
+        ``func`` is a generator function (see above).
+    gaussian_only : bool
+        The method assumes additive Gaussian noise: other noise models go
+        through a variance-stabilising transform first.
+    radius : callable, optional
+        ``radius(sigma, **params) -> int``: the filter's reach in pixels, used
+        as tile overlap; ``None`` for non-local methods.
+    requires : callable, optional
+        Returns ``None`` when the method can run, else a message saying what
+        to install.
+    """
+
+    name: str
+    func: Callable[..., Any]
+    params: tuple[Param, ...]
+    summary: str
+    fast: bool = True
+    iterative: bool = False
+    gaussian_only: bool = True
+    radius: Callable[..., int] | None = None
+    requires: Callable[[], str | None] | None = None
+    extra: dict = field(default_factory=dict)
+
+    def defaults(self) -> dict[str, Any]:
+        """Parameter defaults by name."""
+        return {p.name: p.default for p in self.params}
+
+    def check_available(self) -> None:
+        """Raise ``ImportError`` with an install hint if a dependency is missing."""
+        if self.requires is not None:
+            message = self.requires()
+            if message:
+                raise ImportError(message)
+
+
+DENOISERS: dict[str, DenoiserSpec] = {}
+
+
+def register(spec: DenoiserSpec) -> DenoiserSpec:
+    """Add ``spec`` to :data:`DENOISERS` (replacing one of the same name)."""
+    DENOISERS[spec.name] = spec
+    return spec

@@ -1,0 +1,69 @@
+"""Progress protocol shared by every iterative method: ``Step`` and ``run``.
+
+Long-running work in napari-tweedie is a Python generator that yields a
+:class:`Step` now and then and *returns* its result.  napari's
+``thread_worker`` consumes such generators directly (``yielded`` -> preview,
+``returned`` -> result, ``quit()`` -> cancel at the next yield); scripts use
+:func:`run`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Generator
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+R = TypeVar("R")
+
+
+@dataclass(frozen=True)
+class Step:
+    """One progress report of an iterative method.
+
+    Attributes
+    ----------
+    i, n : int
+        Current step (1-based once work is done) and the total number of steps.
+    sigma : float
+        Noise level of the current state (0 for fits and classical filters).
+    x : Any
+        Current state (sampler state ``x_t`` or a fit's current output).
+    x0_hat : Any
+        Current estimate of the clean image (the Tweedie estimate for
+        diffusion samplers): the live preview.
+    info : dict
+        Extra scalars (e.g. ``{"loss": 0.01}``).
+    """
+
+    i: int
+    n: int
+    sigma: float = 0.0
+    x: Any = None
+    x0_hat: Any = None
+    info: dict | None = None
+
+    @property
+    def fraction(self) -> float:
+        """Fraction of the work done, in [0, 1]."""
+        return self.i / self.n if self.n else 1.0
+
+
+def run(gen: Generator[Step, None, R], callback: Callable[[Step], Any] | None = None) -> R:
+    """Drive a step generator to completion and return its result.
+
+    Parameters
+    ----------
+    gen : generator
+        A generator yielding :class:`Step` and returning the result.
+    callback : callable, optional
+        Called with every yielded step.  If it returns ``False`` the generator
+        is closed (cancelled) and ``None`` is returned.
+    """
+    while True:
+        try:
+            step = next(gen)
+        except StopIteration as stop:
+            return stop.value
+        if callback is not None and callback(step) is False:
+            gen.close()
+            return None  # type: ignore[return-value]

@@ -1,0 +1,101 @@
+"""Tiled processing (map_tiles) and atomic writing."""
+
+from __future__ import annotations
+
+import dask.array as da
+import numpy as np
+import pytest
+import scipy.ndimage as ndi
+import zarr
+
+from napari_tweedie.data import Cancelled, map_tiles, open_array, store_atomic
+from napari_tweedie.data.tiles import axis_weights
+
+
+def box_filter(radius):
+    def fn(block, *, seed):
+        return ndi.uniform_filter(block, size=(1,) * (block.ndim - 2) + (2 * radius + 1,) * 2,
+                                  mode="reflect")
+
+    return fn
+
+
+@pytest.mark.parametrize(("shape", "tile", "radius", "overlap"), [
+    ((130, 97), 32, 3, 3), ((130, 97), 40, 2, 6), ((2, 75, 64), 30, 4, 4), ((50, 50), 100, 5, 5),
+])
+def test_local_filter_tiled_equals_whole(rng, shape, tile, radius, overlap):
+    image = rng.random(shape, dtype=np.float32)
+    tiled = map_tiles(box_filter(radius), da.from_array(image, chunks=17), tile, overlap).compute()
+    np.testing.assert_allclose(tiled, box_filter(radius)(image, seed=0), atol=1e-5)
+
+
+def test_overlap_smaller_than_radius_shows_seams(rng):
+    image = rng.random((96, 96), dtype=np.float32)
+    tiled = map_tiles(box_filter(6), image, 32, 1).compute()
+    assert np.abs(tiled - box_filter(6)(image, seed=0)).max() > 1e-3
+
+
+def test_blending_is_linear_and_seeds_are_per_tile():
+    seeds = map_tiles(lambda b, seed: np.full(b.shape, seed, np.float32), np.zeros((64, 64)),
+                      32, 4).compute()
+    assert seeds[0, 0] == 0 and seeds[-1, -1] == 3  # 2x2 tiles, C order
+    ramp = seeds[0, 29:35]  # blend band of 4 pixels centred on the border at x = 32
+    np.testing.assert_allclose(ramp, [0, 0.125, 0.375, 0.625, 0.875, 1])
+
+
+def test_weights_are_a_partition_of_unity():
+    w = axis_weights(20, 6, 8)  # core 20, halo 6 each side: 32 samples
+    total = np.zeros(72)
+    for start in (0, 20, 40):
+        total[start : start + 32] += w  # tiles at 6+0, 6+20, 6+40 in padded coordinates
+    np.testing.assert_allclose(total[10:62], 1.0)  # inside, away from the outer ramps
+
+
+def test_store_atomic_writes_zarr_and_refuses_the_input(tmp_path, rng):
+    data = rng.random((3, 40, 50), dtype=np.float32)
+    target = store_atomic(da.from_array(data, chunks=(1, 20, 20)), tmp_path / "out.zarr")
+    np.testing.assert_array_equal(open_array(target).compute(), data)
+    with pytest.raises(ValueError, match="overwrite the input"):
+        store_atomic(data, target, inputs=[target])
+
+
+def test_failed_computation_leaves_no_partial_output(tmp_path, rng):
+    calls = []
+
+    def explode(block, *, seed):
+        calls.append(seed)
+        if len(calls) > 2:
+            raise RuntimeError("boom")
+        return block
+
+    lazy = map_tiles(explode, rng.random((128, 128), dtype=np.float32), 32, 2)
+    with pytest.raises(RuntimeError, match="boom"):
+        store_atomic(lazy, tmp_path / "out.zarr")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_failed_overwrite_keeps_previous_output(tmp_path):
+    target = store_atomic(np.ones((8, 8), np.float32), tmp_path / "out.zarr")
+    bad = da.from_delayed(_raise(), shape=(8, 8), dtype=np.float32)
+    with pytest.raises(RuntimeError):
+        store_atomic(bad, target)
+    np.testing.assert_array_equal(zarr.open_array(str(target))[:], 1)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out.zarr"]
+
+
+def test_cancel_through_progress_callback(tmp_path, rng):
+    seen = []
+    lazy = map_tiles(lambda b, seed: b, rng.random((64, 64), dtype=np.float32), 16, 2)
+    with pytest.raises(Cancelled):
+        store_atomic(lazy, tmp_path / "out.tif", callback=lambda d, t: seen.append(d) or d < 3)
+    assert seen and list(tmp_path.iterdir()) == []
+
+
+def _raise():
+    import dask
+
+    @dask.delayed
+    def fail():
+        raise RuntimeError("fail")
+
+    return fail()
