@@ -37,8 +37,8 @@ def rectangle_roi(viewer, layer: Image) -> ROI:
     shapes = find_rectangle(viewer)
     if shapes is None:
         raise ValueError("draw a rectangle in a Shapes layer first (or choose another scope)")
-    index = shapes.selected_data and max(shapes.selected_data)
-    vertices = np.asarray(shapes.data[index if index is not None else -1])
+    selected = sorted(shapes.selected_data)
+    vertices = np.asarray(shapes.data[selected[-1] if selected else -1])
     world = np.array([shapes.data_to_world(v) for v in vertices])
     data = np.array([layer.world_to_data(w) for w in world])
     data = _pad_to(data, full_resolution(layer).ndim)
@@ -54,10 +54,10 @@ def _pad_to(points: np.ndarray, ndim: int) -> np.ndarray:
 def view_roi(viewer, layer: Image) -> ROI:
     """ROI of the part of the current plane that is visible on the canvas."""
     shape = full_resolution(layer).shape
-    corners = np.asarray(layer.corner_pixels)
+    corners = np.asarray(layer.corner_pixels, dtype=float)
+    corners[1] += 1  # napari's bottom-right corner pixel is inclusive
     if layer.multiscale:
-        factor = np.asarray(layer.downsample_factors[layer.data_level])
-        corners = corners * factor
+        corners = corners * np.asarray(layer.downsample_factors[layer.data_level])
     return ROI.from_corners(shape, corners, current_index(viewer, layer))
 
 

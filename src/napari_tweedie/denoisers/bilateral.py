@@ -204,7 +204,9 @@ def _as_image(image: np.ndarray) -> np.ndarray:
 
 def _check_positive(name: str, value: float, *, allow_inf: bool) -> None:
     if not value > 0 or (not allow_inf and not np.isfinite(value)):
-        raise ValueError(f"{name} must be positive{'' if allow_inf else ' and finite'}, got {value}")
+        raise ValueError(
+            f"{name} must be positive{'' if allow_inf else ' and finite'}, got {value}"
+        )
 
 
 def _disc_offsets(radius: int, sigma_spatial: float) -> tuple[np.ndarray, ...]:

@@ -1,0 +1,137 @@
+"""The Denoise dock widget under a real napari viewer (Xvfb)."""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import pytest
+
+from napari_tweedie._widgets.denoise import DenoiseWidget
+from napari_tweedie.denoisers import DENOISERS, DenoiserSpec
+from napari_tweedie.steps import Step
+
+
+def mse(a, b) -> float:
+    return float(np.mean((np.asarray(a, np.float64) - b) ** 2))
+
+
+@pytest.fixture
+def viewer_with_noisy(make_napari_viewer, noisy_pair):
+    clean, noisy, sigma = noisy_pair
+    viewer = make_napari_viewer()
+    viewer.add_image(noisy, name="noisy", scale=(2.0, 0.5), translate=(10.0, -4.0))
+    return viewer, clean, noisy
+
+
+def wait_job(qtbot, widget, job, timeout=60_000):
+    assert job is not None, widget.status.value
+    qtbot.waitUntil(lambda: not job.running, timeout=timeout)
+
+
+def test_rectangle_run_adds_overlaid_result_better_than_noisy(qtbot, viewer_with_noisy):
+    viewer, clean, noisy = viewer_with_noisy
+    # a rectangle over data rows 20..70 and columns 10..80, given in world coordinates
+    world = [[10 + 2.0 * 20, -4 + 0.5 * 10], [10 + 2.0 * 70, -4 + 0.5 * 80]]
+    viewer.add_shapes([world], shape_type="rectangle", name="roi")
+    widget = DenoiseWidget(viewer)
+    widget.layer.value, widget.method.value, widget.scope.value = "noisy", "tv", "Shapes rectangle"
+    wait_job(qtbot, widget, widget.run())
+    result = viewer.layers["noisy [tv]"]
+    assert result.data.shape == (50, 70)
+    np.testing.assert_allclose(result.translate, [10 + 2.0 * 20, -4 + 0.5 * 10])
+    np.testing.assert_allclose(result.scale, [2.0, 0.5])
+    box = (slice(20, 70), slice(10, 80))
+    assert mse(result.data, clean[box]) < 0.5 * mse(noisy[box], clean[box])
+    assert widget.run_button.enabled and not widget.cancel_button.enabled
+
+
+@pytest.mark.parametrize("scope", ["Current view", "Current slice", "Whole layer"])
+def test_other_scopes_cover_the_visible_plane(qtbot, viewer_with_noisy, scope):
+    viewer, clean, noisy = viewer_with_noisy
+    widget = DenoiseWidget(viewer)
+    widget.method.value, widget.scope.value = "gaussian", scope
+    wait_job(qtbot, widget, widget.run())
+    result = viewer.layers["noisy [gaussian]"]
+    assert result.data.shape == noisy.shape  # the whole image is in view after reset
+    assert mse(result.data, clean) < mse(noisy, clean)
+
+
+def test_3d_stack_current_slice_lands_on_its_plane(qtbot, make_napari_viewer, noisy_pair):
+    clean, noisy, _ = noisy_pair
+    viewer = make_napari_viewer()
+    viewer.add_image(np.stack([noisy, noisy[::-1], noisy.T]), name="stack")
+    viewer.dims.set_current_step(0, 2)
+    widget = DenoiseWidget(viewer)
+    widget.method.value, widget.scope.value = "gaussian", "Current slice"
+    wait_job(qtbot, widget, widget.run())
+    result = viewer.layers["stack [gaussian]"]
+    assert result.data.shape == (1, 96, 96)
+    np.testing.assert_allclose(result.translate, [2, 0, 0])
+
+
+def slow_method(image, *, sigma, seed, steps=400):
+    for i in range(steps):
+        time.sleep(0.01)
+        yield Step(i + 1, steps, x0_hat=image)
+    return image
+
+
+@pytest.fixture
+def slow_registered(monkeypatch):
+    spec = DenoiserSpec("slow_test", slow_method, (), "a deliberately slow test method",
+                        fast=False, iterative=True, gaussian_only=False)
+    monkeypatch.setitem(DENOISERS, "slow_test", spec)
+    return spec
+
+
+def test_cancel_stops_within_a_second_and_adds_no_layer(qtbot, viewer_with_noisy, slow_registered):
+    viewer, *_ = viewer_with_noisy
+    widget = DenoiseWidget(viewer)
+    widget.method.value, widget.scope.value = "slow_test", "Current slice"
+    job = widget.run()
+    qtbot.waitUntil(lambda: widget.progress.value > 0 or widget.status.value.startswith("running"))
+    started = time.monotonic()
+    widget.cancel_button.clicked.emit()
+    assert not job.running and widget.run_button.enabled
+    with qtbot.waitSignal(job.worker.finished, timeout=5000):
+        pass
+    assert time.monotonic() - started < 1.5
+    qtbot.wait(100)
+    assert [lay.name for lay in viewer.layers] == ["noisy"]
+    assert widget.status.value == "cancelled"
+
+
+def test_bad_scope_reports_instead_of_raising(qtbot, viewer_with_noisy):
+    viewer, *_ = viewer_with_noisy
+    widget = DenoiseWidget(viewer)
+    widget.scope.value = "Shapes rectangle"  # no Shapes layer exists
+    assert widget.run() is None
+    assert "rectangle" in widget.status.value
+
+
+def test_live_reruns_after_parameter_change(qtbot, viewer_with_noisy):
+    viewer, *_ = viewer_with_noisy
+    widget = DenoiseWidget(viewer)
+    widget.method.value, widget.scope.value = "gaussian", "Current slice"
+    widget.live.value = True
+    widget.params["sigma_spatial"].value = 2.0
+    qtbot.waitUntil(lambda: "noisy [gaussian]" in viewer.layers, timeout=10_000)
+    first = viewer.layers["noisy [gaussian]"].data.copy()
+    widget.params["sigma_spatial"].value = 3.0
+    qtbot.waitUntil(lambda: not np.allclose(viewer.layers["noisy [gaussian]"].data, first),
+                    timeout=10_000)
+
+
+def test_apply_to_whole_layer_writes_zarr_and_opens_it_lazily(qtbot, tmp_path, viewer_with_noisy):
+    import dask.array as da
+
+    viewer, clean, noisy = viewer_with_noisy
+    widget = DenoiseWidget(viewer)
+    widget.method.value = "gaussian"
+    widget.output.value = tmp_path / "whole.zarr"
+    wait_job(qtbot, widget, widget.apply_to_whole_layer())
+    assert (tmp_path / "whole.zarr").is_dir(), widget.status.value
+    layer = viewer.layers["noisy [gaussian, whole]"]
+    assert isinstance(layer.data, da.Array) and layer.data.shape == noisy.shape
+    assert mse(np.asarray(layer.data), clean) < mse(noisy, clean)
