@@ -19,11 +19,11 @@ def big_zarr(tmp_path_factory):
     noisy = clean + 0.1 * rng.standard_normal(clean.shape).astype(np.float32)
     path = tmp_path_factory.mktemp("cli") / "big.zarr"
     zarr.create_array(str(path), shape=noisy.shape, chunks=(512, 512), dtype="float32")[:] = noisy
-    return path, noisy
+    return path, noisy, clean
 
 
 def test_tiled_cli_equals_in_memory_for_a_local_filter(tmp_path, big_zarr):
-    path, noisy = big_zarr
+    path, noisy, clean = big_zarr
     out = tmp_path / "out.zarr"
     args = ["denoise", str(path), str(out), "--method", "gaussian", "--sigma", "0.1",
             "--set", "sigma_spatial=1.5", "--tile", "512", "--quiet"]
@@ -33,18 +33,21 @@ def test_tiled_cli_equals_in_memory_for_a_local_filter(tmp_path, big_zarr):
 
 
 def test_tiled_cli_matches_in_memory_tv_up_to_blending(tmp_path, big_zarr):
-    path, noisy = big_zarr
+    path, noisy, clean = big_zarr
     out = tmp_path / "tv.zarr"
     assert main(["denoise", str(path), str(out), "--method", "tv", "--sigma", "0.1",
                  "--tile", "768", "--overlap", "24", "--quiet"]) == 0
     expected = nt.denoise(noisy, "tv", sigma=0.1)
-    difference = np.abs(zarr.open_array(str(out))[:] - expected)
-    assert difference.mean() < 2e-3 and difference.max() < 0.05
+    tiled = zarr.open_array(str(out))[:]
+    difference = np.abs(tiled - expected)
+    assert difference.mean() < 0.01 and difference.max() < 0.1  # TV is global: small drift
+    rmse_tiled, rmse_whole = (np.sqrt(np.mean((r - clean) ** 2)) for r in (tiled, expected))
+    assert rmse_tiled < 1.02 * rmse_whole  # tiling costs no quality
 
 
 def test_cli_on_a_local_dask_cluster(tmp_path, big_zarr):
     distributed = pytest.importorskip("distributed")
-    path, noisy = big_zarr
+    path, noisy, clean = big_zarr
     out = tmp_path / "cluster.zarr"
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
                                   dashboard_address=None) as cluster:
