@@ -54,7 +54,8 @@ class DenoiseWidget(Container):
 
     # -- construction -------------------------------------------------------------------
     def _make_widgets(self) -> None:
-        self.layer = ComboBox(label="image", tooltip="image layer to denoise")
+        self.layer = ComboBox(label="image", choices=self._image_names,
+                              tooltip="image layer to denoise")
         self.method = ComboBox(
             label="method", choices=sorted(DENOISERS), value=_default_method(),
             tooltip="denoiser (see the tooltip of each parameter)",
@@ -92,13 +93,13 @@ class DenoiseWidget(Container):
         self.cancel_button.clicked.connect(self.cancel)
         self.apply_button.clicked.connect(self.apply_to_whole_layer)
 
+    def _image_names(self, widget=None) -> list[str]:
+        """Image layers, sources before results (results are named "<layer> [<method>]")."""
+        names = [lay.name for lay in self.viewer.layers if isinstance(lay, napari.layers.Image)]
+        return [n for n in names if "[" not in n] + [n for n in names if "[" in n]
+
     def _refresh_layers(self, event=None) -> None:
-        images = [lay.name for lay in self.viewer.layers if isinstance(lay, napari.layers.Image)]
-        images = [name for name in images if "[" not in name] + [n for n in images if "[" in n]
-        current = self.layer.value
-        self.layer.choices = images
-        if current in images:
-            self.layer.value = current
+        self.layer.reset_choices()
 
     def _rebuild_params(self, event=None) -> None:
         self.params.clear()
@@ -199,6 +200,8 @@ class DenoiseWidget(Container):
 
     def _stepped(self, step) -> None:
         self._progressed(step.i, step.n)
+        if self.sigma_auto.value and self.noise.value == "gaussian" and step.sigma:
+            self.sigma.value = step.sigma  # show the estimated noise level
 
     def _progressed(self, done: int, total: int) -> None:
         self.progress.max = max(total, 1)
