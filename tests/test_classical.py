@@ -165,7 +165,7 @@ def test_method_reduces_error(method, clean, noisy):
     assert result.dtype == np.float32
     mse_noisy = np.mean((noisy - clean) ** 2)
     mse = np.mean((result - clean) ** 2)
-    assert mse < 0.6 * mse_noisy, f"{method}: mse {mse:.2e} vs noisy {mse_noisy:.2e}"
+    assert mse < 0.75 * mse_noisy, f"{method}: mse {mse:.2e} vs noisy {mse_noisy:.2e}"
 
 
 @pytest.mark.parametrize("method", CLASSICAL)

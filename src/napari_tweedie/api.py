@@ -31,6 +31,14 @@ class NoiseSetup:
     sigma: float
     stabilizer: noise_models.Stabilizer | None = None
 
+    def resolve(self, spec: DenoiserSpec, sample: np.ndarray, params: dict) -> dict:
+        """Fill data-dependent defaults of ``params`` once, from a sample of the whole image."""
+        if spec.resolve is None:
+            return params
+        if self.stabilizer is not None and spec.gaussian_only:
+            sample = self.stabilizer.forward(sample)
+        return spec.resolve(sample, self.sigma, params)
+
     def apply(self, spec: DenoiserSpec, plane: np.ndarray, seed: int, params: dict) -> np.ndarray:
         """Denoise one finite float32 plane (a tile or a slice)."""
         if self.stabilizer is None or not spec.gaussian_only:
@@ -76,7 +84,7 @@ def sample_planes(image) -> np.ndarray:
 
 def resolve_noise(sample: np.ndarray, noise: str, sigma: float | None, noise_params: dict):
     """The :class:`NoiseSetup` for ``noise``, estimating unknown parameters from ``sample``."""
-    finite = np.where(np.isfinite(sample), sample, np.nanmedian(sample))
+    finite = _finite(sample)
     if noise == "gaussian":
         level = noise_models.estimate_sigma(finite) if sigma is None else float(sigma)
         if level < 0:
@@ -85,6 +93,10 @@ def resolve_noise(sample: np.ndarray, noise: str, sigma: float | None, noise_par
         return NoiseSetup(max(level, 1e-6 * scale))
     stabilizer = noise_models.stabilizer_for(finite, noise, sigma=sigma, **noise_params)
     return NoiseSetup(stabilizer.stabilized_sigma, stabilizer)
+
+
+def _finite(sample: np.ndarray) -> np.ndarray:
+    return np.where(np.isfinite(sample), sample, np.nanmedian(sample)).astype(np.float32)
 
 
 def _call(spec: DenoiserSpec, plane: np.ndarray, sigma: float, seed: int, params: dict):
@@ -127,7 +139,9 @@ def denoise_steps(
     spec = get_spec(method)
     method_params, noise_params = split_params(spec, noise, params)
     data = _as_float_image(image)
-    setup = resolve_noise(sample_planes(data), noise, sigma, noise_params)
+    sample = sample_planes(data)
+    setup = resolve_noise(sample, noise, sigma, noise_params)
+    method_params = setup.resolve(spec, _finite(sample), method_params)
     planes = data.reshape((-1,) + data.shape[-2:])
     out = np.empty_like(planes)
     for index, plane in enumerate(planes):
@@ -191,7 +205,9 @@ def denoise_lazy(
     array = da.asarray(image)
     if array.ndim < 2:
         raise ValueError(f"expected an image with at least 2 axes (Y, X), got shape {array.shape}")
-    setup = resolve_noise(sample_planes(array), noise, sigma, noise_params)
+    sample = sample_planes(array)
+    setup = resolve_noise(sample, noise, sigma, noise_params)
+    method_params = setup.resolve(spec, _finite(sample), method_params)
     if overlap is None:
         overlap = spec.radius(setup.sigma, **method_params) if spec.radius else 32
     return map_tiles(

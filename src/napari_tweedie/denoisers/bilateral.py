@@ -5,8 +5,7 @@ Two kernels:
 * :func:`bilateral_filter`: the classical filter with one spatial and one range
   width, on a disc-shaped window like OpenCV's ``cv2.bilateralFilter``;
 * :func:`bilateral_filter_varying`: per-pixel anisotropic spatial widths and a
-  per-pixel range width on a square window, the kernel of Filter2Noise
-  (Zhang et al., 2025).
+  per-pixel range width on a square window, the kernel of Filter2Noise (2025).
 
 Both use symmetric ("reflect", ``numpy.pad(mode="symmetric")``) boundaries and
 are compiled lazily with numba on first call (cached on disk when the package
@@ -15,7 +14,7 @@ directory, or numba's user cache directory, is writable).
 Speed comes from an offset-major loop order (for each output row, every window
 offset sweeps the whole row, so the inner loop is contiguous and SIMD
 vectorised), and a branch-free polynomial ``exp`` that needs no vector math
-library (absolute error below 2e-8 against ``numpy.exp``).
+library (absolute error below 5e-6 in float32 against ``numpy.exp``).
 """
 
 from __future__ import annotations
@@ -195,8 +194,14 @@ def default_radius(sigma_spatial: float) -> int:
     return max(1, int(round(1.5 * float(sigma_spatial))))
 
 
+def _writable_float32(value) -> np.ndarray:
+    """C-contiguous, writable float32 array: one compiled signature per kernel."""
+    array = np.ascontiguousarray(value, dtype=np.float32)
+    return array if array.flags.writeable else array.copy()
+
+
 def _as_image(image: np.ndarray) -> np.ndarray:
-    array = np.ascontiguousarray(image, dtype=np.float32)
+    array = _writable_float32(image)
     if array.ndim != 2:
         raise ValueError(f"expected a 2-D image, got shape {array.shape}")
     return array
@@ -266,7 +271,10 @@ def bilateral_filter(
 
 
 def _as_map(name: str, value: np.ndarray | float, shape: tuple[int, ...]) -> np.ndarray:
-    array = np.ascontiguousarray(np.broadcast_to(np.asarray(value, np.float32), shape))
+    array = np.asarray(value, np.float32)
+    if array.shape != shape:
+        array = np.broadcast_to(array, shape)
+    array = _writable_float32(array)
     if array.size and not np.all(array > 0):
         raise ValueError(f"{name} must be positive everywhere")
     return array

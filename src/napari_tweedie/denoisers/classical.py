@@ -30,6 +30,7 @@ __all__ = [
     "denoise_nl_means",
     "denoise_tv",
     "denoise_wavelet",
+    "dynamic_range",
     "gaussian_sigma_spatial",
 ]
 
@@ -62,7 +63,7 @@ def _copy32(image: np.ndarray) -> np.ndarray:
     return np.array(image, dtype=np.float32, copy=True)
 
 
-def _dynamic_range(image: np.ndarray) -> float:
+def dynamic_range(image: np.ndarray) -> float:
     """Robust dynamic range: 99.5th minus 0.5th percentile (on a subsample of large images)."""
     stride = max(1, int(math.ceil(math.sqrt(image.size / _RANGE_SAMPLES))))
     low, high = np.percentile(image[::stride, ::stride], [0.5, 99.5])
@@ -109,7 +110,7 @@ def denoise_gaussian(
     if sigma_spatial is None:
         if sigma <= 0:
             return _copy32(image)
-        sigma_spatial = gaussian_sigma_spatial(sigma, _dynamic_range(image))
+        sigma_spatial = gaussian_sigma_spatial(sigma, dynamic_range(image))
     return ndimage.gaussian_filter(
         np.asarray(image, np.float32), float(sigma_spatial), mode="reflect", output=np.float32
     )
@@ -369,6 +370,13 @@ def _nl_means_radius(
     return int(patch_distance) + int(patch_size)
 
 
+def _resolve_gaussian(sample: np.ndarray, sigma: float, params: dict) -> dict:
+    """Fix the data-dependent default width once for the whole image (same for every tile)."""
+    if params.get("sigma_spatial") is not None:
+        return params
+    return params | {"sigma_spatial": gaussian_sigma_spatial(sigma, dynamic_range(sample))}
+
+
 def _fixed_radius(halo: int):
     def radius(sigma: float, **_: object) -> int:
         return halo
@@ -397,6 +405,7 @@ register(
         ),
         summary="Gaussian smoothing (linear low-pass baseline).",
         radius=_gaussian_radius,
+        resolve=_resolve_gaussian,
     )
 )
 

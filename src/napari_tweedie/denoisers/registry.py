@@ -56,6 +56,10 @@ class DenoiserSpec:
     requires : callable, optional
         Returns ``None`` when the method can run, else a message saying what
         to install.
+    resolve : callable, optional
+        ``resolve(sample, sigma, params) -> params``: fills data-dependent
+        defaults once from a sample of the whole image, so that every tile or
+        plane uses the same values.
     """
 
     name: str
@@ -67,6 +71,7 @@ class DenoiserSpec:
     gaussian_only: bool = True
     radius: Callable[..., int] | None = None
     requires: Callable[[], str | None] | None = None
+    resolve: Callable[..., dict] | None = None
     extra: dict = field(default_factory=dict)
 
     def defaults(self) -> dict[str, Any]:
