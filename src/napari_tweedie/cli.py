@@ -145,9 +145,11 @@ def _progress(quiet: bool):
 
 
 def run_bench(args: argparse.Namespace) -> int:
-    from .benchmark import main as bench_main
+    from .benchmark import report, run_benchmark
 
-    return bench_main(quick=args.quick, as_json=args.json, methods=args.methods)
+    results, skipped = run_benchmark(args.quick, args.methods)
+    sys.stdout.write(report(results, skipped, quick=args.quick, as_json=args.json) + "\n")
+    return 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:
