@@ -9,7 +9,7 @@ through a variance-stabilising transform, seeds, and tiling of large arrays.
 from __future__ import annotations
 
 from collections.abc import Generator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import dask.array as da
 import numpy as np
@@ -41,10 +41,35 @@ class NoiseSetup:
 
     def apply(self, spec: DenoiserSpec, plane: np.ndarray, seed: int, params: dict) -> np.ndarray:
         """Denoise one finite float32 plane (a tile or a slice)."""
-        if self.stabilizer is None or not spec.gaussian_only:
-            return _call(spec, plane, self.sigma, seed, params)
-        stable = self.stabilizer.forward(plane)
-        return self.stabilizer.inverse(_call(spec, stable, self.sigma, seed, params))
+        return run(self.apply_steps(spec, plane, seed, params))
+
+    def apply_steps(
+        self, spec: DenoiserSpec, plane: np.ndarray, seed: int, params: dict
+    ) -> Generator[Step, None, np.ndarray]:
+        """Generator form of :meth:`apply`: passes on an iterative method's steps.
+
+        Previews (``x0_hat``) are mapped back through the stabiliser's inverse.
+        """
+        stabilizer = self.stabilizer if spec.gaussian_only else None
+        data = stabilizer.forward(plane) if stabilizer else plane
+        result = spec.func(data, sigma=self.sigma, seed=seed, **params)
+        if spec.iterative:
+            inner = result
+            while True:
+                try:
+                    step = next(inner)
+                except StopIteration as stop:
+                    result = stop.value
+                    break
+                if stabilizer is not None and step.x0_hat is not None:
+                    step = replace(step, x0_hat=stabilizer.inverse(np.asarray(step.x0_hat)))
+                try:
+                    yield step
+                except GeneratorExit:
+                    inner.close()
+                    raise
+        result = np.asarray(result, dtype=np.float32)
+        return stabilizer.inverse(result) if stabilizer else result
 
 
 def get_spec(method: str) -> DenoiserSpec:
@@ -99,13 +124,6 @@ def _finite(sample: np.ndarray) -> np.ndarray:
     return np.where(np.isfinite(sample), sample, np.nanmedian(sample)).astype(np.float32)
 
 
-def _call(spec: DenoiserSpec, plane: np.ndarray, sigma: float, seed: int, params: dict):
-    result = spec.func(plane, sigma=sigma, seed=seed, **params)
-    if spec.iterative:
-        result = run(result)
-    return np.asarray(result, dtype=np.float32)
-
-
 def _fill_nan(plane: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
     bad = ~np.isfinite(plane)
     if not bad.any():
@@ -146,7 +164,7 @@ def denoise_steps(
     out = np.empty_like(planes)
     for index, plane in enumerate(planes):
         filled, bad = _fill_nan(plane)
-        out[index] = setup.apply(spec, filled, seed + index, method_params)
+        out[index] = yield from setup.apply_steps(spec, filled, seed + index, method_params)
         if bad is not None:
             out[index][bad] = np.nan
         yield Step(index + 1, len(planes), setup.sigma, x=plane, x0_hat=out[index])

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import time
+
 import napari
 import numpy as np
 from magicgui.widgets import (
@@ -28,6 +30,7 @@ from .params import param_values, widget_for
 from .scope import SCOPES, full_resolution, result_translate, roi_for
 
 LIVE_DELAY_MS = 300
+PREVIEW_INTERVAL_S = 0.25
 
 
 class DenoiseWidget(Container):
@@ -43,6 +46,8 @@ class DenoiseWidget(Container):
         super().__init__(labels=True)
         self.viewer = viewer
         self.job: Job | None = None
+        self._preview: napari.layers.Image | None = None
+        self._last_preview = 0.0
         self._make_widgets()
         self._live_timer = QTimer()
         self._live_timer.setSingleShot(True)
@@ -142,11 +147,16 @@ class DenoiseWidget(Container):
             return (yield from api.denoise_steps(block, **settings))
 
         def done(result):
+            self._drop_preview()
             self._show_result(layer, roi, result, settings["method"])
             self._say(f"done: {settings['method']} on {roi.shape}")
 
+        def stepped(step):
+            self._stepped(step)
+            self._update_preview(layer, roi, step, settings["method"])
+
         self._say(f"running {settings['method']} on {roi.shape}...")
-        return self._start(Job(work, on_done=done, on_error=self._failed, on_step=self._stepped,
+        return self._start(Job(work, on_done=done, on_error=self._failed, on_step=stepped,
                                on_finish=self._idle))
 
     def apply_to_whole_layer(self) -> Job | None:
@@ -195,8 +205,37 @@ class DenoiseWidget(Container):
         return job.start()
 
     def _idle(self) -> None:
+        self._drop_preview()
         self.run_button.enabled = self.apply_button.enabled = True
         self.cancel_button.enabled = False
+
+    def _update_preview(self, layer, roi, step, method: str) -> None:
+        """Show an iterative method's current estimate (one layer, throttled, fixed contrast)."""
+        plane_shape = roi.shape[-2:]
+        single_plane = all(n == 1 for n in roi.shape[:-2])
+        estimate = step.x0_hat
+        if not (DENOISERS[method].iterative and single_plane and estimate is not None):
+            return
+        estimate = np.asarray(estimate, dtype=np.float32)
+        if estimate.shape[-2:] != plane_shape or time.monotonic() - self._last_preview < (
+            PREVIEW_INTERVAL_S
+        ):
+            return
+        self._last_preview = time.monotonic()
+        data = estimate.reshape(roi.shape)
+        if self._preview is None or self._preview not in self.viewer.layers:
+            self._preview = self.viewer.add_image(
+                data, name=f"{layer.name} [{method} preview]", scale=layer.scale,
+                translate=result_translate(layer, roi), contrast_limits=layer.contrast_limits,
+                colormap=layer.colormap,
+            )
+        else:
+            self._preview.data = data
+
+    def _drop_preview(self) -> None:
+        if self._preview is not None and self._preview in self.viewer.layers:
+            self.viewer.layers.remove(self._preview)
+        self._preview = None
 
     def _stepped(self, step) -> None:
         self._progressed(step.i, step.n)
