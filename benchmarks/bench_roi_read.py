@@ -51,18 +51,28 @@ def main() -> None:
     roi.read(volume)
     warm = time.perf_counter() - start
     result = {
-        "volume": list(volume.shape), "dtype": str(volume.dtype),
-        "volume_gb": volume.nbytes / 1e9, "open_ms": opened * 1e3,
-        "first_read_setup_ms": setup * 1e3, "roi": list(block.shape), "roi_mb": block.nbytes / 2**20,
-        "read_cold_ms": cold * 1e3, "read_warm_ms": warm * 1e3, "rss_growth_mb": growth,
+        "volume": list(volume.shape),
+        "dtype": str(volume.dtype),
+        "volume_gb": volume.nbytes / 1e9,
+        "open_ms": opened * 1e3,
+        "first_read_setup_ms": setup * 1e3,
+        "roi": list(block.shape),
+        "roi_mb": block.nbytes / 2**20,
+        "read_cold_ms": cold * 1e3,
+        "read_warm_ms": warm * 1e3,
+        "rss_growth_mb": growth,
     }
     if args.json:
         print(json.dumps(result, indent=1))
         return
     print(f"volume {result['volume']} {result['dtype']} ({result['volume_gb']:.2f} GB)")
-    print(f"open: {result['open_ms']:.1f} ms; first tiny read (one-time setup): {setup * 1e3:.0f} ms")
-    print(f"ROI {result['roi']} ({result['roi_mb']:.2f} MB): read {result['read_cold_ms']:.1f} ms "
-          f"first time, {result['read_warm_ms']:.1f} ms again")
+    print(
+        f"open: {result['open_ms']:.1f} ms; first tiny read (one-time setup): {setup * 1e3:.0f} ms"
+    )
+    print(
+        f"ROI {result['roi']} ({result['roi_mb']:.2f} MB): read {result['read_cold_ms']:.1f} ms "
+        f"first time, {result['read_warm_ms']:.1f} ms again"
+    )
     print(f"resident memory growth during the ROI read: {growth:.1f} MB")
 
 

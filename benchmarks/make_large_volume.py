@@ -29,8 +29,9 @@ def main() -> None:
     parser.add_argument("--chunk", type=int, default=512)
     args = parser.parse_args()
     shape = tuple(args.shape)
-    array = zarr.create_array(args.out, shape=shape, chunks=(1, args.chunk, args.chunk),
-                              dtype="uint16", overwrite=True)
+    array = zarr.create_array(
+        args.out, shape=shape, chunks=(1, args.chunk, args.chunk), dtype="uint16", overwrite=True
+    )
     rng = np.random.default_rng(0)
     start = time.perf_counter()
     for index in range(shape[0]):

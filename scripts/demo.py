@@ -39,8 +39,14 @@ def denoise_a_box(viewer: napari.Viewer, widget) -> None:
     image = viewer.layers[0]
     height, width = image.data.shape[-2:]
     box = [[height * 0.2, width * 0.2], [height * 0.8, width * 0.8]]
-    viewer.add_shapes([box], shape_type="rectangle", name="ROI", edge_color="yellow",
-                      face_color="transparent", edge_width=2)
+    viewer.add_shapes(
+        [box],
+        shape_type="rectangle",
+        name="ROI",
+        edge_color="yellow",
+        face_color="transparent",
+        edge_width=2,
+    )
     widget.layer.value = image.name
     widget.scope.value = "Shapes rectangle"
     job = widget.run()

@@ -66,10 +66,15 @@ def test_same_seed_same_result(noisy_pair):
     np.testing.assert_array_equal(a, nt.denoise(noisy, "nl_means", sigma=sigma, seed=3))
 
 
-@pytest.mark.parametrize(("noise", "params"), [
-    ("poisson", {"zeta": 0.02}), ("poisson", {}), ("poisson_gaussian", {"zeta": 0.02}),
-    ("gamma", {"k": 30.0}),
-])
+@pytest.mark.parametrize(
+    ("noise", "params"),
+    [
+        ("poisson", {"zeta": 0.02}),
+        ("poisson", {}),
+        ("poisson_gaussian", {"zeta": 0.02}),
+        ("gamma", {"k": 30.0}),
+    ],
+)
 def test_non_gaussian_noise_through_stabiliser(clean_image, rng, noise, params):
     clean = 0.05 + 0.9 * clean_image
     if noise == "gamma":
@@ -89,8 +94,9 @@ def test_lazy_tiled_matches_in_memory_for_local_filter(noisy_pair):
     _, noisy, sigma = noisy_pair
     lazy = nt.denoise_lazy(da.from_array(noisy, chunks=32), "bilateral", sigma=sigma, tile=40)
     assert isinstance(lazy, da.Array)
-    np.testing.assert_allclose(lazy.compute(), nt.denoise(noisy, "bilateral", sigma=sigma),
-                               atol=1e-5)
+    np.testing.assert_allclose(
+        lazy.compute(), nt.denoise(noisy, "bilateral", sigma=sigma), atol=1e-5
+    )
 
 
 def test_steps_report_progress_and_can_be_closed(noisy_pair):
@@ -104,15 +110,18 @@ def test_steps_report_progress_and_can_be_closed(noisy_pair):
     assert len(seen) == 1 and result.shape == noisy.shape
 
 
-@pytest.mark.parametrize(("call", "error", "match"), [
-    (lambda x: nt.denoise(x, "nope"), ValueError, "unknown method"),
-    (lambda x: nt.denoise(x, "tv", bogus=1), TypeError, "unknown parameter"),
-    (lambda x: nt.denoise(x, "tv", noise="laplace"), ValueError, "unknown noise"),
-    (lambda x: nt.denoise(x[0], "tv"), ValueError, "at least 2 axes"),
-    (lambda x: nt.denoise(x.astype(complex), "tv"), TypeError, "dtype"),
-    (lambda x: nt.denoise(np.full_like(x, np.nan), "tv"), ValueError, "no finite"),
-    (lambda x: nt.denoise(x, "tv", sigma=-1.0), ValueError, "sigma"),
-])
+@pytest.mark.parametrize(
+    ("call", "error", "match"),
+    [
+        (lambda x: nt.denoise(x, "nope"), ValueError, "unknown method"),
+        (lambda x: nt.denoise(x, "tv", bogus=1), TypeError, "unknown parameter"),
+        (lambda x: nt.denoise(x, "tv", noise="laplace"), ValueError, "unknown noise"),
+        (lambda x: nt.denoise(x[0], "tv"), ValueError, "at least 2 axes"),
+        (lambda x: nt.denoise(x.astype(complex), "tv"), TypeError, "dtype"),
+        (lambda x: nt.denoise(np.full_like(x, np.nan), "tv"), ValueError, "no finite"),
+        (lambda x: nt.denoise(x, "tv", sigma=-1.0), ValueError, "sigma"),
+    ],
+)
 def test_bad_input_raises_clear_errors(noisy_pair, call, error, match):
     with pytest.raises(error, match=match):
         call(noisy_pair[1])

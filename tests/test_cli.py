@@ -25,8 +25,20 @@ def big_zarr(tmp_path_factory):
 def test_tiled_cli_equals_in_memory_for_a_local_filter(tmp_path, big_zarr):
     path, noisy, clean = big_zarr
     out = tmp_path / "out.zarr"
-    args = ["denoise", str(path), str(out), "--method", "gaussian", "--sigma", "0.1",
-            "--set", "sigma_spatial=1.5", "--tile", "512", "--quiet"]
+    args = [
+        "denoise",
+        str(path),
+        str(out),
+        "--method",
+        "gaussian",
+        "--sigma",
+        "0.1",
+        "--set",
+        "sigma_spatial=1.5",
+        "--tile",
+        "512",
+        "--quiet",
+    ]
     assert main(args) == 0
     expected = nt.denoise(noisy, "gaussian", sigma=0.1, sigma_spatial=1.5)
     np.testing.assert_allclose(zarr.open_array(str(out))[:], expected, atol=1e-5)
@@ -35,8 +47,25 @@ def test_tiled_cli_equals_in_memory_for_a_local_filter(tmp_path, big_zarr):
 def test_tiled_cli_matches_in_memory_tv_up_to_blending(tmp_path, big_zarr):
     path, noisy, clean = big_zarr
     out = tmp_path / "tv.zarr"
-    assert main(["denoise", str(path), str(out), "--method", "tv", "--sigma", "0.1",
-                 "--tile", "768", "--overlap", "24", "--quiet"]) == 0
+    assert (
+        main(
+            [
+                "denoise",
+                str(path),
+                str(out),
+                "--method",
+                "tv",
+                "--sigma",
+                "0.1",
+                "--tile",
+                "768",
+                "--overlap",
+                "24",
+                "--quiet",
+            ]
+        )
+        == 0
+    )
     expected = nt.denoise(noisy, "tv", sigma=0.1)
     tiled = zarr.open_array(str(out))[:]
     difference = np.abs(tiled - expected)
@@ -49,10 +78,27 @@ def test_cli_on_a_local_dask_cluster(tmp_path, big_zarr):
     distributed = pytest.importorskip("distributed")
     path, noisy, clean = big_zarr
     out = tmp_path / "cluster.zarr"
-    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                                  dashboard_address=None) as cluster:
-        assert main(["denoise", str(path), str(out), "--method", "gaussian", "--sigma", "0.1",
-                     "--tile", "512", "--scheduler", cluster.scheduler_address]) == 0
+    with distributed.LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+    ) as cluster:
+        assert (
+            main(
+                [
+                    "denoise",
+                    str(path),
+                    str(out),
+                    "--method",
+                    "gaussian",
+                    "--sigma",
+                    "0.1",
+                    "--tile",
+                    "512",
+                    "--scheduler",
+                    cluster.scheduler_address,
+                ]
+            )
+            == 0
+        )
     expected = nt.denoise(noisy, "gaussian", sigma=0.1)
     np.testing.assert_allclose(zarr.open_array(str(out))[:], expected, atol=1e-5)
 
@@ -62,8 +108,21 @@ def test_roi_and_formats(tmp_path, rng):
     source = tmp_path / "stack.tif"
     tifffile.imwrite(source, stack, photometric="minisblack")
     out = tmp_path / "roi.npy"
-    assert main(["denoise", str(source), str(out), "--method", "gaussian", "--roi", "1,0:32,8:72",
-                 "--quiet"]) == 0
+    assert (
+        main(
+            [
+                "denoise",
+                str(source),
+                str(out),
+                "--method",
+                "gaussian",
+                "--roi",
+                "1,0:32,8:72",
+                "--quiet",
+            ]
+        )
+        == 0
+    )
     assert np.load(out).shape == (32, 64)
 
 
@@ -76,11 +135,14 @@ def test_integer_png_round_trip_keeps_dtype(tmp_path, rng):
     assert iio.imread(out).dtype == np.uint8
 
 
-@pytest.mark.parametrize(("argv_tail", "message"), [
-    (["--method", "gaussian"], "no such file"),
-    (["--method", "gaussian", "--set", "nonsense=1"], "unknown parameter"),
-    (["--method", "gaussian", "--set", "novalue"], "key=value"),
-])
+@pytest.mark.parametrize(
+    ("argv_tail", "message"),
+    [
+        (["--method", "gaussian"], "no such file"),
+        (["--method", "gaussian", "--set", "nonsense=1"], "unknown parameter"),
+        (["--method", "gaussian", "--set", "novalue"], "key=value"),
+    ],
+)
 def test_bad_input_exits_nonzero_with_one_line(tmp_path, capsys, argv_tail, message):
     source = tmp_path / "in.npy"
     if "no such file" not in message:
@@ -106,5 +168,9 @@ def test_unknown_method_is_an_argparse_error():
 
 def test_parsers():
     assert parse_roi("0, 10:20 ,:5") == (0, slice(10, 20), slice(None, 5))
-    assert parse_settings(["a=1", "b=0.5", "c=db2", "d=None"]) == {"a": 1, "b": 0.5, "c": "db2",
-                                                                    "d": None}
+    assert parse_settings(["a=1", "b=0.5", "c=db2", "d=None"]) == {
+        "a": 1,
+        "b": 0.5,
+        "c": "db2",
+        "d": None,
+    }

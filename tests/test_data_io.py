@@ -20,8 +20,9 @@ def image(rng) -> np.ndarray:
 @pytest.mark.parametrize("zarr_format", [2, 3])
 def test_zarr_opens_lazily_and_roi_reads_only_its_chunks(tmp_path, image, zarr_reads, zarr_format):
     path = tmp_path / "volume.zarr"
-    store = zarr.create_array(str(path), shape=image.shape, chunks=(1, 32, 32),
-                              dtype=image.dtype, zarr_format=zarr_format)
+    store = zarr.create_array(
+        str(path), shape=image.shape, chunks=(1, 32, 32), dtype=image.dtype, zarr_format=zarr_format
+    )
     store[:] = image
     zarr_reads.clear()
     array = open_array(path)
@@ -56,8 +57,9 @@ def test_tiff_opens_lazily_through_zarr(tmp_path, image, tiff_reads):
     array = open_array(path)
     assert isinstance(array, da.Array) and array.shape == image.shape
     assert tiff_reads == []
-    np.testing.assert_array_equal(ROI((slice(2, 3), slice(32, 64), slice(0, 32))).read(array),
-                                  image[2:3, 32:64, 0:32])
+    np.testing.assert_array_equal(
+        ROI((slice(2, 3), slice(32, 64), slice(0, 32))).read(array), image[2:3, 32:64, 0:32]
+    )
     assert 1 <= len(tiff_reads) <= 2
 
 

@@ -14,15 +14,22 @@ from napari_tweedie.data.tiles import axis_weights
 
 def box_filter(radius):
     def fn(block, *, seed):
-        return ndi.uniform_filter(block, size=(1,) * (block.ndim - 2) + (2 * radius + 1,) * 2,
-                                  mode="reflect")
+        return ndi.uniform_filter(
+            block, size=(1,) * (block.ndim - 2) + (2 * radius + 1,) * 2, mode="reflect"
+        )
 
     return fn
 
 
-@pytest.mark.parametrize(("shape", "tile", "radius", "overlap"), [
-    ((130, 97), 32, 3, 3), ((130, 97), 40, 2, 6), ((2, 75, 64), 30, 4, 4), ((50, 50), 100, 5, 5),
-])
+@pytest.mark.parametrize(
+    ("shape", "tile", "radius", "overlap"),
+    [
+        ((130, 97), 32, 3, 3),
+        ((130, 97), 40, 2, 6),
+        ((2, 75, 64), 30, 4, 4),
+        ((50, 50), 100, 5, 5),
+    ],
+)
 def test_local_filter_tiled_equals_whole(rng, shape, tile, radius, overlap):
     image = rng.random(shape, dtype=np.float32)
     tiled = map_tiles(box_filter(radius), da.from_array(image, chunks=17), tile, overlap).compute()
@@ -36,8 +43,9 @@ def test_overlap_smaller_than_radius_shows_seams(rng):
 
 
 def test_blending_is_linear_and_seeds_are_per_tile():
-    seeds = map_tiles(lambda b, seed: np.full(b.shape, seed, np.float32), np.zeros((64, 64)),
-                      32, 4).compute()
+    seeds = map_tiles(
+        lambda b, seed: np.full(b.shape, seed, np.float32), np.zeros((64, 64)), 32, 4
+    ).compute()
     assert seeds[0, 0] == 0 and seeds[-1, -1] == 3  # 2x2 tiles, C order
     ramp = seeds[0, 29:35]  # blend band of 4 pixels centred on the border at x = 32
     np.testing.assert_allclose(ramp, [0, 0.125, 0.375, 0.625, 0.875, 1])

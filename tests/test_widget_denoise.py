@@ -79,8 +79,15 @@ def slow_method(image, *, sigma, seed, steps=400):
 
 @pytest.fixture
 def slow_registered(monkeypatch):
-    spec = DenoiserSpec("slow_test", slow_method, (), "a deliberately slow test method",
-                        fast=False, iterative=True, gaussian_only=False)
+    spec = DenoiserSpec(
+        "slow_test",
+        slow_method,
+        (),
+        "a deliberately slow test method",
+        fast=False,
+        iterative=True,
+        gaussian_only=False,
+    )
     monkeypatch.setitem(DENOISERS, "slow_test", spec)
     return spec
 
@@ -103,8 +110,9 @@ def test_cancel_stops_within_a_second_and_adds_no_layer(qtbot, viewer_with_noisy
     assert widget.status.value == "cancelled"
 
 
-def test_iterative_method_shows_a_live_preview_then_the_result(qtbot, viewer_with_noisy,
-                                                               slow_registered):
+def test_iterative_method_shows_a_live_preview_then_the_result(
+    qtbot, viewer_with_noisy, slow_registered
+):
     viewer, *_ = viewer_with_noisy
     widget = DenoiseWidget(viewer)
     widget.method.value, widget.scope.value = "slow_test", "Current slice"
@@ -132,8 +140,9 @@ def test_live_reruns_after_parameter_change(qtbot, viewer_with_noisy):
     qtbot.waitUntil(lambda: "noisy [gaussian]" in viewer.layers, timeout=10_000)
     first = viewer.layers["noisy [gaussian]"].data.copy()
     widget.params["sigma_spatial"].value = 3.0
-    qtbot.waitUntil(lambda: not np.allclose(viewer.layers["noisy [gaussian]"].data, first),
-                    timeout=10_000)
+    qtbot.waitUntil(
+        lambda: not np.allclose(viewer.layers["noisy [gaussian]"].data, first), timeout=10_000
+    )
 
 
 def test_apply_to_whole_layer_writes_zarr_and_opens_it_lazily(qtbot, tmp_path, viewer_with_noisy):

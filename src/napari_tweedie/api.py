@@ -1,4 +1,4 @@
-"""Public denoising API: ``denoise`` (in memory), ``denoise_steps`` (generator) and ``denoise_lazy``.
+"""Public denoising API: ``denoise`` (in memory), ``denoise_steps``, ``denoise_lazy`` (tiled).
 
 Every registered method works on one float32 (Y, X) plane; this module adds
 what users need around it: any dtype and dimensionality (leading axes are
@@ -147,7 +147,12 @@ def _as_float_image(image) -> np.ndarray:
 
 
 def denoise_steps(
-    image, method: str, *, noise: str = "gaussian", sigma: float | None = None, seed: int = 0,
+    image,
+    method: str,
+    *,
+    noise: str = "gaussian",
+    sigma: float | None = None,
+    seed: int = 0,
     **params,
 ) -> Generator[Step, None, np.ndarray]:
     """Generator form of :func:`denoise`: yields a :class:`Step` after each plane.
@@ -172,7 +177,12 @@ def denoise_steps(
 
 
 def denoise(
-    image, method: str, *, noise: str = "gaussian", sigma: float | None = None, seed: int = 0,
+    image,
+    method: str,
+    *,
+    noise: str = "gaussian",
+    sigma: float | None = None,
+    seed: int = 0,
     **params,
 ) -> np.ndarray:
     """Denoise an image with a registered method (see ``napari_tweedie.DENOISERS``).
@@ -208,8 +218,15 @@ def denoise(
 
 
 def denoise_lazy(
-    image, method: str, *, noise: str = "gaussian", sigma: float | None = None, seed: int = 0,
-    tile: int = 512, overlap: int | None = None, **params,
+    image,
+    method: str,
+    *,
+    noise: str = "gaussian",
+    sigma: float | None = None,
+    seed: int = 0,
+    tile: int = 512,
+    overlap: int | None = None,
+    **params,
 ) -> da.Array:
     """Tiled, lazy :func:`denoise` for arrays larger than memory (dask in, dask out).
 
@@ -229,7 +246,10 @@ def denoise_lazy(
     if overlap is None:
         overlap = spec.radius(setup.sigma, **method_params) if spec.radius else 32
     return map_tiles(
-        _TileDenoiser(spec, setup, method_params), array.astype(np.float32), tile, int(overlap),
+        _TileDenoiser(spec, setup, method_params),
+        array.astype(np.float32),
+        tile,
+        int(overlap),
         seed=seed,
     )
 

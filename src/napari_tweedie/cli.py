@@ -65,17 +65,28 @@ def build_parser() -> argparse.ArgumentParser:
     den.add_argument("input", help="input .zarr, .tif, .tiff, .npy or .png")
     den.add_argument("output", help="output .zarr, .tif, .tiff, .npy or .png (written atomically)")
     den.add_argument("--method", required=True, choices=sorted(DENOISERS))
-    den.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
-                     help="method or noise parameter (repeatable)")
+    den.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="method or noise parameter (repeatable)",
+    )
     den.add_argument("--noise", default="gaussian", choices=NOISE_MODELS)
     den.add_argument("--sigma", type=float, default=None, help="noise std (default: estimate)")
     den.add_argument("--seed", type=int, default=0)
-    den.add_argument("--roi", type=parse_roi, default=None, help='numpy slices, e.g. "0,0:512,0:512"')
+    den.add_argument(
+        "--roi", type=parse_roi, default=None, help='numpy slices, e.g. "0,0:512,0:512"'
+    )
     den.add_argument("--tile", type=int, default=1024, help="tile size in pixels (Y and X)")
     den.add_argument("--overlap", type=int, default=None, help="tile overlap (default: method's)")
     den.add_argument("--scheduler", default=None, help="dask.distributed scheduler address")
-    den.add_argument("--dtype", choices=("float32", "input"), default="float32",
-                     help="output dtype: float32 or the input's (rounded and clipped)")
+    den.add_argument(
+        "--dtype",
+        choices=("float32", "input"),
+        default="float32",
+        help="output dtype: float32 or the input's (rounded and clipped)",
+    )
     den.add_argument("--quiet", action="store_true", help="no progress bar")
     bench = commands.add_parser("bench", help="quality and speed table of the denoisers")
     bench.add_argument("--quick", action="store_true", help="a few small images only")
@@ -101,8 +112,16 @@ def run_denoise(args: argparse.Namespace) -> int:
     if args.roi is not None:
         image = image[args.roi]
     params = parse_settings(args.set)
-    lazy = api.denoise_lazy(image, args.method, noise=args.noise, sigma=args.sigma,
-                            seed=args.seed, tile=args.tile, overlap=args.overlap, **params)
+    lazy = api.denoise_lazy(
+        image,
+        args.method,
+        noise=args.noise,
+        sigma=args.sigma,
+        seed=args.seed,
+        tile=args.tile,
+        overlap=args.overlap,
+        **params,
+    )
     keep_dtype = args.dtype == "input" or (
         suffix_of(args.output) == ".png" and np.issubdtype(image.dtype, np.integer)
     )

@@ -29,7 +29,9 @@ def estimate_sigma(image: np.ndarray) -> float:
         raise ValueError(f"need an image of at least 2x2 pixels, got shape {data.shape}")
     h, w = (data.shape[-2] // 2) * 2, (data.shape[-1] // 2) * 2
     d = data[..., :h, :w]
-    diagonal = (d[..., 0::2, 0::2] - d[..., 0::2, 1::2] - d[..., 1::2, 0::2] + d[..., 1::2, 1::2]) / 2
+    diagonal = (
+        d[..., 0::2, 0::2] - d[..., 0::2, 1::2] - d[..., 1::2, 0::2] + d[..., 1::2, 1::2]
+    ) / 2
     values = np.abs(diagonal[np.isfinite(diagonal)])
     return float(np.median(values) / 0.6745) if values.size else 0.0
 
@@ -114,7 +116,7 @@ class Stabilizer:
 
 
 def generalized_anscombe(z: np.ndarray, sigma: float = 0.0) -> np.ndarray:
-    """Generalised Anscombe transform of ``z = Poisson(lambda) + N(0, sigma^2)`` (Murtagh et al.)."""
+    """Generalised Anscombe transform of ``z = Poisson(lambda) + N(0, sigma^2)`` (Murtagh 1995)."""
     return (2.0 * np.sqrt(np.maximum(z + 3.0 / 8.0 + sigma**2, 0.0))).astype(np.float32)
 
 
@@ -136,4 +138,6 @@ def stabilizer_for(image: np.ndarray, noise: str, *, zeta=None, sigma=None, k=No
         est_zeta, est_sigma = estimate_poisson_gaussian(image)
         zeta = est_zeta if zeta is None else zeta
         sigma = est_sigma if sigma is None else sigma
-    return Stabilizer(noise, zeta=float(zeta), sigma=float(sigma or 0.0) if noise != "poisson" else 0.0)
+    return Stabilizer(
+        noise, zeta=float(zeta), sigma=float(sigma or 0.0) if noise != "poisson" else 0.0
+    )

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import time
+from pathlib import Path
 
 import napari
 import numpy as np
@@ -59,16 +58,24 @@ class DenoiseWidget(Container):
 
     # -- construction -------------------------------------------------------------------
     def _make_widgets(self) -> None:
-        self.layer = ComboBox(label="image", choices=self._image_names,
-                              tooltip="image layer to denoise")
+        self.layer = ComboBox(
+            label="image", choices=self._image_names, tooltip="image layer to denoise"
+        )
         self.method = ComboBox(
-            label="method", choices=sorted(DENOISERS), value=_default_method(),
+            label="method",
+            choices=sorted(DENOISERS),
+            value=_default_method(),
             tooltip="denoiser (see the tooltip of each parameter)",
         )
         self.noise = ComboBox(label="noise", choices=list(NOISE_MODELS), value="gaussian")
         self.sigma_auto = CheckBox(label="estimate noise", value=True)
         self.sigma = FloatSpinBox(
-            label="sigma", value=0.1, min=0.0, max=1e6, step=0.005, enabled=False,
+            label="sigma",
+            value=0.1,
+            min=0.0,
+            max=1e6,
+            step=0.005,
+            enabled=False,
             tooltip="noise standard deviation in the image's units",
         )
         self.seed = SpinBox(label="seed", value=0, min=0, max=2**31 - 1)
@@ -81,11 +88,25 @@ class DenoiseWidget(Container):
         self.apply_button = PushButton(text="Apply to whole layer (tiled, to zarr)")
         self.progress = ProgressBar(label="progress", value=0, max=1)
         self.status = Label(label="status", value="")
-        self.extend([
-            self.layer, self.method, self.noise, self.sigma_auto, self.sigma, self.seed,
-            self.params, self.scope, self.live, self.run_button, self.cancel_button,
-            self.output, self.apply_button, self.progress, self.status,
-        ])
+        self.extend(
+            [
+                self.layer,
+                self.method,
+                self.noise,
+                self.sigma_auto,
+                self.sigma,
+                self.seed,
+                self.params,
+                self.scope,
+                self.live,
+                self.run_button,
+                self.cancel_button,
+                self.output,
+                self.apply_button,
+                self.progress,
+                self.status,
+            ]
+        )
 
     def _connect(self) -> None:
         self.viewer.layers.events.inserted.connect(self._refresh_layers)
@@ -122,7 +143,7 @@ class DenoiseWidget(Container):
         return self.viewer.layers[self.layer.value]
 
     def settings(self) -> dict:
-        """The method, noise and parameters as keyword arguments of :func:`napari_tweedie.denoise`."""
+        """Method, noise and parameters as keyword arguments of :func:`napari_tweedie.denoise`."""
         return {
             "method": self.method.value,
             "noise": self.noise.value,
@@ -156,8 +177,9 @@ class DenoiseWidget(Container):
             self._update_preview(layer, roi, step, settings["method"])
 
         self._say(f"running {settings['method']} on {roi.shape}...")
-        return self._start(Job(work, on_done=done, on_error=self._failed, on_step=stepped,
-                               on_finish=self._idle))
+        return self._start(
+            Job(work, on_done=done, on_error=self._failed, on_step=stepped, on_finish=self._idle)
+        )
 
     def apply_to_whole_layer(self) -> Job | None:
         """Denoise the whole layer tile by tile into the output zarr, then open it lazily."""
@@ -179,16 +201,26 @@ class DenoiseWidget(Container):
 
         def done(path):
             result = self.viewer.add_image(
-                open_array(path), name=f"{layer.name} [{settings['method']}, whole]",
-                scale=layer.scale, translate=layer.translate,
-                contrast_limits=layer.contrast_limits, colormap=layer.colormap,
+                open_array(path),
+                name=f"{layer.name} [{settings['method']}, whole]",
+                scale=layer.scale,
+                translate=layer.translate,
+                contrast_limits=layer.contrast_limits,
+                colormap=layer.colormap,
             )
             self._say(f"wrote {path}")
             return result
 
         self._say(f"writing {target}...")
-        return self._start(Job(work, on_done=done, on_error=self._failed,
-                               on_progress=self._progressed, on_finish=self._idle))
+        return self._start(
+            Job(
+                work,
+                on_done=done,
+                on_error=self._failed,
+                on_progress=self._progressed,
+                on_finish=self._idle,
+            )
+        )
 
     def cancel(self) -> None:
         """Cancel the running job (its result, if any, is discarded)."""
@@ -225,8 +257,11 @@ class DenoiseWidget(Container):
         data = estimate.reshape(roi.shape)
         if self._preview is None or self._preview not in self.viewer.layers:
             self._preview = self.viewer.add_image(
-                data, name=f"{layer.name} [{method} preview]", scale=layer.scale,
-                translate=result_translate(layer, roi), contrast_limits=layer.contrast_limits,
+                data,
+                name=f"{layer.name} [{method} preview]",
+                scale=layer.scale,
+                translate=result_translate(layer, roi),
+                contrast_limits=layer.contrast_limits,
                 colormap=layer.colormap,
             )
         else:
@@ -266,8 +301,12 @@ class DenoiseWidget(Container):
         if name in self.viewer.layers:
             self.viewer.layers.remove(name)
         return self.viewer.add_image(
-            result, name=name, scale=layer.scale, translate=translate,
-            contrast_limits=layer.contrast_limits, colormap=layer.colormap,
+            result,
+            name=name,
+            scale=layer.scale,
+            translate=translate,
+            contrast_limits=layer.contrast_limits,
+            colormap=layer.colormap,
             metadata={"roi": [(s.start, s.stop) for s in roi.slices], "source": layer.name},
         )
 

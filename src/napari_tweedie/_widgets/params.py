@@ -21,7 +21,9 @@ class AutoFloat(Container):
             step=param.step or 0.01,
             enabled=False,
         )
-        super().__init__(widgets=[self.auto, self.number], layout="horizontal", labels=False, **kwargs)
+        super().__init__(
+            widgets=[self.auto, self.number], layout="horizontal", labels=False, **kwargs
+        )
         self.margins = (0, 0, 0, 0)
         self.auto.changed.connect(lambda auto: setattr(self.number, "enabled", not auto))
         self.auto.changed.connect(lambda _: self.changed.emit(self.value))

@@ -31,7 +31,7 @@ TileFunction = Callable[..., np.ndarray]
 
 
 def even_chunks(size: int, tile: int, minimum: int = 1) -> tuple[int, ...]:
-    """Split ``size`` into near-equal chunks of at most ``tile`` (each >= ``minimum`` if possible)."""
+    """Split ``size`` in near-equal chunks of at most ``tile`` (each >= ``minimum`` if possible)."""
     count = max(1, math.ceil(size / max(1, tile)))
     while count > 1 and size // count < minimum:
         count -= 1
