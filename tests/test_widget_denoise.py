@@ -157,3 +157,19 @@ def test_apply_to_whole_layer_writes_zarr_and_opens_it_lazily(qtbot, tmp_path, v
     layer = viewer.layers["noisy [gaussian, whole]"]
     assert isinstance(layer.data, da.Array) and layer.data.shape == noisy.shape
     assert mse(np.asarray(layer.data), clean) < mse(noisy, clean)
+
+
+def test_multiscale_dask_layer_current_view_reads_full_resolution(qtbot, make_napari_viewer,
+                                                                   noisy_pair):
+    import dask.array as da
+
+    clean, noisy, _ = noisy_pair
+    big = np.kron(noisy, np.ones((2, 2), np.float32))  # 192x192 full resolution
+    pyramid = [da.from_array(big, chunks=64), da.from_array(big[::2, ::2], chunks=64)]
+    viewer = make_napari_viewer()
+    viewer.add_image(pyramid, name="pyramid", multiscale=True)
+    widget = DenoiseWidget(viewer)
+    widget.method.value, widget.scope.value = "gaussian", "Current view"
+    wait_job(qtbot, widget, widget.run())
+    result = viewer.layers["pyramid [gaussian]"]
+    assert result.data.shape == big.shape  # full resolution, whatever level is displayed
