@@ -121,6 +121,8 @@ def resolve_noise(sample: np.ndarray, noise: str, sigma: float | None, noise_par
 
 
 def _finite(sample: np.ndarray) -> np.ndarray:
+    if not np.isfinite(sample).any():
+        raise ValueError("the image has no finite values")
     return np.where(np.isfinite(sample), sample, np.nanmedian(sample)).astype(np.float32)
 
 
