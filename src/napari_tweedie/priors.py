@@ -1,0 +1,66 @@
+"""Priors for the diffusion solvers: the bundled network, a registry denoiser, or any callable.
+
+Everything is a :class:`~napari_tweedie.samplers.Denoiser`: ``D(x, sigma)``
+on images in [0, 1] (B, 1, H, W), ``sigma`` per batch item.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+import torch
+from torch import Tensor
+
+
+def pick_device(device: str | torch.device = "auto") -> torch.device:
+    """``"auto"`` picks cuda, then mps, then cpu."""
+    if str(device) != "auto":
+        return torch.device(device)
+    if torch.cuda.is_available():
+        return torch.device("cuda")
+    if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
+        return torch.device("mps")
+    return torch.device("cpu")
+
+
+class RegistryDenoiser:
+    """A registry (classical or fitted) denoiser used as a Gaussian prior, item by item.
+
+    Not differentiable: fine for DDIM, DDS, DiffPIR and RED-Diff, not for DPS.
+    """
+
+    differentiable = False
+
+    def __init__(self, method: str, **params):
+        from .denoisers import DENOISERS
+
+        if method not in DENOISERS:
+            raise ValueError(f"unknown prior {method!r}: use 'default', a callable or one of "
+                             f"{sorted(DENOISERS)}")
+        self.spec = DENOISERS[method]
+        self.spec.check_available()
+        self.params = self.spec.defaults() | params
+
+    def __call__(self, x: Tensor, sigma: Tensor) -> Tensor:
+        from .steps import run
+
+        out = torch.empty_like(x)
+        for index in range(x.shape[0]):
+            image = x[index, 0].detach().cpu().numpy().astype(np.float32)
+            result = self.spec.func(image, sigma=float(sigma[index]), seed=index, **self.params)
+            if self.spec.iterative:
+                result = run(result)
+            out[index, 0] = torch.from_numpy(np.asarray(result, np.float32))
+        return out
+
+
+def get_prior(prior: str | Callable = "default", device: str | torch.device = "auto") -> Callable:
+    """The denoiser behind a ``prior=`` argument of :func:`napari_tweedie.restore`."""
+    if callable(prior):
+        return prior
+    if prior == "default":
+        from .prior import load_prior
+
+        return load_prior(device=device)
+    return RegistryDenoiser(prior)

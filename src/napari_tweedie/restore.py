@@ -1,0 +1,185 @@
+"""``restore``: solve an inverse problem with a diffusion prior and draw posterior samples.
+
+The measurement is normalised so that the unknown image lies roughly in [0, 1]
+(the prior's range): a quick classical reconstruction (the operator's
+``baseline``) gives an offset ``lo`` and a scale ``s``; for a linear ``A``,
+``y' = (y - lo * A 1) / s`` measures ``x' = (x - lo) / s`` with noise
+``sigma_y / s``.  Results are mapped back to the image's units.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable, Generator
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from .operators import OPERATORS, LinearOperator, make_operator
+from .priors import get_prior, pick_device
+from .samplers import SAMPLERS, karras_sigmas
+from .steps import Step, run
+
+SIGMA_MAX = 20.0
+
+
+@dataclass(frozen=True)
+class Restoration:
+    """Posterior samples of a restoration and their per-pixel mean and standard deviation."""
+
+    mean: np.ndarray
+    std: np.ndarray
+    samples: np.ndarray
+    baseline: np.ndarray
+
+
+@dataclass(frozen=True)
+class Problem:
+    """A normalised inverse problem ready for a sampler."""
+
+    op: LinearOperator
+    y: torch.Tensor
+    offset: float
+    scale: float
+    baseline: np.ndarray
+
+    def to_image(self, x: torch.Tensor) -> np.ndarray:
+        return (x.detach().cpu().numpy()[:, 0] * self.scale + self.offset).astype(np.float32)
+
+
+def _keywords(func: Callable) -> set[str]:
+    return {p.name for p in inspect.signature(func).parameters.values()
+            if p.kind == p.KEYWORD_ONLY or p.default is not p.empty}
+
+
+def split_params(operator: str, sampler: str, params: dict) -> tuple[dict, dict]:
+    """Route keyword arguments to the operator factory or the sampler; reject unknown ones."""
+    if operator not in OPERATORS:
+        raise ValueError(f"unknown operator {operator!r}; available: {', '.join(OPERATORS)}")
+    if sampler not in SAMPLERS:
+        raise ValueError(f"unknown sampler {sampler!r}; available: {', '.join(SAMPLERS)}")
+    op_keys = _keywords(OPERATORS[operator])
+    sampler_keys = _keywords(SAMPLERS[sampler]) - {"op", "y", "generator", "init", "sigma_y"}
+    unknown = set(params) - op_keys - sampler_keys
+    if unknown:
+        raise TypeError(f"unknown parameter(s) {sorted(unknown)}: {operator} takes "
+                        f"{sorted(op_keys)}, {sampler} takes {sorted(sampler_keys)}")
+    return ({k: v for k, v in params.items() if k in op_keys},
+            {k: v for k, v in params.items() if k in sampler_keys})
+
+
+def prepare(y, operator: str, device: torch.device, **op_params) -> Problem:
+    """Build the operator for ``y`` and normalise the problem to the prior's range."""
+    measurement = np.asarray(y)
+    if measurement.ndim != 2:
+        raise ValueError(f"expected a 2-D measurement, got shape {measurement.shape}")
+    if not np.isfinite(measurement).all():
+        raise ValueError("the measurement contains NaN or infinite values")
+    op = make_operator(operator, measurement.shape, **op_params)
+    dtype = torch.complex64 if np.iscomplexobj(measurement) else torch.float32
+    y_t = torch.as_tensor(measurement, dtype=dtype, device=device)[None, None]
+    baseline = op.baseline(y_t)
+    lo, hi = np.percentile(baseline.real.cpu().numpy(), [0.5, 99.5])
+    scale = float(hi - lo) if hi > lo else 1.0
+    ones = torch.ones((1, 1, *op.image_shape), device=device)
+    y_norm = (y_t - float(lo) * op.forward(ones)) / scale
+    op.sigma_y = op.sigma_y / scale
+    image = baseline.real.cpu().numpy()[0, 0].astype(np.float32)
+    return Problem(op, y_norm, float(lo), scale, image)
+
+
+def restore_steps(
+    y, operator: str, *, sampler: str = "dds", prior: str | Callable = "default", steps: int = 50,
+    samples: int = 1, seed: int = 0, device: str = "auto", **params,
+) -> Generator[Step, None, Restoration]:
+    """Generator form of :func:`restore`: yields each step (``x0_hat`` in image units, numpy)."""
+    op_params, sampler_params = split_params(operator, sampler, params)
+    if steps < 1 or samples < 1:
+        raise ValueError("steps and samples must be >= 1")
+    torch_device = pick_device(device)
+    problem = prepare(y, operator, torch_device, **op_params)
+    denoiser = get_prior(prior, torch_device)
+    if sampler == "dps" and getattr(denoiser, "differentiable", True) is False:
+        raise ValueError("DPS needs a differentiable prior (the bundled network or a torch module)")
+    generator = torch.Generator().manual_seed(int(seed))
+    shape = (samples, 1, *problem.op.image_shape)
+    if sampler == "ddim":
+        inner = _ddim_denoising(denoiser, problem, shape, steps, generator, sampler_params)
+    else:
+        sigmas = karras_sigmas(steps, sigma_max=SIGMA_MAX)
+        x = (sigmas[0] * torch.randn(shape, generator=generator)).to(torch_device)
+        if sampler == "red_diff":
+            start = (problem.baseline - problem.offset) / problem.scale
+            sampler_params.setdefault(
+                "init", torch.as_tensor(start, device=torch_device).expand(shape).clone()
+            )
+        inner = SAMPLERS[sampler](denoiser, x, sigmas, op=problem.op, y=problem.y,
+                                  generator=generator, **sampler_params)
+    result = yield from _image_steps(inner, problem)
+    images = problem.to_image(result)
+    return Restoration(images.mean(0), images.std(0), images, problem.baseline)
+
+
+def _ddim_denoising(denoiser, problem: Problem, shape, steps: int, generator, params: dict):
+    """DDIM has no data term: it restores denoising problems, starting from y at its noise level."""
+    if problem.op.name != "denoise" or problem.op.sigma_y <= 0:
+        raise ValueError("the ddim sampler only solves 'denoise' with sigma_y > 0 (it has no data "
+                         "term); use dds, dps, diffpir or red_diff")
+    sigmas = karras_sigmas(steps, sigma_min=min(0.002, problem.op.sigma_y / 2),
+                           sigma_max=problem.op.sigma_y)
+    x = problem.y.expand(shape).clone()
+    return SAMPLERS["ddim"](denoiser, x, sigmas, generator=generator, **{"eta": 1.0} | params)
+
+
+def _image_steps(inner, problem: Problem):
+    while True:
+        try:
+            step = next(inner)
+        except StopIteration as stop:
+            return stop.value
+        try:
+            yield Step(step.i, step.n, step.sigma, step.x, problem.to_image(step.x0_hat), step.info)
+        except GeneratorExit:
+            inner.close()
+            raise
+
+
+def restore(
+    y, operator: str, *, sampler: str = "dds", prior: str | Callable = "default", steps: int = 50,
+    samples: int = 1, seed: int = 0, device: str = "auto", **params,
+) -> Restoration:
+    """Restore an image from a measurement with a diffusion prior (posterior sampling).
+
+    Parameters
+    ----------
+    y : array-like
+        The measurement: a 2-D image (denoise, blur, inpaint), the low-resolution
+        image (superres), the sinogram (ct, angles x detectors) or the complex
+        k-space (mri).
+    operator : str
+        A key of ``OPERATORS``: ``"denoise"``, ``"blur"`` (``psf=`` or
+        ``sigma_blur=``/``motion=``), ``"inpaint"`` (``mask=``, 1 where
+        observed), ``"superres"`` (``factor=``), ``"ct"`` (``angles=``,
+        ``size=``), ``"mri"`` (``acceleration=`` or ``mask=``).  All take
+        ``sigma_y`` (measurement noise std in the measurement's units).
+    sampler : str
+        A key of ``SAMPLERS``: ``"ddim"``, ``"dps"``, ``"dds"``, ``"red_diff"``,
+        ``"diffpir"``; their own parameters (e.g. ``gamma``, ``cg_steps``,
+        ``eta``, ``zeta``, ``lam``, ``lr``) pass through ``**params``.
+    prior : str or callable
+        ``"default"`` (the bundled network), a ``DENOISERS`` key, or a callable
+        ``D(x, sigma)`` on [0, 1] images.
+    steps, samples, seed : int
+        Sampler steps, number of posterior samples, seed (same seed, same result).
+    device : str
+        ``"auto"`` (cuda, then mps, then cpu), or a torch device.
+
+    Returns
+    -------
+    Restoration
+        ``mean``, ``std`` (per pixel, over samples), ``samples`` and the
+        classical ``baseline`` reconstruction, in the image's units.
+    """
+    return run(restore_steps(y, operator, sampler=sampler, prior=prior, steps=steps,
+                             samples=samples, seed=seed, device=device, **params))

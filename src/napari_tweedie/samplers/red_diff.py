@@ -1,0 +1,44 @@
+"""RED-Diff (Mardani et al. 2024): variational posterior mean with the denoiser as regulariser."""
+
+from __future__ import annotations
+
+import torch
+from torch import Tensor
+
+from ..operators.base import LinearOperator
+from ..steps import Step
+from .base import Denoiser, denoise
+from .diffusion import StepGenerator, _steps
+
+
+def red_diff(
+    denoiser: Denoiser, x: Tensor, sigmas: Tensor, *, op: LinearOperator, y: Tensor,
+    lam: float = 0.25, lr: float = 0.05, sigma_y: float | None = None,
+    init: Tensor | None = None, generator: torch.Generator | None = None,
+) -> StepGenerator:
+    """RED-Diff: Adam on the image ``mu`` with data fidelity plus a score-matching regulariser.
+
+    At each noise level (high to low) ``x_t = mu + sigma * eps``; the
+    regulariser's gradient is ``lam * sigma * (eps_hat - eps)`` with
+    ``eps_hat = (x_t - D(x_t, sigma)) / sigma`` (stop-gradient, so no backprop
+    through the denoiser).  ``x`` only sets the shape unless ``init`` is None,
+    in which case ``mu`` starts from ``A^T y``-like ``init`` or zeros.
+    """
+    mu = (init if init is not None else torch.zeros_like(x)).clone().requires_grad_(True)
+    optimiser = torch.optim.Adam([mu], lr=lr, betas=(0.9, 0.99))
+    noise_level = max(op.sigma_y if sigma_y is None else sigma_y, 1e-2)
+    for i, n, sigma, _ in _steps(sigmas):
+        sigma = max(sigma, 1e-3)
+        eps = torch.randn(x.shape, generator=generator, dtype=x.dtype).to(x.device)
+        with torch.no_grad():
+            eps_hat = (mu + sigma * eps - denoise(denoiser, mu + sigma * eps, sigma)) / sigma
+        with torch.enable_grad():
+            residual = (y - op.forward(mu)).abs().pow(2).flatten(1).sum(1)
+            fidelity = residual.sum() / (2 * noise_level**2 * mu[0].numel())
+            regulariser = (lam * sigma * (eps_hat - eps) * mu).flatten(1).sum(1).sum() / mu[0].numel()
+            optimiser.zero_grad()
+            (fidelity + regulariser).backward()
+        optimiser.step()
+        current = mu.detach().clone()
+        yield Step(i + 1, n, sigma, current, current, {"fidelity": float(fidelity.detach())})
+    return mu.detach()
