@@ -13,13 +13,37 @@ from .steps import Step, run
 
 __version__ = "0.1.0"
 
+_LAZY = {
+    "restore": ("restore", "restore"),
+    "restore_steps": ("restore", "restore_steps"),
+    "Restoration": ("restore", "Restoration"),
+    "OPERATORS": ("operators", "OPERATORS"),
+    "SAMPLERS": ("samplers", "SAMPLERS"),
+}
+
+
+def __getattr__(name: str):
+    """Load the torch-based diffusion solvers on first use (keeps ``import`` light)."""
+    if name not in _LAZY:
+        raise AttributeError(f"module 'napari_tweedie' has no attribute {name!r}")
+    from importlib import import_module
+
+    module, attribute = _LAZY[name]
+    return getattr(import_module(f".{module}", __name__), attribute)
+
+
 __all__ = [
     "DENOISERS",
     "NOISE_MODELS",
+    "OPERATORS",
+    "SAMPLERS",
+    "Restoration",
     "Step",
     "__version__",
     "denoise",
     "denoise_lazy",
     "denoise_steps",
+    "restore",
+    "restore_steps",
     "run",
 ]
