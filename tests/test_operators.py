@@ -7,8 +7,18 @@ import pytest
 import torch
 
 from napari_tweedie.operators import (
-    Blur, CartesianMRI, Identity, Inpaint, LinearOperator, Radon, SuperResolution,
-    cartesian_mask, gaussian_psf, inner, make_operator, motion_psf,
+    Blur,
+    CartesianMRI,
+    Identity,
+    Inpaint,
+    LinearOperator,
+    Radon,
+    SuperResolution,
+    cartesian_mask,
+    gaussian_psf,
+    inner,
+    make_operator,
+    motion_psf,
 )
 
 SHAPE = (24, 32)
@@ -17,9 +27,13 @@ SHAPE = (24, 32)
 def operators():
     rng = np.random.default_rng(0)
     return [
-        Identity(SHAPE), Blur(SHAPE, gaussian_psf(1.5)), Blur(SHAPE, motion_psf(7, 30)),
-        Inpaint(SHAPE, rng.random(SHAPE) > 0.5), SuperResolution(SHAPE, 4),
-        Radon((24, 24), 12), Radon((24, 24), np.array([0.0, 10.0, 95.0])),
+        Identity(SHAPE),
+        Blur(SHAPE, gaussian_psf(1.5)),
+        Blur(SHAPE, motion_psf(7, 30)),
+        Inpaint(SHAPE, rng.random(SHAPE) > 0.5),
+        SuperResolution(SHAPE, 4),
+        Radon((24, 24), 12),
+        Radon((24, 24), np.array([0.0, 10.0, 95.0])),
         CartesianMRI(SHAPE, acceleration=3),
     ]
 
@@ -35,7 +49,8 @@ def test_adjointness(op):
 
 
 @pytest.mark.parametrize(
-    "op", [op for op in operators() if type(op).prox is not LinearOperator.prox],
+    "op",
+    [op for op in operators() if type(op).prox is not LinearOperator.prox],
     ids=lambda op: op.name,
 )
 def test_closed_form_prox_matches_conjugate_gradients(op):

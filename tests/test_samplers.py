@@ -67,8 +67,9 @@ def test_ddim_from_the_noisy_image_samples_the_denoising_posterior():
     y = y + sigma_y * torch.randn(1, 1, H, W, generator=g)
     mean, std = posterior(Identity((H, W)), y, sigma_y)
     sigmas = torch.cat([torch.linspace(sigma_y, 0.0, 200)])
-    out = run(SAMPLERS["ddim"](gaussian_denoiser, y.repeat(2000, 1, 1, 1), sigmas, eta=1.0,
-                               generator=g))
+    out = run(
+        SAMPLERS["ddim"](gaussian_denoiser, y.repeat(2000, 1, 1, 1), sigmas, eta=1.0, generator=g)
+    )
     assert ((out.mean(0)[0] - mean).abs() / std).mean() < 0.1
     assert 0.9 < (out.std(0)[0] / std).mean() < 1.1
 
@@ -81,8 +82,9 @@ def test_dds_with_a_large_data_weight_keeps_observed_pixels():
     y = op.forward(truth)
     out = sample("dds", op, y, count=4, gamma=1e4, cg_steps=10)
     observed = torch.from_numpy(mask).bool()
-    torch.testing.assert_close(out[:, 0][:, observed], truth[0, 0][observed].expand(4, -1),
-                               atol=1e-3, rtol=0)
+    torch.testing.assert_close(
+        out[:, 0][:, observed], truth[0, 0][observed].expand(4, -1), atol=1e-3, rtol=0
+    )
 
 
 @pytest.mark.parametrize("name", list(SAMPLERS))

@@ -14,9 +14,9 @@ from .steps import Step, run
 __version__ = "0.1.0"
 
 _LAZY = {
-    "restore": ("restore", "restore"),
-    "restore_steps": ("restore", "restore_steps"),
-    "Restoration": ("restore", "Restoration"),
+    "restore": ("restoration", "restore"),
+    "restore_steps": ("restoration", "restore_steps"),
+    "Restoration": ("restoration", "Restoration"),
     "OPERATORS": ("operators", "OPERATORS"),
     "SAMPLERS": ("samplers", "SAMPLERS"),
 }

@@ -36,8 +36,9 @@ class RegistryDenoiser:
         from .denoisers import DENOISERS
 
         if method not in DENOISERS:
-            raise ValueError(f"unknown prior {method!r}: use 'default', a callable or one of "
-                             f"{sorted(DENOISERS)}")
+            raise ValueError(
+                f"unknown prior {method!r}: use 'default', a callable or one of {sorted(DENOISERS)}"
+            )
         self.spec = DENOISERS[method]
         self.spec.check_available()
         self.params = self.spec.defaults() | params

@@ -21,8 +21,14 @@ def _denoise(y_shape, sigma_y: float = 0.0) -> Identity:
     return Identity(y_shape, sigma_y)
 
 
-def _blur(y_shape, psf=None, sigma_blur: float | None = None, motion: int | None = None,
-          motion_angle: float = 0.0, sigma_y: float = 0.0) -> Blur:
+def _blur(
+    y_shape,
+    psf=None,
+    sigma_blur: float | None = None,
+    motion: int | None = None,
+    motion_angle: float = 0.0,
+    sigma_y: float = 0.0,
+) -> Blur:
     if psf is None:
         if motion:
             psf = motion_psf(int(motion), motion_angle)
@@ -41,8 +47,14 @@ def _superres(y_shape, factor: int = 4, sigma_y: float = 0.0) -> SuperResolution
     return SuperResolution(tuple(int(n) * int(factor) for n in y_shape), factor, sigma_y)
 
 
-def _ct(y_shape, angles=None, size: int | None = None, sigma_y: float = 0.0,
-        photons: float | None = None, limited: float = 180.0) -> Radon:
+def _ct(
+    y_shape,
+    angles=None,
+    size: int | None = None,
+    sigma_y: float = 0.0,
+    photons: float | None = None,
+    limited: float = 180.0,
+) -> Radon:
     n_angles, detectors = y_shape
     angles = n_angles if angles is None else angles
     if np.ndim(angles) == 0 and int(angles) != n_angles:
@@ -50,8 +62,10 @@ def _ct(y_shape, angles=None, size: int | None = None, sigma_y: float = 0.0,
     side = int(size) if size else _side_for(detectors)
     op = Radon((side, side), angles, sigma_y, photons, limited)
     if op.diagonal != detectors:
-        raise ValueError(f"sinogram width {detectors} does not fit a {side}x{side} image "
-                         f"(expects {op.diagonal}); pass size=")
+        raise ValueError(
+            f"sinogram width {detectors} does not fit a {side}x{side} image "
+            f"(expects {op.diagonal}); pass size="
+        )
     return op
 
 
@@ -64,14 +78,19 @@ def _side_for(detectors: int) -> int:
     return guess
 
 
-def _mri(y_shape, mask=None, acceleration: float = 4.0, sigma_y: float = 0.0,
-         seed: int = 0) -> CartesianMRI:
+def _mri(
+    y_shape, mask=None, acceleration: float = 4.0, sigma_y: float = 0.0, seed: int = 0
+) -> CartesianMRI:
     return CartesianMRI(y_shape, mask, acceleration, sigma_y, seed)
 
 
 OPERATORS: dict[str, Callable[..., LinearOperator]] = {
-    "denoise": _denoise, "blur": _blur, "inpaint": _inpaint, "superres": _superres,
-    "ct": _ct, "mri": _mri,
+    "denoise": _denoise,
+    "blur": _blur,
+    "inpaint": _inpaint,
+    "superres": _superres,
+    "ct": _ct,
+    "mri": _mri,
 }
 
 
@@ -83,7 +102,19 @@ def make_operator(name: str, y_shape: tuple[int, ...], **params) -> LinearOperat
 
 
 __all__ = [
-    "OPERATORS", "Blur", "CartesianMRI", "Identity", "Inpaint", "LinearOperator", "Radon",
-    "SuperResolution", "cartesian_mask", "conjugate_gradient", "gaussian_psf", "inner",
-    "make_operator", "motion_psf", "view_angles",
+    "OPERATORS",
+    "Blur",
+    "CartesianMRI",
+    "Identity",
+    "Inpaint",
+    "LinearOperator",
+    "Radon",
+    "SuperResolution",
+    "cartesian_mask",
+    "conjugate_gradient",
+    "gaussian_psf",
+    "inner",
+    "make_operator",
+    "motion_psf",
+    "view_angles",
 ]

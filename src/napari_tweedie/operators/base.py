@@ -48,7 +48,9 @@ class LinearOperator:
         """``A^T y`` by a vector-Jacobian product of :meth:`forward` (exact for linear maps)."""
         with torch.enable_grad():
             probe = torch.zeros(
-                (y.shape[0], 1, *self.image_shape), dtype=torch.float32, device=y.device,
+                (y.shape[0], 1, *self.image_shape),
+                dtype=torch.float32,
+                device=y.device,
                 requires_grad=True,
             )
             out = self.forward(probe)

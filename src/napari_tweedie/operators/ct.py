@@ -36,8 +36,14 @@ class Radon(LinearOperator):
 
     name = "ct"
 
-    def __init__(self, image_shape, angles: int | np.ndarray = 60, sigma_y: float = 0.0,
-                 photons: float | None = None, limited: float = 180.0):
+    def __init__(
+        self,
+        image_shape,
+        angles: int | np.ndarray = 60,
+        sigma_y: float = 0.0,
+        photons: float | None = None,
+        limited: float = 180.0,
+    ):
         super().__init__(image_shape, sigma_y)
         self.angles = view_angles(angles, limited)
         self.photons = photons
@@ -53,7 +59,9 @@ class Radon(LinearOperator):
         theta = torch.as_tensor(np.deg2rad(angles), dtype=dtype, device=device)
         cos, sin = torch.cos(theta), torch.sin(theta)
         zero = torch.zeros_like(cos)
-        matrices = torch.stack([torch.stack([cos, -sin, zero], 1), torch.stack([sin, cos, zero], 1)], 1)
+        matrices = torch.stack(
+            [torch.stack([cos, -sin, zero], 1), torch.stack([sin, cos, zero], 1)], 1
+        )
         size = (len(angles), 1, self.diagonal, self.diagonal)
         grid = F.affine_grid(matrices, size, align_corners=False)
         return grid.repeat(batch, 1, 1, 1)
@@ -86,7 +94,7 @@ class Radon(LinearOperator):
         return self.adjoint(filtered) * (math.pi / len(self.angles))
 
     def simulate(self, x: Tensor, generator: torch.Generator | None = None) -> Tensor:
-        """Noisy sinogram: Poisson photon counts if ``photons`` is set, else Gaussian ``sigma_y``."""
+        """Noisy sinogram: Poisson photon counts if ``photons`` is set, else Gaussian noise."""
         clean = self.forward(x)
         if self.photons:
             counts = torch.poisson(self.photons * torch.exp(-clean), generator=generator)

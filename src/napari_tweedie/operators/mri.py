@@ -10,8 +10,12 @@ from .base import LinearOperator
 
 
 def cartesian_mask(
-    shape: tuple[int, int], acceleration: float = 4.0, *, center_fraction: float = 0.08,
-    seed: int = 0, density: float = 0.3,
+    shape: tuple[int, int],
+    acceleration: float = 4.0,
+    *,
+    center_fraction: float = 0.08,
+    seed: int = 0,
+    density: float = 0.3,
 ) -> np.ndarray:
     """Variable-density Cartesian mask: whole phase-encoding rows, dense at low frequencies.
 
@@ -42,8 +46,13 @@ def cartesian_mask(
     weights = np.exp(-((ky / (0.5 * density)) ** 2))
     weights[centre] = 0.0
     rng = np.random.default_rng(seed)
-    chosen = rng.choice(height, size=min(wanted, int((~centre).sum())), replace=False,
-                        p=weights / weights.sum()) if wanted else []
+    chosen = (
+        rng.choice(
+            height, size=min(wanted, int((~centre).sum())), replace=False, p=weights / weights.sum()
+        )
+        if wanted
+        else []
+    )
     rows = centre.copy()
     rows[np.asarray(chosen, dtype=int)] = True
     return np.repeat(rows[:, None], int(shape[1]), axis=1).astype(np.float32)
@@ -59,12 +68,20 @@ class CartesianMRI(LinearOperator):
 
     name = "mri"
 
-    def __init__(self, image_shape, mask: np.ndarray | None = None, acceleration: float = 4.0,
-                 sigma_y: float = 0.0, seed: int = 0, center_fraction: float = 0.08):
+    def __init__(
+        self,
+        image_shape,
+        mask: np.ndarray | None = None,
+        acceleration: float = 4.0,
+        sigma_y: float = 0.0,
+        seed: int = 0,
+        center_fraction: float = 0.08,
+    ):
         super().__init__(image_shape, sigma_y)
         if mask is None:
-            mask = cartesian_mask(self.image_shape, acceleration, seed=seed,
-                                  center_fraction=center_fraction)
+            mask = cartesian_mask(
+                self.image_shape, acceleration, seed=seed, center_fraction=center_fraction
+            )
         mask = np.asarray(mask, np.float32)
         if mask.shape != self.image_shape:
             raise ValueError(f"mask shape {mask.shape} does not match the image {self.image_shape}")
@@ -77,7 +94,7 @@ class CartesianMRI(LinearOperator):
         return torch.fft.ifft2(self.mask.to(y.device) * y, norm="ortho").real
 
     def prox(self, z, y, rho, steps: int = 0):
-        """Exact real minimiser: on real images ``A^T A = F^H M_sym F`` with the mask symmetrised."""
+        """Exact real minimiser: for real images ``A^T A = F^H M_sym F`` (symmetrised mask)."""
         mask = self.mask.to(z.device)
         sampled = mask * y
         rhs = (sampled + torch.conj(_reflect(sampled))) / 2 + rho * torch.fft.fft2(z, norm="ortho")

@@ -1,4 +1,4 @@
-"""Simple forward models: identity (denoising), blur, inpainting mask, block-average downsampling."""
+"""Simple forward models: identity (denoising), blur, inpainting mask, block averaging."""
 
 from __future__ import annotations
 

@@ -1,12 +1,19 @@
 """Diffusion samplers (generators yielding Step, returning the image) and the registry SAMPLERS."""
 
 from .base import Denoiser, karras_sigmas, vp_sigmas
-from .diffusion import ddim, diffpir, dds, dps
+from .diffusion import ddim, dds, diffpir, dps
 from .red_diff import red_diff
 
 SAMPLERS = {"ddim": ddim, "dps": dps, "dds": dds, "red_diff": red_diff, "diffpir": diffpir}
 
 __all__ = [
-    "SAMPLERS", "Denoiser", "ddim", "dds", "diffpir", "dps", "karras_sigmas", "red_diff",
+    "SAMPLERS",
+    "Denoiser",
+    "ddim",
+    "dds",
+    "diffpir",
+    "dps",
+    "karras_sigmas",
+    "red_diff",
     "vp_sigmas",
 ]

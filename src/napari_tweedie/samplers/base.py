@@ -62,7 +62,11 @@ def ancestral_split(sigma: float, sigma_next: float, eta: float) -> tuple[float,
 
 
 def ddim_update(
-    x0: Tensor, eps: Tensor, sigma: float, sigma_next: float, eta: float,
+    x0: Tensor,
+    eps: Tensor,
+    sigma: float,
+    sigma_next: float,
+    eta: float,
     generator: torch.Generator | None,
 ) -> Tensor:
     """DDIM (Song et al. 2021) in VE form: ``x0 + sigma_down * eps + sigma_up * z``."""

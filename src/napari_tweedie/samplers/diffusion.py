@@ -29,7 +29,11 @@ def _steps(sigmas: Tensor):
 
 
 def ddim(
-    denoiser: Denoiser, x: Tensor, sigmas: Tensor, *, eta: float = 0.0,
+    denoiser: Denoiser,
+    x: Tensor,
+    sigmas: Tensor,
+    *,
+    eta: float = 0.0,
     generator: torch.Generator | None = None,
 ) -> StepGenerator:
     """DDIM (Song, Meng & Ermon 2021): unconditional sampling, deterministic at ``eta=0``.
@@ -46,8 +50,15 @@ def ddim(
 
 
 def dps(
-    denoiser: Denoiser, x: Tensor, sigmas: Tensor, *, op: LinearOperator, y: Tensor,
-    zeta: float = 1.0, eta: float = 1.0, generator: torch.Generator | None = None,
+    denoiser: Denoiser,
+    x: Tensor,
+    sigmas: Tensor,
+    *,
+    op: LinearOperator,
+    y: Tensor,
+    zeta: float = 1.0,
+    eta: float = 1.0,
+    generator: torch.Generator | None = None,
 ) -> StepGenerator:
     """Diffusion Posterior Sampling (Chung et al. 2023): DDIM plus a likelihood gradient.
 
@@ -70,8 +81,15 @@ def dps(
 
 
 def dds(
-    denoiser: Denoiser, x: Tensor, sigmas: Tensor, *, op: LinearOperator, y: Tensor,
-    gamma: float = 1.0, cg_steps: int = 5, eta: float = 0.85,
+    denoiser: Denoiser,
+    x: Tensor,
+    sigmas: Tensor,
+    *,
+    op: LinearOperator,
+    y: Tensor,
+    gamma: float = 1.0,
+    cg_steps: int = 5,
+    eta: float = 0.85,
     generator: torch.Generator | None = None,
 ) -> StepGenerator:
     """Decomposed Diffusion Sampler (Chung, Lee & Ye 2024): Tweedie, CG data steps, DDIM.
@@ -95,8 +113,15 @@ def dds(
 
 
 def diffpir(
-    denoiser: Denoiser, x: Tensor, sigmas: Tensor, *, op: LinearOperator, y: Tensor,
-    lam: float = 7.0, zeta: float = 0.3, sigma_y: float | None = None,
+    denoiser: Denoiser,
+    x: Tensor,
+    sigmas: Tensor,
+    *,
+    op: LinearOperator,
+    y: Tensor,
+    lam: float = 7.0,
+    zeta: float = 0.3,
+    sigma_y: float | None = None,
     generator: torch.Generator | None = None,
 ) -> StepGenerator:
     """DiffPIR (Zhu et al. 2023): denoiser prior step, proximal data step, re-noising.

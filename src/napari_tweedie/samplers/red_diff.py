@@ -12,9 +12,17 @@ from .diffusion import StepGenerator, _steps
 
 
 def red_diff(
-    denoiser: Denoiser, x: Tensor, sigmas: Tensor, *, op: LinearOperator, y: Tensor,
-    lam: float = 0.25, lr: float = 0.05, sigma_y: float | None = None,
-    init: Tensor | None = None, generator: torch.Generator | None = None,
+    denoiser: Denoiser,
+    x: Tensor,
+    sigmas: Tensor,
+    *,
+    op: LinearOperator,
+    y: Tensor,
+    lam: float = 0.25,
+    lr: float = 0.05,
+    sigma_y: float | None = None,
+    init: Tensor | None = None,
+    generator: torch.Generator | None = None,
 ) -> StepGenerator:
     """RED-Diff: Adam on the image ``mu`` with data fidelity plus a score-matching regulariser.
 
@@ -35,7 +43,9 @@ def red_diff(
         with torch.enable_grad():
             residual = (y - op.forward(mu)).abs().pow(2).flatten(1).sum(1)
             fidelity = residual.sum() / (2 * noise_level**2 * mu[0].numel())
-            regulariser = (lam * sigma * (eps_hat - eps) * mu).flatten(1).sum(1).sum() / mu[0].numel()
+            regulariser = (lam * sigma * (eps_hat - eps) * mu).flatten(1).sum(1).sum() / mu[
+                0
+            ].numel()
             optimiser.zero_grad()
             (fidelity + regulariser).backward()
         optimiser.step()

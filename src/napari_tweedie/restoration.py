@@ -49,8 +49,11 @@ class Problem:
 
 
 def _keywords(func: Callable) -> set[str]:
-    return {p.name for p in inspect.signature(func).parameters.values()
-            if p.kind == p.KEYWORD_ONLY or p.default is not p.empty}
+    return {
+        p.name
+        for p in inspect.signature(func).parameters.values()
+        if p.kind == p.KEYWORD_ONLY or p.default is not p.empty
+    }
 
 
 def split_params(operator: str, sampler: str, params: dict) -> tuple[dict, dict]:
@@ -63,10 +66,14 @@ def split_params(operator: str, sampler: str, params: dict) -> tuple[dict, dict]
     sampler_keys = _keywords(SAMPLERS[sampler]) - {"op", "y", "generator", "init", "sigma_y"}
     unknown = set(params) - op_keys - sampler_keys
     if unknown:
-        raise TypeError(f"unknown parameter(s) {sorted(unknown)}: {operator} takes "
-                        f"{sorted(op_keys)}, {sampler} takes {sorted(sampler_keys)}")
-    return ({k: v for k, v in params.items() if k in op_keys},
-            {k: v for k, v in params.items() if k in sampler_keys})
+        raise TypeError(
+            f"unknown parameter(s) {sorted(unknown)}: {operator} takes "
+            f"{sorted(op_keys)}, {sampler} takes {sorted(sampler_keys)}"
+        )
+    return (
+        {k: v for k, v in params.items() if k in op_keys},
+        {k: v for k, v in params.items() if k in sampler_keys},
+    )
 
 
 def prepare(y, operator: str, device: torch.device, **op_params) -> Problem:
@@ -90,8 +97,16 @@ def prepare(y, operator: str, device: torch.device, **op_params) -> Problem:
 
 
 def restore_steps(
-    y, operator: str, *, sampler: str = "dds", prior: str | Callable = "default", steps: int = 50,
-    samples: int = 1, seed: int = 0, device: str = "auto", **params,
+    y,
+    operator: str,
+    *,
+    sampler: str = "dds",
+    prior: str | Callable = "default",
+    steps: int = 50,
+    samples: int = 1,
+    seed: int = 0,
+    device: str = "auto",
+    **params,
 ) -> Generator[Step, None, Restoration]:
     """Generator form of :func:`restore`: yields each step (``x0_hat`` in image units, numpy)."""
     op_params, sampler_params = split_params(operator, sampler, params)
@@ -114,8 +129,9 @@ def restore_steps(
             sampler_params.setdefault(
                 "init", torch.as_tensor(start, device=torch_device).expand(shape).clone()
             )
-        inner = SAMPLERS[sampler](denoiser, x, sigmas, op=problem.op, y=problem.y,
-                                  generator=generator, **sampler_params)
+        inner = SAMPLERS[sampler](
+            denoiser, x, sigmas, op=problem.op, y=problem.y, generator=generator, **sampler_params
+        )
     result = yield from _image_steps(inner, problem)
     images = problem.to_image(result)
     return Restoration(images.mean(0), images.std(0), images, problem.baseline)
@@ -124,10 +140,13 @@ def restore_steps(
 def _ddim_denoising(denoiser, problem: Problem, shape, steps: int, generator, params: dict):
     """DDIM has no data term: it restores denoising problems, starting from y at its noise level."""
     if problem.op.name != "denoise" or problem.op.sigma_y <= 0:
-        raise ValueError("the ddim sampler only solves 'denoise' with sigma_y > 0 (it has no data "
-                         "term); use dds, dps, diffpir or red_diff")
-    sigmas = karras_sigmas(steps, sigma_min=min(0.002, problem.op.sigma_y / 2),
-                           sigma_max=problem.op.sigma_y)
+        raise ValueError(
+            "the ddim sampler only solves 'denoise' with sigma_y > 0 (it has no data "
+            "term); use dds, dps, diffpir or red_diff"
+        )
+    sigmas = karras_sigmas(
+        steps, sigma_min=min(0.002, problem.op.sigma_y / 2), sigma_max=problem.op.sigma_y
+    )
     x = problem.y.expand(shape).clone()
     return SAMPLERS["ddim"](denoiser, x, sigmas, generator=generator, **{"eta": 1.0} | params)
 
@@ -146,8 +165,16 @@ def _image_steps(inner, problem: Problem):
 
 
 def restore(
-    y, operator: str, *, sampler: str = "dds", prior: str | Callable = "default", steps: int = 50,
-    samples: int = 1, seed: int = 0, device: str = "auto", **params,
+    y,
+    operator: str,
+    *,
+    sampler: str = "dds",
+    prior: str | Callable = "default",
+    steps: int = 50,
+    samples: int = 1,
+    seed: int = 0,
+    device: str = "auto",
+    **params,
 ) -> Restoration:
     """Restore an image from a measurement with a diffusion prior (posterior sampling).
 
@@ -181,5 +208,16 @@ def restore(
         ``mean``, ``std`` (per pixel, over samples), ``samples`` and the
         classical ``baseline`` reconstruction, in the image's units.
     """
-    return run(restore_steps(y, operator, sampler=sampler, prior=prior, steps=steps,
-                             samples=samples, seed=seed, device=device, **params))
+    return run(
+        restore_steps(
+            y,
+            operator,
+            sampler=sampler,
+            prior=prior,
+            steps=steps,
+            samples=samples,
+            seed=seed,
+            device=device,
+            **params,
+        )
+    )
