@@ -152,16 +152,41 @@ def _ddim_denoising(denoiser, problem: Problem, shape, steps: int, generator, pa
 
 
 def _image_steps(inner, problem: Problem):
+    """Pass the sampler's steps on with ``x`` and ``x0_hat`` as numpy arrays in image units."""
     while True:
         try:
             step = next(inner)
         except StopIteration as stop:
             return stop.value
         try:
-            yield Step(step.i, step.n, step.sigma, step.x, problem.to_image(step.x0_hat), step.info)
+            yield Step(
+                step.i,
+                step.n,
+                step.sigma,
+                problem.to_image(step.x),
+                problem.to_image(step.x0_hat),
+                step.info,
+            )
         except GeneratorExit:
             inner.close()
             raise
+
+
+def simulate_measurement(
+    image, operator: str, *, seed: int = 0, sigma_y: float = 0.0, **op_params
+) -> np.ndarray:
+    """A measurement of ``image`` through ``operator`` with noise (for demos and benchmarks).
+
+    ``sigma_y`` is in the measurement's units; CT takes ``photons=`` for Poisson
+    transmission noise.  Returns a real array, or a complex one for MRI.
+    """
+    from .operators import operator_for_image
+
+    x = np.asarray(image, dtype=np.float32)
+    op = operator_for_image(operator, x.shape, sigma_y=sigma_y, **op_params)
+    generator = torch.Generator().manual_seed(int(seed))
+    y = op.simulate(torch.from_numpy(x)[None, None], generator)
+    return y[0, 0].numpy()
 
 
 def restore(

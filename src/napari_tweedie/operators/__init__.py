@@ -59,11 +59,14 @@ def _ct(
     angles = n_angles if angles is None else angles
     if np.ndim(angles) == 0 and int(angles) != n_angles:
         raise ValueError(f"the sinogram has {n_angles} angles, not {angles}")
-    side = int(size) if size else _side_for(detectors)
-    op = Radon((side, side), angles, sigma_y, photons, limited)
+    if size is None:
+        shape = (_side_for(detectors),) * 2
+    else:
+        shape = tuple(int(n) for n in np.broadcast_to(np.asarray(size), (2,)))
+    op = Radon(shape, angles, sigma_y, photons, limited)
     if op.diagonal != detectors:
         raise ValueError(
-            f"sinogram width {detectors} does not fit a {side}x{side} image "
+            f"sinogram width {detectors} does not fit a {shape[0]}x{shape[1]} image "
             f"(expects {op.diagonal}); pass size="
         )
     return op
@@ -101,6 +104,18 @@ def make_operator(name: str, y_shape: tuple[int, ...], **params) -> LinearOperat
     return OPERATORS[name](tuple(int(n) for n in y_shape[-2:]), **params)
 
 
+def operator_for_image(name: str, image_shape: tuple[int, ...], **params) -> LinearOperator:
+    """Build the operator ``name`` for an unknown image of shape ``image_shape`` (simulation)."""
+    image_shape = tuple(int(n) for n in image_shape[-2:])
+    if name == "superres":
+        factor = int(params.pop("factor", 4))
+        return SuperResolution(image_shape, factor, **params)
+    if name == "ct":
+        params.pop("size", None)
+        return Radon(image_shape, **params)
+    return make_operator(name, image_shape, **params)
+
+
 __all__ = [
     "OPERATORS",
     "Blur",
@@ -115,6 +130,7 @@ __all__ = [
     "gaussian_psf",
     "inner",
     "make_operator",
+    "operator_for_image",
     "motion_psf",
     "view_angles",
 ]

@@ -68,6 +68,12 @@ class LinearOperator:
         """A quick classical reconstruction (used for scaling and as a reference)."""
         return self.adjoint(y)
 
+    def simulate(self, x: Tensor, generator: torch.Generator | None = None) -> Tensor:
+        """A noisy measurement ``A x + sigma_y * n`` of ``x``."""
+        clean = self.forward(x)
+        noise = torch.randn(clean.shape, generator=generator, dtype=clean.dtype)
+        return clean + self.sigma_y * noise.to(clean.device)
+
     def prox(self, z: Tensor, y: Tensor, rho: float | Tensor, steps: int = 10) -> Tensor:
         """``argmin_x ||y - A x||^2 + rho ||x - z||^2`` (conjugate gradients from ``z``)."""
         rho_t = torch.as_tensor(rho, dtype=z.dtype, device=z.device)

@@ -1,0 +1,91 @@
+"""The Restore dock widget under a real napari viewer (Xvfb)."""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import pytest
+from qtpy.QtCore import Qt
+
+from napari_tweedie._widgets import restore as restore_widget
+from napari_tweedie._widgets.restore import RestoreWidget
+
+
+def smooth_prior(x, sigma):
+    s2 = sigma.view(-1, 1, 1, 1) ** 2
+    return (0.05 * x + s2 * 0.5) / (0.05 + s2)
+
+
+@pytest.fixture
+def viewer(make_napari_viewer, noisy_pair, monkeypatch):
+    monkeypatch.setattr("napari_tweedie.restoration.get_prior", lambda prior, device: smooth_prior)
+    clean, noisy, _ = noisy_pair
+    viewer = make_napari_viewer()
+    viewer.add_image(noisy[:64, :48], name="noisy", scale=(2.0, 2.0), translate=(5.0, 7.0))
+    return viewer
+
+
+def wait(qtbot, widget, job, timeout=60_000):
+    assert job is not None, widget.status.value
+    qtbot.waitUntil(lambda: not job.running, timeout=timeout)
+
+
+def test_run_updates_live_estimate_and_ends_with_mean_and_std(qtbot, viewer, monkeypatch):
+    monkeypatch.setattr(restore_widget, "PREVIEW_INTERVAL_S", 0.0)
+    widget = RestoreWidget(viewer)
+    widget.operator.value, widget.steps.value, widget.samples.value = "denoise", 8, 3
+    widget.sigma_y.value = 0.1
+    counts = []
+    original = widget._show_live
+    widget._show_live = lambda *a: counts.append(a[0]) or original(*a)
+    wait(qtbot, widget, widget.run())
+    assert counts.count("restore: x0_hat (live)") > 1, widget.status.value
+    mean = viewer.layers["noisy [denoise, dds] mean"]
+    std = viewer.layers["noisy [denoise, dds] std"]
+    assert mean.data.shape == std.data.shape == (64, 48)
+    np.testing.assert_allclose(mean.translate, [5.0, 7.0])
+    np.testing.assert_allclose(mean.scale, [2.0, 2.0])
+    assert not any(name.startswith("restore:") for name in [lay.name for lay in viewer.layers])
+    trajectory = viewer.layers["noisy [denoise, dds] trajectory"]
+    assert trajectory.data.shape[0] > 1 and trajectory.data.shape[1:] == (64, 48)
+
+
+def test_cancel_stops_within_a_second_and_leaves_no_half_layer(qtbot, viewer):
+    widget = RestoreWidget(viewer)
+    widget.operator.value, widget.steps.value = "denoise", 1000
+    job = widget.run()
+    finished = []
+    # record the moment the worker thread ends, not when the GUI thread gets to hear of it
+    job.worker.finished.connect(
+        lambda: finished.append(time.monotonic()), Qt.ConnectionType.DirectConnection
+    )
+    qtbot.waitUntil(lambda: widget.progress.value > 2, timeout=20_000)
+    started = time.monotonic()
+    widget.cancel_button.clicked.emit()
+    qtbot.waitUntil(lambda: bool(finished), timeout=5000)
+    assert finished[0] - started < 1.0
+    qtbot.wait(200)
+    assert [layer.name for layer in viewer.layers] == ["noisy"]
+
+
+def test_inpainting_mask_comes_from_painted_labels(qtbot, viewer):
+    labels = np.zeros((64, 48), np.int32)
+    labels[10:30, 5:20] = 1  # painted = missing
+    viewer.add_labels(labels, name="damage", scale=(2.0, 2.0), translate=(5.0, 7.0))
+    widget = RestoreWidget(viewer)
+    widget.operator.value, widget.steps.value = "inpaint", 4
+    widget.mask_layer.value = "damage"
+    _, params, _, _ = widget.measurement()
+    np.testing.assert_array_equal(params["mask"], (labels == 0).astype(np.float32))
+    wait(qtbot, widget, widget.run())
+    assert "noisy [inpaint, dds] mean" in viewer.layers
+
+
+def test_presets_fill_settings_and_simulated_ct_runs(qtbot, viewer):
+    widget = RestoreWidget(viewer)
+    widget.preset.value = "CT (60 views, simulated)"
+    assert (widget.operator.value, widget.angles.value, widget.simulate.value) == ("ct", 60, True)
+    widget.steps.value, widget.angles.value = 4, 12
+    wait(qtbot, widget, widget.run())
+    assert viewer.layers["noisy [ct, dds] mean"].data.shape == (64, 48)
