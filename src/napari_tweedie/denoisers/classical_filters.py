@@ -1,0 +1,223 @@
+"""Classical spatial-domain denoisers: Gaussian, bilateral, total variation, non-local means.
+
+Every function takes one float32 (H, W) plane in the image's own units and the
+Gaussian noise standard deviation ``sigma`` in those units, and returns a
+float32 plane of the same shape.  Parameters left at ``None`` are derived from
+``sigma``; the factors below were tuned on scikit-image's ``camera`` and
+grayscale ``astronaut`` images (values on [0, 1]) with additive Gaussian noise
+of sigma 0.05, 0.1 and 0.15, maximising the mean PSNR over the six cases.
+
+All methods are deterministic: ``seed`` is accepted for the common signature
+and ignored.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from scipy import ndimage
+from skimage import restoration
+
+from .bilateral import bilateral_filter
+
+__all__ = [
+    "denoise_bilateral",
+    "denoise_gaussian",
+    "denoise_nl_means",
+    "denoise_tv",
+    "dynamic_range",
+    "gaussian_sigma_spatial",
+]
+
+# --- tuned defaults (see module docstring) ---------------------------------
+#: Gaussian width = offset + slope * sigma / dynamic range, clipped to the limits.
+GAUSSIAN_OFFSET = 0.2
+GAUSSIAN_SLOPE = 10.0
+GAUSSIAN_LIMITS = (0.5, 4.0)
+#: Bilateral: spatial width in pixels and range width as a multiple of sigma.
+BILATERAL_SIGMA_SPATIAL = 2.0
+BILATERAL_COLOR_FACTOR = 3.0
+#: Total variation weight as a multiple of sigma.
+TV_WEIGHT_FACTOR = 0.8
+#: Non-local means filtering parameter h as a multiple of sigma.
+NLM_H_FACTOR = 0.7
+#: Tile halo (pixels) of methods whose reach is not a simple window.
+TV_HALO = 24
+
+_RANGE_SAMPLES = 1 << 20  # pixels used to estimate the dynamic range
+
+
+def _copy32(image: np.ndarray) -> np.ndarray:
+    return np.array(image, dtype=np.float32, copy=True)
+
+
+def dynamic_range(image: np.ndarray) -> float:
+    """Robust dynamic range: 99.5th minus 0.5th percentile (on a subsample of large images)."""
+    stride = max(1, int(math.ceil(math.sqrt(image.size / _RANGE_SAMPLES))))
+    low, high = np.percentile(image[::stride, ::stride], [0.5, 99.5])
+    return float(high - low)
+
+
+def gaussian_sigma_spatial(sigma: float, data_range: float) -> float:
+    """Default Gaussian width: ``clip(0.2 + 10 * sigma / data_range, 0.5, 4)`` pixels.
+
+    ``data_range`` is the noisy image's 0.5-99.5 percentile range.  On [0, 1]
+    images this gives about 0.7 px at sigma 0.05, 1.0 px at 0.1 and 1.3 px at
+    0.15, within 0.05 dB of the best width for camera and astronaut.
+    """
+    if data_range <= 0 or not math.isfinite(data_range):
+        return GAUSSIAN_LIMITS[1]
+    width = GAUSSIAN_OFFSET + GAUSSIAN_SLOPE * sigma / data_range
+    return float(np.clip(width, *GAUSSIAN_LIMITS))
+
+
+def denoise_gaussian(
+    image: np.ndarray, *, sigma: float, seed: int = 0, sigma_spatial: float | None = None
+) -> np.ndarray:
+    """Gaussian smoothing (linear low-pass filter), the baseline denoiser.
+
+    Parameters
+    ----------
+    image : ndarray, shape (H, W)
+        Noisy plane.
+    sigma : float
+        Noise standard deviation, image units.
+    seed : int
+        Unused (deterministic).
+    sigma_spatial : float, optional
+        Gaussian width in pixels.  ``None``: :func:`gaussian_sigma_spatial`
+        of ``sigma`` and the image's dynamic range (no smoothing if
+        ``sigma <= 0``).
+
+    Returns
+    -------
+    ndarray, float32
+        ``scipy.ndimage.gaussian_filter`` with symmetric boundaries, truncated
+        at 4 widths.
+    """
+    if sigma_spatial is None:
+        if sigma <= 0:
+            return _copy32(image)
+        sigma_spatial = gaussian_sigma_spatial(sigma, dynamic_range(image))
+    return ndimage.gaussian_filter(
+        np.asarray(image, np.float32), float(sigma_spatial), mode="reflect", output=np.float32
+    )
+
+
+def denoise_bilateral(
+    image: np.ndarray,
+    *,
+    sigma: float,
+    seed: int = 0,
+    sigma_spatial: float = BILATERAL_SIGMA_SPATIAL,
+    sigma_color: float | None = None,
+) -> np.ndarray:
+    """Bilateral filter (Tomasi & Manduchi 1998), numba kernel of :mod:`.bilateral`.
+
+    Parameters
+    ----------
+    image : ndarray, shape (H, W)
+        Noisy plane.
+    sigma : float
+        Noise standard deviation, image units.
+    seed : int
+        Unused (deterministic).
+    sigma_spatial : float
+        Spatial width in pixels (default 2; window radius
+        ``round(1.5 * sigma_spatial)``).
+    sigma_color : float, optional
+        Range width in image units.  ``None``: ``3 * sigma`` (best factor at
+        sigma_spatial 2 on the tuning set).  A width ``<= 0`` returns the image
+        unchanged.
+
+    Returns
+    -------
+    ndarray, float32
+    """
+    if sigma_color is None:
+        if sigma <= 0:
+            return _copy32(image)
+        sigma_color = BILATERAL_COLOR_FACTOR * sigma
+    if sigma_color <= 0:  # the limit of a vanishing range width is the identity
+        return _copy32(image)
+    return bilateral_filter(image, float(sigma_spatial), float(sigma_color))
+
+
+def denoise_tv(
+    image: np.ndarray, *, sigma: float, seed: int = 0, weight: float | None = None
+) -> np.ndarray:
+    """Rudin-Osher-Fatemi total variation denoising (Chambolle's projection algorithm).
+
+    Parameters
+    ----------
+    image : ndarray, shape (H, W)
+        Noisy plane.
+    sigma : float
+        Noise standard deviation, image units.
+    seed : int
+        Unused (deterministic).
+    weight : float, optional
+        TV weight in image units (larger: smoother).  ``None``: ``0.8 * sigma``
+        (best factors on the tuning set ran from 0.6 at sigma 0.05 to 0.9 at
+        0.15; no filtering if ``sigma <= 0``).
+
+    Returns
+    -------
+    ndarray, float32
+        ``skimage.restoration.denoise_tv_chambolle`` output.
+    """
+    if weight is None:
+        if sigma <= 0:
+            return _copy32(image)
+        weight = TV_WEIGHT_FACTOR * sigma
+    result = restoration.denoise_tv_chambolle(np.asarray(image, np.float32), weight=float(weight))
+    return np.asarray(result, dtype=np.float32)
+
+
+def denoise_nl_means(
+    image: np.ndarray,
+    *,
+    sigma: float,
+    seed: int = 0,
+    patch_size: int = 5,
+    patch_distance: int = 6,
+    h: float | None = None,
+) -> np.ndarray:
+    """Non-local means (Buades, Coll & Morel 2005), scikit-image's fast mode (Darbon et al.).
+
+    Parameters
+    ----------
+    image : ndarray, shape (H, W)
+        Noisy plane.
+    sigma : float
+        Noise standard deviation, image units; passed to scikit-image so that
+        patch distances are corrected for the noise variance.
+    seed : int
+        Unused (deterministic).
+    patch_size : int
+        Side of the compared patches, pixels.
+    patch_distance : int
+        Maximal search distance, pixels.
+    h : float, optional
+        Cut-off of the patch weights, image units.  ``None``: ``0.7 * sigma``
+        (best factor on the tuning set; no filtering if ``sigma <= 0``).
+
+    Returns
+    -------
+    ndarray, float32
+    """
+    if h is None:
+        if sigma <= 0:
+            return _copy32(image)
+        h = NLM_H_FACTOR * sigma
+    result = restoration.denoise_nl_means(
+        np.asarray(image, np.float32),
+        patch_size=int(patch_size),
+        patch_distance=int(patch_distance),
+        h=float(h),
+        fast_mode=True,
+        sigma=max(float(sigma), 0.0),
+        preserve_range=True,
+    )
+    return np.asarray(result, dtype=np.float32)

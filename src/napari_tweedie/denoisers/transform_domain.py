@@ -1,0 +1,139 @@
+"""Transform-domain denoisers: wavelet shrinkage (BayesShrink, cycle spinning) and BM3D.
+
+Same conventions as :mod:`.classical_filters`: one float32 (H, W) plane in the
+image's units, the Gaussian noise standard deviation ``sigma`` in those units.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from skimage import restoration
+
+from .classical_filters import _copy32
+
+__all__ = ["BM3D_HINT", "denoise_bm3d", "denoise_wavelet"]
+
+#: Tile halo (pixels) of the transform-domain methods.
+WAVELET_HALO = 32
+BM3D_HALO = 32
+
+BM3D_HINT = (
+    "BM3D needs the optional 'bm3d' package (non-commercial licence): "
+    "pip install 'napari-tweedie[bm3d]'"
+)
+
+
+def _wavelet_once(image: np.ndarray, sigma: float, wavelet: str, mode: str) -> np.ndarray:
+    return restoration.denoise_wavelet(
+        image, sigma=sigma, wavelet=wavelet, mode=mode, method="BayesShrink", rescale_sigma=True
+    )
+
+
+def _cycle_spin(image: np.ndarray, func, max_shift: int) -> np.ndarray:
+    """Average of ``func`` over all circular shifts ``0..max_shift`` along Y and X."""
+    total = np.zeros(image.shape, np.float64)
+    shifts = range(max_shift + 1)
+    for dy in shifts:
+        for dx in shifts:
+            shifted = np.roll(image, (dy, dx), axis=(0, 1))
+            total += np.roll(func(shifted), (-dy, -dx), axis=(0, 1))
+    return total / (max_shift + 1) ** 2
+
+
+def denoise_wavelet(
+    image: np.ndarray,
+    *,
+    sigma: float,
+    seed: int = 0,
+    wavelet: str = "sym4",
+    mode: str = "soft",
+    shifts: int = 2,
+) -> np.ndarray:
+    """Wavelet shrinkage with BayesShrink thresholds (Chang, Yu & Vetterli 2000), cycle-spun.
+
+    Parameters
+    ----------
+    image : ndarray, shape (H, W)
+        Noisy plane.
+    sigma : float
+        Noise standard deviation, image units.
+    seed : int
+        Unused (deterministic).
+    wavelet : str
+        PyWavelets name; ``"sym4"`` was best of db1/db2/db4/sym4/sym8/coif1 on
+        the tuning set.
+    mode : {"soft", "hard"}
+        Thresholding rule.
+    shifts : int
+        Cycle spinning (Coifman & Donoho 1995): average over all circular
+        shifts up to this many pixels in Y and X, ``(shifts + 1)^2`` transforms.
+        Default 2 (+0.65 dB over no spinning on the tuning set); 0 turns it off.
+
+    Returns
+    -------
+    ndarray, float32
+    """
+    plane = np.asarray(image, np.float32)
+    if sigma <= 0:
+        return _copy32(plane)
+
+    def shrink(x: np.ndarray) -> np.ndarray:
+        return _wavelet_once(x, float(sigma), wavelet, mode)
+
+    if int(shifts) <= 0:
+        return np.asarray(shrink(plane), dtype=np.float32)
+    return _cycle_spin(plane, shrink, int(shifts)).astype(np.float32)
+
+
+def _bm3d_missing() -> str | None:
+    try:
+        import bm3d  # noqa: F401
+    except ImportError:
+        return BM3D_HINT
+    return None
+
+
+def denoise_bm3d(
+    image: np.ndarray,
+    *,
+    sigma: float,
+    seed: int = 0,
+    stage: str = "all",
+    profile: str = "np",
+) -> np.ndarray:
+    """BM3D: block-matching and 3-D collaborative filtering (Dabov et al. 2007).
+
+    Uses the reference ``bm3d`` package (Makinen, Azzari & Foi), an optional
+    extra under a non-commercial licence: ``pip install 'napari-tweedie[bm3d]'``.
+
+    Parameters
+    ----------
+    image : ndarray, shape (H, W)
+        Noisy plane.
+    sigma : float
+        Noise standard deviation, image units (``sigma_psd`` of white noise).
+    seed : int
+        Unused (deterministic).
+    stage : {"all", "hard"}
+        ``"all"``: hard thresholding then Wiener filtering (the full method);
+        ``"hard"``: the first stage only, about 2.5x faster.
+    profile : {"np", "refilter", "vn", "high", "deb"}
+        The package's parameter profile (``"np"``: normal).
+
+    Returns
+    -------
+    ndarray, float32
+    """
+    message = _bm3d_missing()
+    if message:
+        raise ImportError(message)
+    import bm3d
+
+    plane = np.asarray(image, np.float32)
+    if sigma <= 0:
+        return _copy32(plane)
+    stages = {"all": bm3d.BM3DStages.ALL_STAGES, "hard": bm3d.BM3DStages.HARD_THRESHOLDING}
+    if stage not in stages:
+        raise ValueError(f"stage must be one of {sorted(stages)}, got {stage!r}")
+    result = bm3d.bm3d(plane, sigma_psd=float(sigma), profile=profile, stage_arg=stages[stage])
+    return np.asarray(result, dtype=np.float32).reshape(plane.shape)
