@@ -15,9 +15,10 @@ et al. (ICLR 2020) that generalise across noise levels.
     c_skip = sd^2 / (sigma^2 + sd^2)     c_out = sigma * sd / sqrt(sigma^2 + sd^2)
     c_in = 1 / sqrt(sigma^2 + sd^2)      c_noise = log(sigma) / 4
 
-With the output convolution initialised to zero, ``D`` starts as the linear
-(Wiener-like) shrinkage towards ``center``; at tiny ``sigma`` it tends to the
-identity and at huge ``sigma`` to a constant, whatever the weights.
+At tiny ``sigma``, ``D`` tends to the identity whatever the weights (``c_skip -> 1``,
+``c_out -> 0``); at huge ``sigma`` the network sees unit-variance noise and is
+trained to return the data mean.  The output convolution starts at zero, so an
+untrained ``D`` is the linear (Wiener-like) shrinkage towards ``center``.
 """
 
 from __future__ import annotations
@@ -63,7 +64,9 @@ class NetConfig:
 
 
 def _conv(cin: int, cout: int, k: int = 3, stride: int = 1) -> nn.Conv2d:
-    return nn.Conv2d(cin, cout, k, stride=stride, padding=(k // 2 if stride == 1 else 0), bias=False)
+    return nn.Conv2d(
+        cin, cout, k, stride=stride, padding=(k // 2 if stride == 1 else 0), bias=False
+    )
 
 
 class ResBlock(nn.Module):
@@ -90,7 +93,9 @@ class UNet(nn.Module):
 
     Each level has ``blocks`` residual blocks on the way down and up; levels are
     joined by 2x2 stride-2 convolutions (down), 2x2 transposed convolutions (up)
-    and additive skips.
+    and additive skips.  A last noise-dependent gain before the output convolution
+    lets the network switch its output off at very large ``sigma`` (where ``D``
+    should be the data mean).
     """
 
     def __init__(self, config: NetConfig):
@@ -98,7 +103,8 @@ class UNet(nn.Module):
         ch, emb = config.channels, config.emb_dim
         self.config = config
         self.embed = nn.Sequential(nn.Linear(16, emb), nn.SiLU(), nn.Linear(emb, emb), nn.SiLU())
-        self.register_buffer("freqs", torch.arange(1, 9, dtype=torch.float32) * math.pi / 2)
+        freqs = torch.arange(1, 9, dtype=torch.float32) * math.pi / 2
+        self.register_buffer("freqs", freqs, persistent=False)
         self.stem = _conv(1, ch[0])
         self.down = nn.ModuleList()
         self.enc = nn.ModuleList()
@@ -110,6 +116,9 @@ class UNet(nn.Module):
             if i + 1 < len(ch):
                 self.down.append(_conv(c, ch[i + 1], k=2, stride=2))
                 self.up.append(nn.ConvTranspose2d(ch[i + 1], c, 2, stride=2, bias=False))
+        self.out_gain = nn.Linear(emb, ch[0])
+        nn.init.zeros_(self.out_gain.weight)
+        nn.init.zeros_(self.out_gain.bias)
         self.head = _conv(ch[0], 1)
         nn.init.zeros_(self.head.weight)
 
@@ -134,7 +143,7 @@ class UNet(nn.Module):
                 h = self.up[i](h) + skips.pop()
             for block in self.dec[i]:
                 h = block(h, emb)
-        return self.head(tf.relu(h))
+        return self.head(tf.relu(h) * (1.0 + self.out_gain(emb))[:, :, None, None])
 
 
 class EDMDenoiser(nn.Module):
