@@ -261,7 +261,8 @@ class RestoreWidget(Container):
         if not self.show_live.value:
             return
         state = np.asarray(step.x)[0]
-        for name, data in (("restore: x0_hat (live)", estimate), ("restore: x_t (live)", state)):
+        # x_t first so that the Tweedie estimate x0_hat is the top layer
+        for name, data in (("restore: x_t (live)", state), ("restore: x0_hat (live)", estimate)):
             self._show_live(name, data, layer, roi)
         self.preview_updates += 1
 
