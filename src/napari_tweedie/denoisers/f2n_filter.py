@@ -1,0 +1,326 @@
+"""Filter2Noise (Sun et al. 2025): the fitted filter, its editable sigma maps, apply and save.
+
+:class:`Filter2Noise` holds the per-stage attention networks and the
+normalisation of the image it was fitted on; ``render`` re-runs only the
+compiled bilateral kernel with edited width maps (global and per-region
+multipliers), so edits show in milliseconds.  Fitting lives in
+:mod:`.filter2noise`.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from .bilateral import bilateral_filter_varying
+
+if TYPE_CHECKING:
+    import dask.array as da
+
+__all__ = ["Filter2Noise", "multiplier_maps"]
+
+FORMAT = "napari-tweedie/filter2noise"
+FORMAT_VERSION = 1
+#: Smallest side the fit works on (two 8x8 patches after 2x downsampling).
+MIN_SIDE = 32
+Regions = Mapping[int, tuple[float, float, float]]
+
+
+def _normaliser(image: np.ndarray) -> tuple[float, float]:
+    low, high = np.percentile(image, [0.5, 99.5])
+    scale = float(high - low)
+    if not np.isfinite(scale) or scale <= 0:
+        scale = float(np.ptp(image)) or 1.0
+    return float(low), scale
+
+
+def multiplier_maps(
+    shape: tuple[int, int],
+    sigma_x: float = 1.0,
+    sigma_y: float = 1.0,
+    sigma_r: float = 1.0,
+    labels: np.ndarray | None = None,
+    regions: Regions | None = None,
+) -> tuple[Any, Any, Any]:
+    """Per-pixel multipliers of ``(sigma_x, sigma_y, sigma_r)``: global times per-label.
+
+    ``regions[k] = (mx, my, mr)`` applies where ``labels == k``; label 0 and
+    labels without an entry keep the global multipliers.  Without labels the
+    three multipliers are returned as floats.
+    """
+    if labels is None or not regions:
+        return float(sigma_x), float(sigma_y), float(sigma_r)
+    labels = np.asarray(labels)
+    if labels.shape != tuple(shape):
+        raise ValueError(f"labels of shape {labels.shape} do not match the image {shape}")
+    top = max(int(labels.max(initial=0)), max(regions, default=0))
+    table = np.ones((top + 1, 3), np.float32)
+    for key, values in regions.items():
+        if key > 0:
+            table[int(key)] = values
+    table *= np.array([sigma_x, sigma_y, sigma_r], np.float32)
+    per_pixel = table[np.clip(labels, 0, top).astype(np.intp)]
+    return per_pixel[..., 0], per_pixel[..., 1], per_pixel[..., 2]
+
+
+@dataclass
+class Filter2Noise:
+    """A fitted Filter2Noise (Sun et al. 2025) model: sigma predictors plus a normalisation.
+
+    Attributes
+    ----------
+    net : F2NNet
+        The torch module (:mod:`.f2n_model`).
+    offset, scale : float
+        Normalisation of the fitted image: ``(image - offset) / scale``.
+    history : list of float
+        Training loss per iteration.
+    """
+
+    net: Any
+    offset: float
+    scale: float
+    history: list[float] = field(default_factory=list)
+
+    @property
+    def stages(self) -> int:
+        return len(self.net.stages)
+
+    @property
+    def radius(self) -> int:
+        """Half size of the square filter window (fixed per model)."""
+        return self.net.radius
+
+    @property
+    def n_parameters(self) -> int:
+        return sum(p.numel() for p in self.net.parameters())
+
+    def config(self) -> dict:
+        """What :meth:`load` needs besides the weights (saved as JSON)."""
+        first = self.net.stages[0]
+        return {
+            "stages": self.stages,
+            "radius": self.radius,
+            "patch": first.patch,
+            "dim": first.embed.out_features,
+            "window": self.net.window,
+        }
+
+    def _filter(self, x: np.ndarray, sx, sy, sr_units) -> np.ndarray:
+        sr = np.asarray(sr_units, np.float32) / np.float32(self.scale)
+        return bilateral_filter_varying(x, sx, sy, sr, radius=self.radius)
+
+    def sigma_maps(self, image: np.ndarray) -> list[np.ndarray]:
+        """Per-stage sigma maps of a 2-D image: a list of (3, H, W) float32 arrays.
+
+        Channels: ``sigma_x``, ``sigma_y`` in pixels and ``sigma_r`` in the
+        image's units.  Stage ``k`` sees the output of stage ``k - 1``.
+        """
+        return self._chain(image)[0]
+
+    def _chain(self, image: np.ndarray) -> tuple[list[np.ndarray], np.ndarray]:
+        """The sigma maps and the unedited output (normalised units) of every stage in turn."""
+        import torch
+
+        from .f2n_model import one_torch_thread
+
+        x = self._normalise(image)
+        maps = []
+        with torch.no_grad(), one_torch_thread():
+            for stage in self.net.stages:
+                s = stage(torch.from_numpy(x)[None], self.net.window)[0].numpy().copy()
+                s[2] *= self.scale
+                maps.append(s)
+                x = self._filter(x, s[0], s[1], s[2])
+        return maps, x
+
+    def _denormalise(self, x: np.ndarray) -> np.ndarray:
+        return (x * np.float32(self.scale) + np.float32(self.offset)).astype(np.float32)
+
+    def render(
+        self,
+        image: np.ndarray,
+        maps: list[np.ndarray],
+        *,
+        sigma_x: float = 1.0,
+        sigma_y: float = 1.0,
+        sigma_r: float = 1.0,
+        labels: np.ndarray | None = None,
+        regions: Regions | None = None,
+    ) -> np.ndarray:
+        """Filter ``image`` with given (possibly edited) maps and multipliers; no attention run.
+
+        Parameters
+        ----------
+        image : ndarray, shape (H, W)
+            The image the maps belong to.
+        maps : list of ndarray (3, H, W)
+            From :meth:`sigma_maps`.
+        sigma_x, sigma_y, sigma_r : float
+            Global multipliers of the three widths (all stages).
+        labels : ndarray of int, shape (H, W), optional
+            Region labels; ``regions[k] = (mx, my, mr)`` multiplies the widths
+            where ``labels == k`` (on top of the global multipliers).
+
+        Returns
+        -------
+        ndarray, float32, shape (H, W)
+            Filtered image in the image's units.
+        """
+        x = self._normalise(image)
+        mx, my, mr = multiplier_maps(x.shape, sigma_x, sigma_y, sigma_r, labels, regions)
+        for s in maps:
+            x = self._filter(x, s[0] * mx, s[1] * my, s[2] * mr)
+        return self._denormalise(x)
+
+    def apply(self, image: np.ndarray, **edits) -> np.ndarray:
+        """Denoise a 2-D image: :meth:`sigma_maps` then :meth:`render` (``edits`` as there).
+
+        Without edits the output of the map computation is returned as is (the
+        same numbers as ``render`` with unit multipliers, half the filtering).
+        """
+        maps, x = self._chain(image)
+        factors = multiplier_maps(x.shape, **edits)
+        if all(isinstance(f, float) and f == 1.0 for f in factors):
+            return self._denormalise(x)
+        return self.render(image, maps, **edits)
+
+    def apply_lazy(
+        self,
+        array,
+        *,
+        tile: int = 2048,
+        labels: np.ndarray | None = None,
+        label_offset: tuple[int, int] = (0, 0),
+        regions: Regions | None = None,
+        **multipliers: float,
+    ) -> da.Array:
+        """Apply to every plane of an n-D array, tile by tile, lazily (dask in, dask out).
+
+        Y, X tiles of at most ``tile`` pixels get a halo of ``stages * radius +
+        32`` pixels of context.  ``labels`` (2-D) placed at ``label_offset``
+        (Y, X) of each plane carries the ``regions`` multipliers; the global
+        ``sigma_x``, ``sigma_y``, ``sigma_r`` multipliers apply everywhere.
+        """
+        import dask.array as da
+
+        from ..data.tiles import even_chunks
+
+        x = da.asarray(array).astype(np.float32)
+        if x.ndim < 2:
+            raise ValueError(f"expected at least 2 axes (Y, X), got shape {x.shape}")
+        halo = self.stages * self.radius + 32
+        yx = tuple(even_chunks(n, int(tile), 2 * halo) for n in x.shape[-2:])
+        x = x.rechunk((1,) * (x.ndim - 2) + yx)
+        depth = {x.ndim - 2 + k: (halo if len(yx[k]) > 1 else 0) for k in range(2)}
+        starts = [np.cumsum((0,) + c) for c in yx]
+        plane = x.shape[-2:]
+
+        def block(b, block_info=None):
+            if block_info is None:
+                return b
+            loc = block_info[0]["chunk-location"][-2:]
+            rows, cols = (
+                _symmetric(
+                    int(starts[k][loc[k]]) - depth[x.ndim - 2 + k], b.shape[-2 + k], plane[k]
+                )
+                for k in range(2)
+            )
+            lab = _labels_at(labels, label_offset, rows, cols)
+            out = [
+                self.apply(p, labels=lab, regions=regions, **multipliers)
+                for p in b.reshape((-1,) + b.shape[-2:])
+            ]
+            return np.stack(out).reshape(b.shape)
+
+        return da.map_overlap(
+            block,
+            x,
+            depth=depth,
+            boundary="reflect",
+            trim=True,
+            dtype=np.float32,
+            meta=np.empty((0,) * x.ndim, np.float32),
+        )
+
+    def _normalise(self, image: np.ndarray) -> np.ndarray:
+        array = np.asarray(image, np.float32)
+        if array.ndim != 2:
+            raise ValueError(f"expected a 2-D image, got shape {array.shape}")
+        return np.ascontiguousarray((array - np.float32(self.offset)) / np.float32(self.scale))
+
+    def save(self, path: str | Path) -> Path:
+        """Write ``<path>.safetensors`` (weights) and ``<path>.json`` (settings).
+
+        Returns the path of the weights file.
+        """
+        from safetensors.torch import save_file
+
+        path = Path(path)
+        weights, settings = path.with_suffix(".safetensors"), path.with_suffix(".json")
+        weights.parent.mkdir(parents=True, exist_ok=True)
+        state = {k: v.detach().contiguous() for k, v in self.net.state_dict().items()}
+        save_file(state, str(weights), metadata={"format": FORMAT})
+        info = {
+            "format": FORMAT,
+            "version": FORMAT_VERSION,
+            "method": "Filter2Noise (Sun et al. 2025)",
+            "config": self.config(),
+            "offset": self.offset,
+            "scale": self.scale,
+            "n_parameters": self.n_parameters,
+            "iterations": len(self.history),
+            "final_loss": self.history[-1] if self.history else None,
+        }
+        settings.write_text(json.dumps(info, indent=2), encoding="utf-8")
+        return weights
+
+    @classmethod
+    def load(cls, path: str | Path) -> Filter2Noise:
+        """Read a model written by :meth:`save` (give either file or their common stem)."""
+        from safetensors.torch import load_file
+
+        from .f2n_model import F2NNet
+
+        path = Path(path)
+        settings = json.loads(path.with_suffix(".json").read_text(encoding="utf-8"))
+        if settings.get("format") != FORMAT:
+            raise ValueError(f"{path.with_suffix('.json')} is not a saved Filter2Noise model")
+        net = F2NNet(**settings["config"])
+        net.load_state_dict(load_file(str(path.with_suffix(".safetensors"))))
+        net.eval()
+        return cls(net, float(settings["offset"]), float(settings["scale"]))
+
+
+def _symmetric(start: int, length: int, size: int) -> np.ndarray:
+    """Indices ``start .. start + length`` reflected into ``[0, size)`` (symmetric, as dask)."""
+    index = np.arange(start, start + length) % (2 * size)
+    return np.where(index >= size, 2 * size - 1 - index, index)
+
+
+def _labels_at(labels, offset, rows: np.ndarray, cols: np.ndarray) -> np.ndarray | None:
+    """Labels placed at ``offset`` of a plane, read at plane ``rows`` x ``cols`` (0 outside)."""
+    if labels is None:
+        return None
+    labels = np.asarray(labels)
+    r, c = rows - int(offset[0]), cols - int(offset[1])
+    r_ok = (r >= 0) & (r < labels.shape[0])
+    c_ok = (c >= 0) & (c < labels.shape[1])
+    out = np.zeros((rows.size, cols.size), labels.dtype)
+    out[np.ix_(r_ok, c_ok)] = labels[np.ix_(r[r_ok], c[c_ok])]
+    return out
+
+
+def _prepare(image: np.ndarray) -> np.ndarray:
+    """Even-sided image of at least :data:`MIN_SIDE` pixels (symmetric padding if smaller)."""
+    h, w = image.shape
+    pad = (max(0, MIN_SIDE - h), max(0, MIN_SIDE - w))
+    if any(pad):
+        image = np.pad(image, ((0, pad[0]), (0, pad[1])), mode="symmetric")
+    h, w = image.shape
+    return np.ascontiguousarray(image[: h - h % 2, : w - w % 2])
