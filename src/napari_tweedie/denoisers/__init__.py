@@ -1,11 +1,16 @@
 """Denoisers: the registry and the methods that fill it.
 
 Importing this package registers the classical methods (``gaussian``,
-``bilateral``, ``tv``, ``nl_means``, ``wavelet``, ``bm3d``) in
-:data:`DENOISERS`.
+``bilateral``, ``tv``, ``nl_means``, ``wavelet``, ``bm3d``), ``filter2noise``,
+``zs_n2n`` and the bundled network ``prior`` in :data:`DENOISERS`.
 """
 
-from . import classical  # noqa: F401  (registers the classical methods)
+from . import (  # noqa: F401  (importing registers the methods)
+    classical,
+    filter2noise,
+    prior_denoiser,
+    zs_n2n,
+)
 from .bilateral import bilateral_filter, bilateral_filter_varying
 from .registry import DENOISERS, DenoiserSpec, Param, register
 
