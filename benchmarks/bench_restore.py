@@ -61,8 +61,10 @@ def measure(image: np.ndarray, name: str, seed: int):
 
 def score(truth: np.ndarray, estimate: np.ndarray) -> tuple[float, float]:
     estimate = np.clip(estimate, 0, 1)
-    return (float(peak_signal_noise_ratio(truth, estimate, data_range=1.0)),
-            float(structural_similarity(truth, estimate, data_range=1.0)))
+    return (
+        float(peak_signal_noise_ratio(truth, estimate, data_range=1.0)),
+        float(structural_similarity(truth, estimate, data_range=1.0)),
+    )
 
 
 def baseline(name: str, y: np.ndarray, params: dict) -> np.ndarray:
@@ -81,17 +83,35 @@ def run(args) -> list[dict]:
             y, params = measure(image, name, seed=int(key))
             start = time.perf_counter()
             base = baseline(name, y, params)
-            rows.append({"image": key, "problem": name, "method": "classical",
-                         **dict(zip(("psnr", "ssim"), score(image, base))),
-                         "seconds": time.perf_counter() - start})
+            rows.append(
+                {
+                    "image": key,
+                    "problem": name,
+                    "method": "classical",
+                    **dict(zip(("psnr", "ssim"), score(image, base))),
+                    "seconds": time.perf_counter() - start,
+                }
+            )
             for sampler in args.samplers.split(","):
                 start = time.perf_counter()
-                result = nt.restore(y, name, sampler=sampler, prior=args.prior, steps=args.steps,
-                                    samples=args.samples, seed=0, **params)
+                result = nt.restore(
+                    y,
+                    name,
+                    sampler=sampler,
+                    prior=args.prior,
+                    steps=args.steps,
+                    samples=args.samples,
+                    seed=0,
+                    **params,
+                )
                 seconds = time.perf_counter() - start
-                row = {"image": key, "problem": name, "method": sampler,
-                       **dict(zip(("psnr", "ssim"), score(image, result.mean))),
-                       "seconds": seconds}
+                row = {
+                    "image": key,
+                    "problem": name,
+                    "method": sampler,
+                    **dict(zip(("psnr", "ssim"), score(image, result.mean))),
+                    "seconds": seconds,
+                }
                 if args.samples > 1:
                     error = np.abs(np.clip(result.mean, 0, 1) - image).ravel()
                     row["std_error_corr"] = float(np.corrcoef(result.std.ravel(), error)[0, 1])
@@ -140,13 +160,17 @@ def main() -> None:
     if args.json:
         print(json.dumps({"summary": summary, "dds_256_50_steps_s": dds_seconds}, indent=1))
         return
-    print(f"Set12 centre crops {args.size}x{args.size}, {args.steps} steps, "
-          f"{args.samples} samples, prior {args.prior!r}, torch threads {torch.get_num_threads()}")
+    print(
+        f"Set12 centre crops {args.size}x{args.size}, {args.steps} steps, "
+        f"{args.samples} samples, prior {args.prior!r}, torch threads {torch.get_num_threads()}"
+    )
     print(f"{'problem':<9} {'method':<10} {'n':>2} {'PSNR':>6} {'SSIM':>6} {'s':>7} {'corr':>6}")
     for e in sorted(summary, key=lambda e: (e["problem"], e["method"] != "classical", -e["psnr"])):
         corr = f"{e['std_error_corr']:6.2f}" if "std_error_corr" in e else "     -"
-        print(f"{e['problem']:<9} {e['method']:<10} {e['n']:>2} {e['psnr']:6.2f} "
-              f"{e['ssim']:6.3f} {e['seconds']:7.1f} {corr}")
+        print(
+            f"{e['problem']:<9} {e['method']:<10} {e['n']:>2} {e['psnr']:6.2f} "
+            f"{e['ssim']:6.3f} {e['seconds']:7.1f} {corr}"
+        )
     print(f"50-step DDS, 256x256 inpainting: {dds_seconds:.1f} s (goal <= 15 s)")
 
 

@@ -67,9 +67,11 @@ def main() -> None:
         for live in (False, True):
             times[live].append(timed_run(widget, live))
     off, on = min(times[False]), min(times[True])
-    print(f"{args.steps}-step DDS, CT preset, {viewer.layers[0].data.shape} ROI, prior "
-          f"{args.prior!r}: without preview {off:.2f} s, with preview {on:.2f} s, "
-          f"overhead {100 * (on - off) / off:+.1f} % (best of {args.repeats})")
+    print(
+        f"{args.steps}-step DDS, CT preset, {viewer.layers[0].data.shape} ROI, prior "
+        f"{args.prior!r}: without preview {off:.2f} s, with preview {on:.2f} s, "
+        f"overhead {100 * (on - off) / off:+.1f} % (best of {args.repeats})"
+    )
     viewer.close()
 
 

@@ -17,8 +17,13 @@ from .operators.base import LinearOperator
 
 
 def tv_least_squares(
-    op: LinearOperator, y: torch.Tensor, *, weight: float = 0.02, rho: float = 1.0,
-    iterations: int = 60, x0: torch.Tensor | None = None,
+    op: LinearOperator,
+    y: torch.Tensor,
+    *,
+    weight: float = 0.02,
+    rho: float = 1.0,
+    iterations: int = 60,
+    x0: torch.Tensor | None = None,
 ) -> torch.Tensor:
     """ADMM for ``||y - A x||^2 / 2 + weight * TV(x)`` (images in [0, 1], shape (1, 1, H, W))."""
     x = op.baseline(y).real.clone() if x0 is None else x0.clone()
