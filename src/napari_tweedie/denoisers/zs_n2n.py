@@ -367,9 +367,7 @@ register(
         name="zs_n2n",
         func=denoise_zs_n2n,
         params=(
-            Param(
-                "iterations", DEFAULTS["iterations"], "Maximum Adam steps (paper: 3000).", **_STEPS
-            ),
+            Param("iterations", DEFAULTS["iterations"], "Max Adam steps (paper: 3000).", **_STEPS),
             Param("lr", DEFAULTS["lr"], "Peak learning rate (paper: 0.001).", min=1e-5, max=0.1),
             Param(
                 "schedule",
@@ -378,12 +376,7 @@ register(
                 "choice",
                 choices=("onecycle", "step"),
             ),
-            Param(
-                "crop",
-                DEFAULTS["crop"],
-                "Side of the random crop per step; 0: whole image.",
-                **_INT,
-            ),
+            Param("crop", DEFAULTS["crop"], "Random crop side per step; 0: whole image.", **_INT),
             Param("augment", DEFAULTS["augment"], "Random flips/rotations of the crops.", "bool"),
             Param(
                 "patience",
