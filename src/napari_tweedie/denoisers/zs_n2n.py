@@ -177,7 +177,7 @@ class _Plateau:
     """Self-supervised stop: the held-crop loss has not improved by ``rel_tol`` for a while."""
 
     patience: int
-    rel_tol: float = 2e-3
+    rel_tol: float = 5e-4
     best: float = math.inf
     best_step: int = 0
 
@@ -285,21 +285,18 @@ def fit_zs_n2n(
     ----------
     image : (H, W) array
         The noisy image (at least 4x4).
-    iterations : int
-        Maximum number of Adam steps.
-    lr : float
-        Peak learning rate.
+    iterations, lr : int, float
+        Maximum number of Adam steps; peak learning rate.
     schedule : {"onecycle", "step"}
-        ``onecycle``: linear warm-up over the first tenth, then cosine decay to
-        2 % of ``lr``; ``step``: the paper's halving after 1500 steps.
+        Warm-up over the first tenth then cosine decay to 2 % of ``lr``; or
+        the paper's halving after 1500 steps.
     crop : int
-        Side of the random square crop each step trains on; 0 trains on the
-        whole image (the paper).
+        Side of the random square crop each step trains on; 0: the whole image.
     augment : bool
         Random flips/rotations of each crop.
     patience : int
         Self-supervised early stop: every 100 steps the loss is evaluated on a
-        fixed central crop (up to 128x128); when it has not improved by 0.2 %
+        fixed central crop (up to 128x128); when it has not improved by 0.05 %
         for ``patience`` steps, the learning rate is annealed to its final
         value over ``patience`` more steps and the fit ends.  0: never.
     consistency : float
@@ -307,23 +304,18 @@ def fit_zs_n2n(
     ensemble : bool
         Average the final estimate over the 8 flips/rotations of the image.
     normalize : bool
-        Fit on ``(image - p0.5) / (p99.5 - p0.5)`` so that the recipe does not
-        depend on the image's units.
+        Fit on ``(image - p0.5) / (p99.5 - p0.5)`` (independent of units).
     preview_every : int
-        Yield a :class:`~napari_tweedie.steps.Step` with the current estimate
-        every this many steps (and at the end).
+        Yield a :class:`~napari_tweedie.steps.Step` every this many steps and
+        at the end: ``x0_hat`` the current estimate ``image - f(image)``
+        (float32, the image's units), ``info={"loss": ..., "lr": ...}``.
     seed : int
-        Seeds the weights, crops and flips (a ``torch.Generator``).
-
-    Yields
-    ------
-    Step
-        ``x0_hat`` the current estimate ``image - f(image)`` (float32, the
-        image's shape and units) and ``info={"loss": ..., "lr": ...}``.
+        Seeds the weights and the crops (a ``torch.Generator``).
 
     Returns
     -------
     ZSN2NFit
+        The network, the final estimate, the losses and the steps run.
     """
     data = np.asarray(image, dtype=np.float32)
     if data.ndim != 2 or min(data.shape) < 4:
