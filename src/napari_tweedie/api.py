@@ -164,6 +164,10 @@ def denoise_steps(
     spec = get_spec(method)
     method_params, noise_params = split_params(spec, noise, params)
     data = _as_float_image(image)
+    if spec.extra.get("dataset"):
+        return (
+            yield from _dataset_steps(spec, data, noise, sigma, seed, noise_params, method_params)
+        )
     sample = sample_planes(data)
     setup = resolve_noise(sample, noise, sigma, noise_params)
     method_params = setup.resolve(spec, _finite(sample), method_params)
@@ -176,6 +180,25 @@ def denoise_steps(
             out[index][bad] = np.nan
         yield Step(index + 1, len(planes), setup.sigma, x=plane, x0_hat=out[index])
     return out.reshape(data.shape)
+
+
+def _dataset_steps(
+    spec: DenoiserSpec, data: np.ndarray, noise, sigma, seed, noise_params, method_params
+) -> Generator[Step, None, np.ndarray]:
+    """A dataset-level method (``spec.extra["dataset"]``): all planes of ``data`` at once.
+
+    Such methods (Noise2Score) fit one model on all planes as one dataset and
+    denoise them all; they take the noise model and its known parameters
+    themselves (``func(stack, sigma=..., seed=..., noise=..., **noise_params,
+    **params)``) and handle NaNs.
+    """
+    stack = data.reshape((-1,) + data.shape[-2:])
+    if not np.isfinite(stack).any():
+        raise ValueError("the image has no finite values")
+    result = spec.func(stack, sigma=sigma, seed=seed, noise=noise, **noise_params, **method_params)
+    if spec.iterative:
+        result = yield from result
+    return np.asarray(result, dtype=np.float32).reshape(data.shape)
 
 
 def denoise(
@@ -193,7 +216,9 @@ def denoise(
     ----------
     image : array-like (numpy or dask), at least 2-D
         The last two axes are Y, X; leading axes (Z, T, ...) are processed
-        plane by plane.  Any real dtype; NaNs are kept where they were.
+        plane by plane, except by dataset-level methods (``"noise2score"``),
+        which fit one model on all planes and denoise them all.  Any real
+        dtype; NaNs are kept where they were.
     method : str
         A key of ``DENOISERS``: ``"gaussian"``, ``"bilateral"``, ``"tv"``,
         ``"nl_means"``, ``"wavelet"``, ``"bm3d"``, ...
@@ -242,6 +267,11 @@ def denoise_lazy(
     array = da.asarray(image)
     if array.ndim < 2:
         raise ValueError(f"expected an image with at least 2 axes (Y, X), got shape {array.shape}")
+    if spec.extra.get("lazy"):
+        return spec.extra["lazy"](
+            array, noise=noise, sigma=sigma, seed=seed, tile=tile, overlap=overlap,
+            **noise_params, **method_params,
+        )  # fmt: skip
     sample = sample_planes(array)
     setup = resolve_noise(sample, noise, sigma, noise_params)
     method_params = setup.resolve(spec, _finite(sample), method_params)

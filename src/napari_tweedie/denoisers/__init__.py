@@ -2,12 +2,13 @@
 
 Importing this package registers the classical methods (``gaussian``,
 ``bilateral``, ``tv``, ``nl_means``, ``wavelet``, ``bm3d``), ``filter2noise``,
-``zs_n2n`` and the bundled network ``prior`` in :data:`DENOISERS`.
+``zs_n2n``, ``noise2score`` and the bundled network ``prior`` in :data:`DENOISERS`.
 """
 
 from . import (  # noqa: F401  (importing registers the methods)
     classical,
     filter2noise,
+    n2s_registry,
     prior_denoiser,
     zs_n2n,
 )

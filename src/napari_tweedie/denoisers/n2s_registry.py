@@ -1,0 +1,152 @@
+"""Noise2Score (Kim & Ye, NeurIPS 2021) in the denoiser registry: ``nt.denoise(y, "noise2score")``.
+
+A dataset-level method (``extra["dataset"]``): ``napari_tweedie.denoise``
+passes an (N, H, W) stack whole, with the noise model and its known
+parameters, and gets all N images back from one model fitted on all of them.
+``extra["lazy"]`` serves ``denoise_lazy``: fit on random patches of the dask
+array, then apply tile by tile.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Generator
+
+import numpy as np
+
+from ..steps import Step
+from .noise2score import DEFAULTS, NOISE_PARAMS, fit_noise2score
+from .registry import DenoiserSpec, Param, register
+
+__all__ = ["denoise_noise2score", "denoise_noise2score_lazy"]
+
+
+def denoise_noise2score(
+    image: np.ndarray,
+    *,
+    sigma: float | None = None,
+    seed: int = 0,
+    noise: str = "gaussian",
+    zeta: float | None = None,
+    k: float | None = None,
+    **params,
+) -> Generator[Step, None, np.ndarray]:
+    """Noise2Score (Kim & Ye 2021) registry method: fit on ``image`` (2-D or a stack), denoise it.
+
+    ``sigma``/``zeta``/``k`` are the known noise parameters (``None``:
+    estimated); other keyword arguments go to :func:`fit_noise2score`.
+    """
+    noise_params = {"sigma": sigma, "zeta": zeta, "k": k}
+    noise_params = {n: noise_params[n] for n in NOISE_PARAMS.get(noise, ())}
+    model = yield from fit_noise2score(image, noise=noise, noise_params=noise_params, seed=seed,
+                                       **params)  # fmt: skip
+    return model.denoise(image)
+
+
+def denoise_noise2score_lazy(
+    array,
+    *,
+    noise: str = "gaussian",
+    sigma: float | None = None,
+    seed: int = 0,
+    tile: int = 512,
+    overlap: int | None = None,
+    zeta: float | None = None,
+    k: float | None = None,
+    **params,
+):
+    """Noise2Score (Kim & Ye 2021) for ``denoise_lazy``: fit on random patches, apply tile by tile.
+
+    Training reads only the patches it draws; the returned dask array is lazy.
+    """
+    from ..steps import run
+
+    noise_params = {"sigma": sigma, "zeta": zeta, "k": k}
+    noise_params = {n: noise_params[n] for n in NOISE_PARAMS.get(noise, ())}
+    model = run(fit_noise2score(array, noise=noise, noise_params=noise_params, seed=seed, **params))
+    return model.apply_lazy(array, tile=tile, overlap=32 if overlap is None else int(overlap))
+
+
+def _torch_missing() -> str | None:
+    try:
+        import safetensors  # noqa: F401
+        import torch  # noqa: F401
+    except ImportError:
+        return "Noise2Score needs torch and safetensors: pip install torch safetensors"
+    return None
+
+
+register(
+    DenoiserSpec(
+        name="noise2score",
+        func=denoise_noise2score,
+        params=(
+            Param(
+                "steps",
+                200,
+                "Training steps (stops earlier at the minutes budget).",
+                "int",
+                min=1,
+                max=100000,
+                step=50,
+            ),
+            Param(
+                "minutes",
+                2.0,
+                "Wall-clock training budget in minutes.",
+                min=0.05,
+                max=1440.0,
+                step=0.5,
+            ),
+            Param(
+                "init",
+                "prior",
+                "Start from the bundled prior (fast, best for Gaussian noise) "
+                "or from random weights (as in the paper; needs long training).",
+                "choice",
+                choices=("prior", "scratch"),
+            ),
+            Param(
+                "lr",
+                None,
+                "Peak Adam learning rate (default 1e-4 from the prior, 1e-3 from scratch).",
+                min=1e-6,
+                max=1e-2,
+                step=1e-5,
+            ),
+            Param("batch", DEFAULTS["batch"], "Patches per training step.", "int", min=1, max=256),
+            Param(
+                "patch",
+                DEFAULTS["patch"],
+                "Training patch side in pixels (multiple of 4).",
+                "int",
+                min=8,
+                max=512,
+                step=8,
+            ),
+            Param(
+                "sigma_max",
+                DEFAULTS["sigma_max"],
+                "Largest AR-DAE perturbation, as a fraction of the data's noise level.",
+                min=0.01,
+                max=5.0,
+                step=0.05,
+            ),
+            Param(
+                "sigma_min",
+                DEFAULTS["sigma_min"],
+                "Smallest AR-DAE perturbation (end of "
+                "the annealing), as a fraction of the data's noise level.",
+                min=0.001,
+                max=5.0,
+                step=0.01,
+            ),
+        ),  # fmt: skip
+        summary="Noise2Score (Kim & Ye 2021): AR-DAE score network trained on the noisy "
+        "images themselves + Tweedie's formula (Gaussian, Poisson, Gamma noise)",
+        fast=False,
+        iterative=True,
+        gaussian_only=False,
+        requires=_torch_missing,
+        extra={"dataset": True, "lazy": denoise_noise2score_lazy},
+    )
+)
