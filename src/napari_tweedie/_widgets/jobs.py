@@ -51,10 +51,12 @@ class Job:
         self.finished = False
         self._progress = (0, 0)
         self._callbacks = (on_done, on_error, on_step, on_progress, on_finish)
+        # errors go to ``on_error`` (a status message), not to napari's global handler
+        options = {"_start_thread": False, "_ignore_errors": True}
         if inspect.isgeneratorfunction(func):
-            self.worker = create_worker(func, _start_thread=False)
+            self.worker = create_worker(func, **options)
         else:
-            self.worker = create_worker(func, progress=self._report, _start_thread=False)
+            self.worker = create_worker(func, progress=self._report, **options)
         self.worker.returned.connect(self._returned)
         self.worker.errored.connect(self._errored)
         self.worker.finished.connect(self._finished)

@@ -1,0 +1,101 @@
+"""Result layers shared by the dock widgets: overlay a region's result, write a whole layer."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import napari
+import numpy as np
+
+from ..data import ROI, open_array, store_atomic
+from .jobs import Job
+from .scope import result_translate
+
+
+@dataclass(frozen=True)
+class Failed:
+    """An expected error returned by a job function as its result.
+
+    :class:`~napari_tweedie._widgets.jobs.Job`'s workers re-raise errors in
+    the Qt event loop (napari's default), so a job function catches the
+    errors it expects (bad input) and returns them wrapped in this class; the
+    ``on_done`` callback reports them in the status instead.
+    """
+
+    error: Exception
+
+
+def put_image(
+    viewer: napari.viewer.Viewer,
+    source: napari.layers.Image,
+    roi: ROI,
+    data: np.ndarray,
+    name: str,
+    **kwargs: Any,
+) -> napari.layers.Image:
+    """Create or update the image layer ``name`` showing ``data`` over ``roi`` of ``source``.
+
+    The layer gets the source's scale and a translate that overlays it on the
+    region; an existing layer of the same shape is updated in place (its
+    contrast limits kept).  ``kwargs`` go to ``add_image`` (default: the
+    source's contrast limits and colormap).
+    """
+    data = np.asarray(data).reshape(roi.shape)
+    translate = result_translate(source, roi)
+    if name in viewer.layers and viewer.layers[name].data.shape == data.shape:
+        target = viewer.layers[name]
+        target.data, target.translate = data, translate
+        return target
+    if name in viewer.layers:
+        viewer.layers.remove(name)
+    kwargs.setdefault("contrast_limits", source.contrast_limits)
+    kwargs.setdefault("colormap", source.colormap)
+    return viewer.add_image(data, name=name, scale=source.scale, translate=translate, **kwargs)
+
+
+def whole_layer_job(
+    viewer: napari.viewer.Viewer,
+    source: napari.layers.Image,
+    lazy,
+    target: str | Path,
+    name: str,
+    *,
+    on_error: Callable[[Exception], None],
+    on_progress: Callable[[int, int], None] | None = None,
+    on_finish: Callable[[], None] | None = None,
+    on_done: Callable[[Path], None] | None = None,
+) -> Job:
+    """A (not yet started) job writing ``lazy`` atomically to ``target`` and opening it lazily.
+
+    ``lazy`` is the result of the whole layer as a dask array (for instance
+    from :func:`napari_tweedie.data.map_tiles`); it is computed tile by tile
+    in the background by :func:`~napari_tweedie.data.store_atomic` (never over
+    the source file), then added as the layer ``name`` over the source.
+    """
+    target = Path(target).expanduser()
+    if target.suffix.lower() != ".zarr":
+        raise ValueError("the output must be a .zarr store")
+    path = getattr(source.source, "path", None)
+    inputs = [path] if path else []
+
+    def work(progress):
+        return store_atomic(lazy, target, inputs=inputs, callback=progress)
+
+    def done(written: Path) -> None:
+        if name in viewer.layers:
+            viewer.layers.remove(name)
+        viewer.add_image(
+            open_array(written),
+            name=name,
+            scale=source.scale,
+            translate=source.translate,
+            contrast_limits=source.contrast_limits,
+            colormap=source.colormap,
+        )
+        if on_done is not None:
+            on_done(written)
+
+    return Job(work, on_done=done, on_error=on_error, on_progress=on_progress, on_finish=on_finish)
