@@ -1,5 +1,9 @@
 """Command line: ``napari-tweedie denoise INPUT OUTPUT --method NAME [--set key=value ...]``.
 
+Also ``restore`` (diffusion-prior inverse problems), ``run RECIPE.json INPUT
+OUTPUT`` (replay settings saved from the GUI, see :mod:`napari_tweedie.recipes`)
+and ``bench``.
+
 Same registry and tiled engine as the widgets; exits 0 on success and
 non-zero with a one-line reason on bad input.  Outputs are written
 atomically and never over the input.
@@ -106,6 +110,12 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="KEY=VALUE",
         help="operator/sampler parameter; a path to an image file loads an array",
     )
+    replay = commands.add_parser("run", help="replay a recipe saved from the GUI on a file")
+    replay.add_argument("recipe", help="recipe .json (Denoise widget: Save recipe)")
+    replay.add_argument("input", help="input .zarr, .tif, .tiff, .npy or .png")
+    replay.add_argument("output", help="output file (written atomically)")
+    replay.add_argument("--scheduler", default=None, help="dask.distributed scheduler address")
+    replay.add_argument("--quiet", action="store_true", help="no progress bar")
     bench = commands.add_parser("bench", help="quality and speed table of the denoisers")
     bench.add_argument("--quick", action="store_true", help="a few small images only")
     bench.add_argument("--json", action="store_true", help="JSON instead of a table")
@@ -224,6 +234,19 @@ def run_restore(args: argparse.Namespace) -> int:
     return 0
 
 
+def run_recipe(args: argparse.Namespace) -> int:
+    """Replay a recipe through the ``denoise`` or ``restore`` command (same code path)."""
+    from .recipes import load_recipe, recipe_arguments
+
+    recipe = load_recipe(args.recipe)
+    argv = recipe_arguments(recipe, args.input, args.output)
+    if recipe["command"] == "denoise":
+        argv += ["--scheduler", args.scheduler] if args.scheduler else []
+        argv += ["--quiet"] if args.quiet else []
+    replayed = build_parser().parse_args(argv)
+    return {"denoise": run_denoise, "restore": run_restore}[replayed.command](replayed)
+
+
 def run_bench(args: argparse.Namespace) -> int:
     from .benchmark import report, run_benchmark
 
@@ -236,7 +259,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``napari-tweedie`` command."""
     parser = build_parser()
     args = parser.parse_args(argv)
-    commands = {"denoise": run_denoise, "restore": run_restore, "bench": run_bench}
+    commands = {
+        "denoise": run_denoise,
+        "restore": run_restore,
+        "run": run_recipe,
+        "bench": run_bench,
+    }
     try:
         return commands[args.command](args)
     except EXPECTED_ERRORS as error:

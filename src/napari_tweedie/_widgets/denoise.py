@@ -24,6 +24,7 @@ from .. import api
 from ..data import open_array, store_atomic
 from ..denoisers import DENOISERS
 from ..noise import NOISE_MODELS
+from ..recipes import denoise_recipe, save_recipe
 from .jobs import Job
 from .params import param_values, widget_for
 from .scope import SCOPES, full_resolution, result_translate, roi_for
@@ -86,6 +87,9 @@ class DenoiseWidget(Container):
         self.cancel_button = PushButton(text="Cancel", enabled=False)
         self.output = FileEdit(label="output", mode="w", filter="*.zarr", value=_default_output())
         self.apply_button = PushButton(text="Apply to whole layer (tiled, to zarr)")
+        self.recipe_button = PushButton(
+            text="Save recipe...", tooltip="replay with: napari-tweedie run RECIPE INPUT OUTPUT"
+        )
         self.progress = ProgressBar(label="progress", value=0, max=1)
         self.status = Label(label="status", value="")
         self.extend(
@@ -103,6 +107,7 @@ class DenoiseWidget(Container):
                 self.cancel_button,
                 self.output,
                 self.apply_button,
+                self.recipe_button,
                 self.progress,
                 self.status,
             ]
@@ -118,6 +123,7 @@ class DenoiseWidget(Container):
         self.run_button.clicked.connect(self.run)
         self.cancel_button.clicked.connect(self.cancel)
         self.apply_button.clicked.connect(self.apply_to_whole_layer)
+        self.recipe_button.clicked.connect(self._ask_recipe_path)
 
     def _image_names(self, widget=None) -> list[str]:
         """Image layers, sources before results (results are named "<layer> [<method>]")."""
@@ -221,6 +227,19 @@ class DenoiseWidget(Container):
                 on_finish=self._idle,
             )
         )
+
+    def save_recipe(self, path: str | Path) -> Path:
+        """Write the current settings as a recipe (:mod:`napari_tweedie.recipes`) to ``path``."""
+        path = save_recipe(denoise_recipe(**self.settings()), Path(path).expanduser())
+        self._say(f"recipe saved: {path}")
+        return path
+
+    def _ask_recipe_path(self) -> None:
+        from qtpy.QtWidgets import QFileDialog
+
+        path, _ = QFileDialog.getSaveFileName(None, "Save recipe", "recipe.json", "*.json")
+        if path:
+            self.save_recipe(path)
 
     def cancel(self) -> None:
         """Cancel the running job (its result, if any, is discarded)."""

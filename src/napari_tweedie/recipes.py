@@ -1,0 +1,114 @@
+"""Recipes: the settings tuned on a region, saved as JSON and replayed on a whole dataset.
+
+A recipe is a small JSON object::
+
+    {"napari_tweedie_recipe": 1, "command": "denoise", "method": "tv",
+     "noise": "gaussian", "sigma": 0.08, "seed": 0, "params": {"weight": 0.1},
+     "tile": 1024, "overlap": null}
+
+    {"napari_tweedie_recipe": 1, "command": "restore", "operator": "inpaint",
+     "sampler": "dds", "prior": "default", "steps": 50, "samples": 1, "seed": 0,
+     "params": {"mask": "mask.npy", "sigma_y": 0.01}}
+
+The Denoise widget writes the first kind (*Save recipe*);
+``napari-tweedie run RECIPE.json INPUT OUTPUT`` replays either through the same
+code as ``napari-tweedie denoise`` / ``restore``, so a recipe and the equivalent
+command line give the same result.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+__all__ = ["RECIPE_VERSION", "denoise_recipe", "load_recipe", "recipe_arguments", "save_recipe"]
+
+RECIPE_VERSION = 1
+_KEY = "napari_tweedie_recipe"
+_DENOISE_OPTIONS = {"noise": "--noise", "sigma": "--sigma", "seed": "--seed", "tile": "--tile",
+                    "overlap": "--overlap"}  # fmt: skip
+_RESTORE_OPTIONS = {"sampler": "--sampler", "prior": "--prior", "steps": "--steps",
+                    "samples": "--samples", "seed": "--seed"}  # fmt: skip
+
+
+def denoise_recipe(
+    method: str,
+    *,
+    noise: str = "gaussian",
+    sigma: float | None = None,
+    seed: int = 0,
+    tile: int | None = None,
+    overlap: int | None = None,
+    **params: Any,
+) -> dict:
+    """A denoise recipe: the arguments of :func:`napari_tweedie.denoise` plus tiling."""
+    recipe = {_KEY: RECIPE_VERSION, "command": "denoise", "method": method, "noise": noise,
+              "sigma": sigma, "seed": int(seed), "params": dict(params), "tile": tile,
+              "overlap": overlap}  # fmt: skip
+    return validate(recipe)
+
+
+def validate(recipe: dict) -> dict:
+    """Check a recipe's version, command, method/operator and parameters; returns it."""
+    from .denoisers import DENOISERS
+
+    if not isinstance(recipe, dict) or recipe.get(_KEY) != RECIPE_VERSION:
+        raise ValueError(f"not a napari-tweedie recipe (expected '{_KEY}': {RECIPE_VERSION})")
+    command = recipe.get("command")
+    if command == "denoise":
+        if recipe.get("method") not in DENOISERS:
+            raise ValueError(f"recipe: unknown method {recipe.get('method')!r}")
+    elif command == "restore":
+        if not isinstance(recipe.get("operator"), str):
+            raise ValueError("recipe: a restore recipe needs an 'operator'")
+    else:
+        raise ValueError(f"recipe: unknown command {command!r} (denoise or restore)")
+    if not isinstance(recipe.get("params", {}), dict):
+        raise ValueError("recipe: 'params' must be an object")
+    json.dumps(recipe)  # raises TypeError on values JSON cannot hold (e.g. arrays)
+    return recipe
+
+
+def save_recipe(recipe: dict, path: str | os.PathLike) -> Path:
+    """Write ``recipe`` as JSON to ``path`` atomically (a temporary file, then a rename)."""
+    path = Path(path)
+    text = json.dumps(validate(recipe), indent=2) + "\n"
+    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent or ".")
+    try:
+        with os.fdopen(handle, "w") as stream:
+            stream.write(text)
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def load_recipe(path: str | os.PathLike) -> dict:
+    """Read and validate a recipe file (``ValueError`` with the reason when it is not one)."""
+    try:
+        recipe = json.loads(Path(path).read_text())
+    except json.JSONDecodeError as error:
+        raise ValueError(f"recipe {path}: not valid JSON ({error})") from error
+    return validate(recipe)
+
+
+def recipe_arguments(recipe: dict, input_path: str, output_path: str) -> list[str]:
+    """The ``napari-tweedie`` command-line arguments that replay ``recipe`` on a file."""
+    recipe = validate(recipe)
+    command = recipe["command"]
+    if command == "denoise":
+        argv = ["denoise", input_path, output_path, "--method", recipe["method"]]
+        options = _DENOISE_OPTIONS
+    else:
+        argv = ["restore", input_path, output_path, "--operator", recipe["operator"]]
+        options = _RESTORE_OPTIONS
+    for key, flag in options.items():
+        if recipe.get(key) is not None:
+            argv += [flag, str(recipe[key])]
+    for key, value in recipe.get("params", {}).items():
+        argv += ["--set", f"{key}={value!r}"]
+    return argv
