@@ -87,6 +87,22 @@ def test_dds_with_a_large_data_weight_keeps_observed_pixels():
     )
 
 
+def test_dds_default_weighs_the_data_by_the_noise_levels():
+    """gamma=None: gamma_t = sigma_t^2 / (lam sigma_y^2), so precise data are kept."""
+    g = torch.Generator().manual_seed(6)
+    mask = (torch.rand(H, W, generator=g) > 0.5).numpy()
+    op = Inpaint((H, W), mask, sigma_y=0.001)
+    truth = torch.rand(1, 1, H, W, generator=g)
+    y = op.forward(truth)
+    observed = torch.from_numpy(mask).bool()
+
+    def error(out):
+        return (out[:, 0][:, observed] - truth[0, 0][observed]).abs().max()
+
+    assert error(sample("dds", op, y, count=4)) < 0.02
+    assert error(sample("dds", op, y, count=4, gamma=1e-3)) > 0.05
+
+
 @pytest.mark.parametrize("name", list(SAMPLERS))
 def test_same_seed_same_result_and_clean_close(superres_problem, name):
     op, y, *_ = superres_problem

@@ -87,9 +87,11 @@ def dds(
     *,
     op: LinearOperator,
     y: Tensor,
-    gamma: float = 1.0,
+    gamma: float | None = None,
+    lam: float = 7.0,
     cg_steps: int = 5,
     eta: float = 0.85,
+    sigma_y: float | None = None,
     generator: torch.Generator | None = None,
 ) -> StepGenerator:
     """Decomposed Diffusion Sampler (Chung, Lee & Ye 2024): Tweedie, CG data steps, DDIM.
@@ -97,15 +99,19 @@ def dds(
     At each level: ``x0_hat = D(x, sigma)``; a few conjugate-gradient steps on
     ``gamma ||y - A x||^2 + ||x - x0_hat||^2`` started at ``x0_hat`` (they stay
     in the Krylov subspace around the clean manifold); then DDIM re-noising with
-    the denoiser's noise estimate.
+    the denoiser's noise estimate.  ``gamma=None`` weighs the data by the
+    noise levels, ``gamma_t = sigma_t^2 / (lam * sigma_y^2)``: the Tweedie
+    estimate's error std is taken as ``sigma_t / sqrt(lam)`` (as in DiffPIR).
     """
     adjoint_y = op.adjoint(y)
+    noise_level = max(op.sigma_y if sigma_y is None else sigma_y, 1e-3)
     for i, n, sigma, sigma_next in _steps(sigmas):
+        weight = sigma**2 / (lam * noise_level**2) if gamma is None else gamma
         with torch.no_grad():
             x0 = denoise(denoiser, x, sigma)
             eps = (x - x0) / sigma
             x0 = conjugate_gradient(
-                lambda v: gamma * op.normal(v) + v, gamma * adjoint_y + x0, x0, cg_steps
+                lambda v, w=weight: w * op.normal(v) + v, weight * adjoint_y + x0, x0, cg_steps
             )
             x = ddim_update(x0, eps, sigma, sigma_next, eta, generator)
         yield Step(i + 1, n, sigma, x, x0)
@@ -129,6 +135,11 @@ def diffpir(
     The data step solves ``argmin ||y - A x||^2 + rho ||x - x0_hat||^2`` with
     ``rho = lam * sigma_y^2 / sigma^2`` (closed form where the operator has one,
     else conjugate gradients); ``zeta`` mixes fresh noise into the re-noising.
+    The noise estimate is taken from the data-corrected ``x0``, so with
+    ``zeta < 1`` each step undoes a fraction ``sqrt(1 - zeta) sigma_next / sigma``
+    of its data correction: ``zeta = 1`` restores better (a 128 px crop of Set12
+    04, 70 % inpainting, 50 steps: 19.8 dB at 0.3, 23.1 dB at 1) but its samples
+    are ~30 % too narrow on a Gaussian posterior, where 0.3 is calibrated.
     """
     noise_level = max(op.sigma_y if sigma_y is None else sigma_y, 1e-3)
     for i, n, sigma, sigma_next in _steps(sigmas):
