@@ -130,3 +130,12 @@ def test_karras_schedule_is_decreasing_and_ends_at_zero():
     assert len(sigmas) == 13 and sigmas[-1] == 0
     assert np.all(np.diff(sigmas.numpy()) < 0)
     assert sigmas[0] == pytest.approx(10.0) and sigmas[-2] == pytest.approx(0.01)
+
+
+def test_pnp_is_deterministic_and_reaches_the_map_of_a_gaussian_prior(superres_problem):
+    op, y, mean, std = superres_problem  # Gaussian prior: the MAP is the posterior mean
+    out = sample("pnp", op, y, count=2, lam=1.0, sigma_min=1e-3)
+    assert torch.equal(out[0], out[1])
+    error = ((out[0, 0] - mean).abs() / std).mean()
+    start = ((op.adjoint(y)[0, 0] - mean).abs() / std).mean()
+    assert start > 1 and error < 0.01, f"off by {error:.4f} posterior std (start {start:.2f})"

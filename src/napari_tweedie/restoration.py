@@ -124,7 +124,7 @@ def restore_steps(
     else:
         sigmas = karras_sigmas(steps, sigma_max=SIGMA_MAX)
         x = (sigmas[0] * torch.randn(shape, generator=generator)).to(torch_device)
-        if sampler == "red_diff":
+        if sampler in ("red_diff", "pnp"):
             start = (problem.baseline - problem.offset) / problem.scale
             sampler_params.setdefault(
                 "init", torch.as_tensor(start, device=torch_device).expand(shape).clone()
@@ -217,7 +217,8 @@ def restore(
         ``sigma_y`` (measurement noise std in the measurement's units).
     sampler : str
         A key of ``SAMPLERS``: ``"ddim"``, ``"dps"``, ``"dds"``, ``"red_diff"``,
-        ``"diffpir"``; their own parameters (e.g. ``gamma``, ``cg_steps``,
+        ``"diffpir"``, ``"pnp"`` (deterministic plug-and-play HQS: fast, one
+        estimate, zero std); their own parameters (e.g. ``gamma``, ``cg_steps``,
         ``eta``, ``zeta``, ``lam``, ``lr``) pass through ``**params``.
     prior : str or callable
         ``"default"`` (the bundled network), a ``DENOISERS`` key, or a callable

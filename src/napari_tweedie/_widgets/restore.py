@@ -23,7 +23,7 @@ from .jobs import Job
 from .scope import full_resolution, result_translate, roi_for
 
 OPERATOR_NAMES = ("denoise", "blur", "inpaint", "superres", "ct", "mri")
-SAMPLER_NAMES = ("dds", "diffpir", "red_diff", "dps", "ddim")
+SAMPLER_NAMES = ("dds", "pnp", "diffpir", "red_diff", "dps", "ddim")
 PREVIEW_INTERVAL_S = 0.2
 PRESETS = {
     "microscopy (denoise)": {"operator": "denoise", "sampler": "dds", "steps": 30},

@@ -2,9 +2,17 @@
 
 from .base import Denoiser, karras_sigmas, vp_sigmas
 from .diffusion import ddim, dds, diffpir, dps
+from .pnp import pnp
 from .red_diff import red_diff
 
-SAMPLERS = {"ddim": ddim, "dps": dps, "dds": dds, "red_diff": red_diff, "diffpir": diffpir}
+SAMPLERS = {
+    "ddim": ddim,
+    "dps": dps,
+    "dds": dds,
+    "red_diff": red_diff,
+    "diffpir": diffpir,
+    "pnp": pnp,
+}
 
 __all__ = [
     "SAMPLERS",
@@ -14,6 +22,7 @@ __all__ = [
     "diffpir",
     "dps",
     "karras_sigmas",
+    "pnp",
     "red_diff",
     "vp_sigmas",
 ]
