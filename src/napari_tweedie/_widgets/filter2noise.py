@@ -15,7 +15,6 @@ layer (tiled, in the background, to zarr), and saved or loaded
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
 from pathlib import Path
 
 import napari
@@ -33,35 +32,27 @@ from magicgui.widgets import (
 )
 from qtpy.QtCore import QTimer
 
-from ..data import ROI, compute_with_progress, open_array, store_atomic
+from ..data import ROI
 from ..denoisers import DENOISERS
 from ..denoisers.filter2noise import Filter2Noise, fit_filter2noise
+from .f2n_actions import ModelActions
+from .f2n_render import CHANNELS, DEFAULT_REGIONS, Fitted, SigmaMapEditing, _limits
 from .jobs import Job
 from .params import param_values, widget_for
-from .scope import SCOPES, current_index, full_resolution, result_translate, roi_for
+from .scope import SCOPES, full_resolution, roi_for
 
 RENDER_DELAY_MS = 60
 PREVIEW_INTERVAL_S = 0.1
 FIT_SCOPES = tuple(s for s in SCOPES if s != "Whole layer")
 TARGETS = ("Current slice", "Whole layer")
-#: Multipliers (sigma_x, sigma_y, sigma_r) of labels 1 and 2 until the user changes them.
-DEFAULT_REGIONS = {1: (0.5, 0.5, 0.5), 2: (2.0, 2.0, 2.0)}
-CHANNELS = ("sigma_x", "sigma_y", "sigma_r")
 
 
-@dataclass
-class Fitted:
-    """What the editing part works on: the model, its region and that region's sigma maps."""
+class Filter2NoiseWidget(SigmaMapEditing, ModelActions, Container):
+    """Dock widget for Filter2Noise: fit with live preview, edit sigma maps, apply, save, load.
 
-    model: Filter2Noise
-    layer: str
-    roi: ROI
-    plane: np.ndarray
-    maps: list[np.ndarray]
-
-
-class Filter2NoiseWidget(Container):
-    """Dock widget for Filter2Noise: fit with live preview, edit sigma maps, apply, save, load."""
+    Editing lives in :class:`~.f2n_render.SigmaMapEditing`, apply/save/load
+    in :class:`~.f2n_actions.ModelActions`.
+    """
 
     def __init__(self, viewer: napari.viewer.Viewer):
         super().__init__(labels=True)
@@ -270,212 +261,13 @@ class Filter2NoiseWidget(Container):
         self.apply_button.enabled = self.save_button.enabled = True
         self.rerender()
 
-    # -- editing ------------------------------------------------------------------------
-    def schedule_render(self, event=None) -> None:
-        """Re-render after a short pause (debounces slider drags and paint strokes)."""
-        if self.fitted is not None:
-            self._render_timer.start()
-
-    def multipliers(self) -> dict[str, float]:
-        return {
-            "sigma_x": float(self.sigma_x.value),
-            "sigma_y": float(self.sigma_y.value),
-            "sigma_r": float(self.sigma_r.value),
-        }
-
-    def region_labels(self) -> np.ndarray | None:
-        """The painted labels over the fitted region (2-D), or None."""
-        name = self._name("f2n regions")
-        if self.fitted is None or name not in self.viewer.layers:
-            return None
-        data = np.asarray(self.viewer.layers[name].data)
-        return data.reshape(self.fitted.plane.shape) if data.any() else None
-
-    def rerender(self) -> np.ndarray | None:
-        """Filter the fitted region with the edited maps and show it (no retraining)."""
-        if self.fitted is None:
-            return None
-        start = time.perf_counter()
-        fit = self.fitted
-        result = fit.model.render(
-            fit.plane,
-            fit.maps,
-            labels=self.region_labels(),
-            regions=self.regions,
-            **self.multipliers(),
-        )
-        if fit.layer in self.viewer.layers:
-            layer = self.viewer.layers[fit.layer]
-            self._put_layer(layer, fit.roi, result, "")
-        self.last_render_s = time.perf_counter() - start
-        return result
-
-    def _region_selected(self, label: int) -> None:
-        name = self._name("f2n regions")
-        if name in self.viewer.layers and self.viewer.layers[name].selected_label != label:
-            self.viewer.layers[name].selected_label = label
-        self._load_region_values()
-
-    def _load_region_values(self) -> None:
-        values = self.regions.get(int(self.region.value), (1.0, 1.0, 1.0))
-        for box, value in zip((self.region_x, self.region_y, self.region_r), values):
-            with box.changed.blocked():
-                box.value = value
-
-    def _region_edited(self, event=None) -> None:
-        self.regions[int(self.region.value)] = (
-            float(self.region_x.value),
-            float(self.region_y.value),
-            float(self.region_r.value),
-        )
-        self.schedule_render()
-
-    def _labels_layer(self, layer, roi: ROI) -> None:
-        name = self._name("f2n regions", layer.name)
-        if name in self.viewer.layers:
-            self.viewer.layers.remove(name)
-        labels = self.viewer.add_labels(
-            np.zeros(roi.shape, np.int32),
-            name=name,
-            scale=layer.scale,
-            translate=result_translate(layer, roi),
-            opacity=0.4,
-        )
-        labels.selected_label = int(self.region.value)
-        labels.events.paint.connect(self.schedule_render)
-        labels.events.data.connect(self.schedule_render)
-        labels.events.selected_label.connect(self._follow_selected_label)
-
-    def _follow_selected_label(self, event=None) -> None:
-        name = self._name("f2n regions")
-        if name in self.viewer.layers:
-            label = int(self.viewer.layers[name].selected_label)
-            if label >= 1 and label != self.region.value:
-                self.region.value = label
-
-    # -- apply, save, load ---------------------------------------------------------------
-    def apply(self) -> Job | None:
-        """Apply the fitted (and edited) filter to the current slice or the whole layer."""
-        if self.fitted is None:
-            self._say("fit or load a model first")
-            return None
-        self.cancel()
-        fit = self.fitted
-        try:
-            layer = self.source_layer()
-            full = full_resolution(layer)
-            roi = ROI.whole(full.shape)
-            if self.target.value == "Current slice":
-                roi = ROI.current_slice(full.shape, current_index(self.viewer, layer))
-            lazy = fit.model.apply_lazy(
-                full[roi.slices],
-                labels=self.region_labels(),
-                regions=self.regions,
-                label_offset=fit.roi.offset[-2:],
-                **self.multipliers(),
-            )
-            target = Path(self.output.value).expanduser()
-            if self.target.value == "Whole layer" and target.suffix.lower() != ".zarr":
-                raise ValueError("the output must be a .zarr store")
-        except (ValueError, KeyError, TypeError) as error:
-            self._say(f"cannot apply: {error}")
-            return None
-        source = getattr(layer.source, "path", None)
-        whole = self.target.value == "Whole layer"
-
-        def work(progress):
-            if whole:
-                return store_atomic(
-                    lazy, target, inputs=[source] if source else [], callback=progress
-                )
-            return compute_with_progress(lazy, progress)
-
-        def done(result):
-            data = open_array(result) if whole else result
-            suffix = "whole" if whole else "slice"
-            name = f"{layer.name} [filter2noise, {suffix}]"
-            if name in self.viewer.layers:
-                self.viewer.layers.remove(name)
-            self.viewer.add_image(
-                data,
-                name=name,
-                scale=layer.scale,
-                translate=result_translate(layer, roi),
-                contrast_limits=layer.contrast_limits,
-                colormap=layer.colormap,
-            )
-            self._say(f"applied to the {suffix}" + (f": {result}" if whole else ""))
-
-        self._say("applying...")
-        return self._start(
-            Job(
-                work,
-                on_done=done,
-                on_error=self._failed,
-                on_progress=self._progressed,
-                on_finish=self._idle,
-            )
-        )
-
-    def save(self) -> Path | None:
-        """Save the fitted model (weights ``.safetensors`` and settings ``.json``)."""
-        if self.fitted is None:
-            self._say("nothing to save: fit or load a model first")
-            return None
-        try:
-            path = self.fitted.model.save(Path(self.model_path.value).expanduser())
-        except OSError as error:
-            self._say(f"cannot save: {error}")
-            return None
-        self._say(f"saved {path}")
-        return path
-
-    def load(self) -> Filter2Noise | None:
-        """Load a model and show its sigma maps on the chosen region (no fitting)."""
-        self.cancel()
-        try:
-            model = Filter2Noise.load(Path(self.model_path.value).expanduser())
-            layer, roi, plane = self._region_plane()
-        except (OSError, ValueError, KeyError) as error:
-            self._say(f"cannot load: {error}")
-            return None
-        self._result_layer(layer, roi, plane)
-        self._fitted(model, layer, roi, plane)
-        self._say(f"loaded {self.model_path.value}")
-        return model
-
     def cancel(self) -> None:
         """Cancel the running job (a cancelled fit leaves no model and adds no map layers)."""
         if self.job is not None and self.job.running:
             self.job.cancel()
             self._say("cancelled")
 
-    # -- helpers ----------------------------------------------------------------------------
-    def _name(self, what: str, layer: str | None = None) -> str:
-        base = layer or (self.fitted.layer if self.fitted else self.layer.value)
-        return f"{base} [filter2noise{', ' + what if what else ''}]"
-
-    def _put_layer(self, layer, roi: ROI, values: np.ndarray, what: str, **kwargs):
-        """Create or update the layer ``"<layer> [filter2noise, what]"`` over ``roi``."""
-        name = self._name(what, layer.name)
-        data = np.asarray(values, np.float32).reshape(roi.shape)
-        translate = result_translate(layer, roi)
-        if name in self.viewer.layers and self.viewer.layers[name].data.shape == data.shape:
-            target = self.viewer.layers[name]
-            target.data, target.translate = data, translate
-            return target
-        if name in self.viewer.layers:
-            self.viewer.layers.remove(name)
-        kwargs.setdefault("contrast_limits", layer.contrast_limits)
-        kwargs.setdefault("colormap", layer.colormap)
-        return self.viewer.add_image(
-            data, name=name, scale=layer.scale, translate=translate, **kwargs
-        )
-
-    def _result_layer(self, layer, roi: ROI, plane: np.ndarray):
-        """The preallocated preview/result layer (starts as the noisy region)."""
-        return self._put_layer(layer, roi, plane, "")
-
+    # -- job state ---------------------------------------------------------------------------
     def _start(self, job: Job) -> Job:
         self.job = job
         self.fit_button.enabled = self.apply_button.enabled = self.load_button.enabled = False
@@ -497,8 +289,3 @@ class Filter2NoiseWidget(Container):
 
     def _say(self, text: str) -> None:
         self.status.value = text
-
-
-def _limits(values: np.ndarray) -> tuple[float, float]:
-    low, high = float(np.min(values)), float(np.max(values))
-    return (low, high) if high > low else (low, low + 1e-6 + abs(low) * 1e-3)

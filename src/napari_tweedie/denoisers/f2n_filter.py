@@ -4,7 +4,7 @@
 normalisation of the image it was fitted on; ``render`` re-runs only the
 compiled bilateral kernel with edited width maps (global and per-region
 multipliers), so edits show in milliseconds.  Fitting lives in
-:mod:`.filter2noise`.
+:mod:`.filter2noise`, the lazy tile-by-tile application in :mod:`.f2n_tiles`.
 """
 
 from __future__ import annotations
@@ -207,45 +207,16 @@ class Filter2Noise:
         (Y, X) of each plane carries the ``regions`` multipliers; the global
         ``sigma_x``, ``sigma_y``, ``sigma_r`` multipliers apply everywhere.
         """
-        import dask.array as da
+        from .f2n_tiles import apply_lazy
 
-        from ..data.tiles import even_chunks
-
-        x = da.asarray(array).astype(np.float32)
-        if x.ndim < 2:
-            raise ValueError(f"expected at least 2 axes (Y, X), got shape {x.shape}")
-        halo = self.stages * self.radius + 32
-        yx = tuple(even_chunks(n, int(tile), 2 * halo) for n in x.shape[-2:])
-        x = x.rechunk((1,) * (x.ndim - 2) + yx)
-        depth = {x.ndim - 2 + k: (halo if len(yx[k]) > 1 else 0) for k in range(2)}
-        starts = [np.cumsum((0,) + c) for c in yx]
-        plane = x.shape[-2:]
-
-        def block(b, block_info=None):
-            if block_info is None:
-                return b
-            loc = block_info[0]["chunk-location"][-2:]
-            rows, cols = (
-                _symmetric(
-                    int(starts[k][loc[k]]) - depth[x.ndim - 2 + k], b.shape[-2 + k], plane[k]
-                )
-                for k in range(2)
-            )
-            lab = _labels_at(labels, label_offset, rows, cols)
-            out = [
-                self.apply(p, labels=lab, regions=regions, **multipliers)
-                for p in b.reshape((-1,) + b.shape[-2:])
-            ]
-            return np.stack(out).reshape(b.shape)
-
-        return da.map_overlap(
-            block,
-            x,
-            depth=depth,
-            boundary="reflect",
-            trim=True,
-            dtype=np.float32,
-            meta=np.empty((0,) * x.ndim, np.float32),
+        return apply_lazy(
+            self,
+            array,
+            tile=tile,
+            labels=labels,
+            label_offset=label_offset,
+            regions=regions,
+            **multipliers,
         )
 
     def _normalise(self, image: np.ndarray) -> np.ndarray:
@@ -295,25 +266,6 @@ class Filter2Noise:
         net.load_state_dict(load_file(str(path.with_suffix(".safetensors"))))
         net.eval()
         return cls(net, float(settings["offset"]), float(settings["scale"]))
-
-
-def _symmetric(start: int, length: int, size: int) -> np.ndarray:
-    """Indices ``start .. start + length`` reflected into ``[0, size)`` (symmetric, as dask)."""
-    index = np.arange(start, start + length) % (2 * size)
-    return np.where(index >= size, 2 * size - 1 - index, index)
-
-
-def _labels_at(labels, offset, rows: np.ndarray, cols: np.ndarray) -> np.ndarray | None:
-    """Labels placed at ``offset`` of a plane, read at plane ``rows`` x ``cols`` (0 outside)."""
-    if labels is None:
-        return None
-    labels = np.asarray(labels)
-    r, c = rows - int(offset[0]), cols - int(offset[1])
-    r_ok = (r >= 0) & (r < labels.shape[0])
-    c_ok = (c >= 0) & (c < labels.shape[1])
-    out = np.zeros((rows.size, cols.size), labels.dtype)
-    out[np.ix_(r_ok, c_ok)] = labels[np.ix_(r[r_ok], c[c_ok])]
-    return out
 
 
 def _prepare(image: np.ndarray) -> np.ndarray:

@@ -1,0 +1,119 @@
+"""Filter2Noise (Sun et al. 2025) dock widget, output part: apply, save and load a fitted filter.
+
+:class:`ModelActions` is mixed into
+:class:`~napari_tweedie._widgets.filter2noise.Filter2NoiseWidget`: it applies
+the fitted (and edited) filter to the current slice or, tiled in the
+background, to the whole layer (written to zarr), and saves or loads the
+model (``.safetensors`` weights plus a ``.json`` of settings).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ..data import ROI, compute_with_progress, open_array, store_atomic
+from ..denoisers.filter2noise import Filter2Noise
+from .jobs import Job
+from .scope import current_index, full_resolution, result_translate
+
+__all__ = ["ModelActions"]
+
+
+class ModelActions:
+    """Apply, save and load for the Filter2Noise widget.
+
+    The host widget provides ``viewer``, ``fitted``, ``regions``, ``target``,
+    ``output``, ``model_path``, ``source_layer``, ``multipliers``,
+    ``region_labels``, ``_region_plane``, ``_result_layer``, ``_fitted``,
+    ``_start`` and the status callbacks.
+    """
+
+    def apply(self) -> Job | None:
+        """Apply the fitted (and edited) filter to the current slice or the whole layer."""
+        if self.fitted is None:
+            self._say("fit or load a model first")
+            return None
+        self.cancel()
+        fit = self.fitted
+        try:
+            layer = self.source_layer()
+            full = full_resolution(layer)
+            roi = ROI.whole(full.shape)
+            if self.target.value == "Current slice":
+                roi = ROI.current_slice(full.shape, current_index(self.viewer, layer))
+            lazy = fit.model.apply_lazy(
+                full[roi.slices],
+                labels=self.region_labels(),
+                regions=self.regions,
+                label_offset=fit.roi.offset[-2:],
+                **self.multipliers(),
+            )
+            target = Path(self.output.value).expanduser()
+            if self.target.value == "Whole layer" and target.suffix.lower() != ".zarr":
+                raise ValueError("the output must be a .zarr store")
+        except (ValueError, KeyError, TypeError) as error:
+            self._say(f"cannot apply: {error}")
+            return None
+        source = getattr(layer.source, "path", None)
+        whole = self.target.value == "Whole layer"
+
+        def work(progress):
+            if whole:
+                return store_atomic(
+                    lazy, target, inputs=[source] if source else [], callback=progress
+                )
+            return compute_with_progress(lazy, progress)
+
+        def done(result):
+            data = open_array(result) if whole else result
+            suffix = "whole" if whole else "slice"
+            name = f"{layer.name} [filter2noise, {suffix}]"
+            if name in self.viewer.layers:
+                self.viewer.layers.remove(name)
+            self.viewer.add_image(
+                data,
+                name=name,
+                scale=layer.scale,
+                translate=result_translate(layer, roi),
+                contrast_limits=layer.contrast_limits,
+                colormap=layer.colormap,
+            )
+            self._say(f"applied to the {suffix}" + (f": {result}" if whole else ""))
+
+        self._say("applying...")
+        return self._start(
+            Job(
+                work,
+                on_done=done,
+                on_error=self._failed,
+                on_progress=self._progressed,
+                on_finish=self._idle,
+            )
+        )
+
+    def save(self) -> Path | None:
+        """Save the fitted model (weights ``.safetensors`` and settings ``.json``)."""
+        if self.fitted is None:
+            self._say("nothing to save: fit or load a model first")
+            return None
+        try:
+            path = self.fitted.model.save(Path(self.model_path.value).expanduser())
+        except OSError as error:
+            self._say(f"cannot save: {error}")
+            return None
+        self._say(f"saved {path}")
+        return path
+
+    def load(self) -> Filter2Noise | None:
+        """Load a model and show its sigma maps on the chosen region (no fitting)."""
+        self.cancel()
+        try:
+            model = Filter2Noise.load(Path(self.model_path.value).expanduser())
+            layer, roi, plane = self._region_plane()
+        except (OSError, ValueError, KeyError) as error:
+            self._say(f"cannot load: {error}")
+            return None
+        self._result_layer(layer, roi, plane)
+        self._fitted(model, layer, roi, plane)
+        self._say(f"loaded {self.model_path.value}")
+        return model

@@ -1,0 +1,92 @@
+"""Zero-shot Noise2Noise (Mansour & Heckel, CVPR 2023): network, pair downsampler, losses.
+
+:class:`ZSN2NNet` is the paper's tiny residual network (two 3x3 convolutions
+and a 1x1, predicting the noise); :func:`pair_downsample` splits an image
+into the two half-resolution images with nearly independent noise that it is
+trained on; :func:`zs_n2n_losses` are the residual and consistency losses.
+The fit lives in :mod:`.zs_n2n_fit`.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+__all__ = ["ZSN2NNet", "pair_downsample", "zs_n2n_losses"]
+
+
+class ZSN2NNet(nn.Module):
+    """The ZS-N2N network (Mansour & Heckel 2023): conv3x3-LReLU-conv3x3-LReLU-conv1x1.
+
+    It predicts the noise; the denoised image is ``y - net(y)``.  Weights are
+    drawn from ``generator`` with PyTorch's default convolution initialisation.
+    """
+
+    def __init__(self, channels: int = 48, generator: torch.Generator | None = None) -> None:
+        super().__init__()
+        self.conv1 = nn.Conv2d(1, channels, 3, padding=1)
+        self.conv2 = nn.Conv2d(channels, channels, 3, padding=1)
+        self.conv3 = nn.Conv2d(channels, 1, 1)
+        with torch.no_grad():
+            for conv in (self.conv1, self.conv2, self.conv3):
+                fan_in = conv.weight[0].numel()
+                nn.init.kaiming_uniform_(conv.weight, a=math.sqrt(5), generator=generator)
+                bound = 1 / math.sqrt(fan_in)
+                nn.init.uniform_(conv.bias, -bound, bound, generator=generator)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = F.leaky_relu(self.conv1(x), 0.2)
+        x = F.leaky_relu(self.conv2(x), 0.2)
+        return self.conv3(x)
+
+
+def pair_downsample(y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """ZS-N2N's two fixed downsamplers (2x2 diagonal averages, stride 2) of ``(..., H, W)``.
+
+    Returns ``(D1(y), D2(y))``: the means of the anti-diagonal and of the
+    diagonal pixels of each 2x2 block (odd trailing rows/columns are dropped).
+    """
+    h, w = (y.shape[-2] // 2) * 2, (y.shape[-1] // 2) * 2
+    y = y[..., :h, :w]
+    anti = (y[..., 0::2, 1::2] + y[..., 1::2, 0::2]) / 2
+    diag = (y[..., 0::2, 0::2] + y[..., 1::2, 1::2]) / 2
+    return anti, diag
+
+
+def zs_n2n_losses(net: nn.Module, y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Residual and consistency losses of ZS-N2N (Mansour & Heckel 2023) on ``(N, 1, H, W)``.
+
+    Both sub-images go through the network in one batch.
+    """
+    d1, d2 = pair_downsample(y)
+    pair = torch.cat([d1, d2])
+    denoised = pair - net(pair)
+    p1, p2 = denoised.chunk(2)
+    residual = (F.mse_loss(p1, d2) + F.mse_loss(p2, d1)) / 2
+    e1, e2 = pair_downsample(y - net(y))
+    consistency = (F.mse_loss(p1, e1) + F.mse_loss(p2, e2)) / 2
+    return residual, consistency
+
+
+def _dihedral(y: torch.Tensor, k: int, inverse: bool = False) -> torch.Tensor:
+    """The ``k``-th of the 8 flips/rotations of ``(..., H, W)`` (or its inverse)."""
+    if inverse:
+        y = y.flip(-1) if k >= 4 else y
+        return torch.rot90(y, -(k % 4), dims=(-2, -1))
+    y = torch.rot90(y, k % 4, dims=(-2, -1))
+    return y.flip(-1) if k >= 4 else y
+
+
+@torch.no_grad()
+def _estimate(net: nn.Module, y: torch.Tensor, ensemble: bool = False) -> torch.Tensor:
+    """``y - f(y)``, averaged over the 8 flips/rotations when ``ensemble``."""
+    if not ensemble:
+        return y - net(y)
+    total = torch.zeros_like(y)
+    for k in range(8):
+        view = _dihedral(y, k)
+        total += _dihedral(view - net(view), k, inverse=True)
+    return total / 8
