@@ -27,6 +27,7 @@ from ..noise import NOISE_MODELS
 from ..recipes import denoise_recipe, save_recipe
 from .jobs import Job
 from .params import param_values, widget_for
+from .results import put_image
 from .scope import SCOPES, full_resolution, result_translate, roi_for
 
 LIVE_DELAY_MS = 300
@@ -311,23 +312,9 @@ class DenoiseWidget(Container):
             self._live_timer.start()
 
     def _show_result(self, layer, roi, result: np.ndarray, method: str):
-        name = f"{layer.name} [{method}]"
-        translate = result_translate(layer, roi)
-        if name in self.viewer.layers and self.viewer.layers[name].data.shape == result.shape:
-            target = self.viewer.layers[name]
-            target.data, target.translate = result, translate
-            return target
-        if name in self.viewer.layers:
-            self.viewer.layers.remove(name)
-        return self.viewer.add_image(
-            result,
-            name=name,
-            scale=layer.scale,
-            translate=translate,
-            contrast_limits=layer.contrast_limits,
-            colormap=layer.colormap,
-            metadata={"roi": [(s.start, s.stop) for s in roi.slices], "source": layer.name},
-        )
+        metadata = {"roi": [(s.start, s.stop) for s in roi.slices], "source": layer.name}
+        return put_image(self.viewer, layer, roi, result, f"{layer.name} [{method}]",
+                         metadata=metadata)  # fmt: skip
 
 
 def _default_method() -> str:
