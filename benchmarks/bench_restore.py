@@ -120,7 +120,7 @@ def run(args, prior) -> list[dict]:
                 psnr, ssim = score(image, result.mean)
                 row = {"image": key, "problem": name, "method": sampler, "classical": False}
                 row |= {"psnr": psnr, "ssim": ssim, "seconds": seconds}
-                if args.samples > 1:
+                if args.samples > 1 and result.std.any():  # deterministic solvers: no spread
                     error = np.abs(np.clip(result.mean, 0, 1) - image).ravel()
                     row["std_error_corr"] = float(np.corrcoef(result.std.ravel(), error)[0, 1])
                 rows.append(row)
