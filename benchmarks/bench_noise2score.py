@@ -84,7 +84,8 @@ def bench_noise(noise: str, args) -> list[dict]:
     start = time.perf_counter()
     gen = fit_noise2score(noisy, noise=noise, minutes=args.minutes, steps=args.steps,
                           init=args.init, seed=args.seed, device=args.device,
-                          preview_every=args.preview_every)  # fmt: skip
+                          preview_every=args.preview_every,
+                          coordinates=args.coordinates)  # fmt: skip
     model = run(gen, progress)
     train_seconds = time.perf_counter() - start
     estimated = {k: float(getattr(model.noise_model, k)) for k in known}
@@ -139,6 +140,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--steps", type=int, default=100000, help="step cap per noise")
     parser.add_argument("--init", default="prior", choices=["prior", "scratch"])
     parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument(
+        "--coordinates",
+        default="auto",
+        choices=["auto", "identity", "anscombe", "log"],
+        help="where the score network works (auto: stabilised for Poisson/Gamma)",
+    )
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--preview-every", type=int, default=25)
