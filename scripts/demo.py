@@ -1,4 +1,4 @@
-"""Open napari with the sample data and the plugin's Denoise widget.
+"""Open napari with the sample data and the plugin's widgets (Denoise in front, the others tabbed).
 
 With ``--screenshot PATH`` (what ``make demo`` uses when there is no display)
 it draws a rectangle, denoises it, saves a screenshot of the whole window,
@@ -27,10 +27,17 @@ def wait_for(condition, timeout: float = 60.0) -> bool:
     return False
 
 
+OTHER_WIDGETS = ("Filter2Noise", "Noise2Score", "Noise inspector", "Restore (diffusion prior)")
+
+
 def build_viewer() -> tuple[napari.Viewer, object]:
     viewer = napari.Viewer(title="napari-tweedie demo")
     viewer.open_sample("napari-tweedie", "ct_low_dose")
-    _, widget = viewer.window.add_plugin_dock_widget("napari-tweedie", "Denoise")
+    front, widget = viewer.window.add_plugin_dock_widget("napari-tweedie", "Denoise")
+    for name in OTHER_WIDGETS:
+        dock, _ = viewer.window.add_plugin_dock_widget("napari-tweedie", name)
+        viewer.window._qt_window.tabifyDockWidget(front, dock)
+    front.raise_()
     return viewer, widget
 
 
