@@ -28,7 +28,7 @@ from ..recipes import denoise_recipe, save_recipe
 from .jobs import Job
 from .params import param_values, widget_for
 from .results import put_image
-from .scope import SCOPES, full_resolution, result_translate, roi_for
+from .scope import SCOPES, full_resolution, image_layer_names, result_translate, roi_for
 
 LIVE_DELAY_MS = 300
 PREVIEW_INTERVAL_S = 0.25
@@ -127,9 +127,7 @@ class DenoiseWidget(Container):
         self.recipe_button.clicked.connect(self._ask_recipe_path)
 
     def _image_names(self, widget=None) -> list[str]:
-        """Image layers, sources before results (results are named "<layer> [<method>]")."""
-        names = [lay.name for lay in self.viewer.layers if isinstance(lay, napari.layers.Image)]
-        return [n for n in names if "[" not in n] + [n for n in names if "[" in n]
+        return image_layer_names(self.viewer)
 
     def _refresh_layers(self, event=None) -> None:
         self.layer.reset_choices()

@@ -39,7 +39,7 @@ from .f2n_actions import ModelActions
 from .f2n_render import CHANNELS, DEFAULT_REGIONS, Fitted, SigmaMapEditing, _limits
 from .jobs import Job
 from .params import param_values, widget_for
-from .scope import SCOPES, full_resolution, roi_for
+from .scope import SCOPES, full_resolution, image_layer_names, roi_for
 
 RENDER_DELAY_MS = 60
 PREVIEW_INTERVAL_S = 0.1
@@ -175,8 +175,7 @@ class Filter2NoiseWidget(SigmaMapEditing, ModelActions, Container):
             box.changed.connect(self._region_edited)
 
     def _image_names(self, widget=None) -> list[str]:
-        names = [lay.name for lay in self.viewer.layers if isinstance(lay, napari.layers.Image)]
-        return [n for n in names if "[" not in n] + [n for n in names if "[" in n]
+        return image_layer_names(self.viewer)
 
     def _refresh_layers(self, event=None) -> None:
         self.layer.reset_choices()

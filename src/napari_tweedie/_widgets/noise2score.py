@@ -37,7 +37,7 @@ from .n2s_run import preview_roi, training_steps
 from .params import param_values, widget_for
 from .plot import MiniPlot, Series
 from .results import Failed, put_image
-from .scope import SCOPES, current_index, full_resolution
+from .scope import SCOPES, current_index, full_resolution, image_layer_names
 
 PREVIEW_SIDE = 96
 PREVIEW_INTERVAL_S = 0.25
@@ -133,8 +133,7 @@ class Noise2ScoreWidget(ModelActions, Container):
         self.load_button.clicked.connect(self.load)
 
     def _image_names(self, widget=None) -> list[str]:
-        names = [lay.name for lay in self.viewer.layers if isinstance(lay, napari.layers.Image)]
-        return [n for n in names if "[" not in n] + [n for n in names if "[" in n]
+        return image_layer_names(self.viewer)
 
     def _refresh_layers(self, event=None) -> None:
         self.layer.reset_choices()

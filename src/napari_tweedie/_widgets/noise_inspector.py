@@ -23,7 +23,7 @@ from ..noise_inspect import NoiseInspection, inspect_noise, stabilise, variance_
 from .jobs import Job
 from .plot import MiniPlot, Series
 from .results import Failed, put_image
-from .scope import SCOPES, full_resolution, roi_for
+from .scope import SCOPES, full_resolution, image_layer_names, roi_for
 
 INSPECT_SCOPES = tuple(s for s in SCOPES if s != "Whole layer")
 NOISE_CHOICES = ("auto", *NOISE_MODELS)
@@ -84,8 +84,7 @@ class NoiseInspectorWidget(Container):
         self.layer.reset_choices()
 
     def _image_names(self, widget=None) -> list[str]:
-        names = [lay.name for lay in self.viewer.layers if isinstance(lay, napari.layers.Image)]
-        return [n for n in names if "[" not in n] + [n for n in names if "[" in n]
+        return image_layer_names(self.viewer)
 
     def _refresh_layers(self, event=None) -> None:
         self.layer.reset_choices()

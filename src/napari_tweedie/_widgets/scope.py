@@ -78,3 +78,9 @@ def roi_for(scope: str, viewer, layer: Image) -> ROI:
 def result_translate(layer: Image, roi: ROI) -> np.ndarray:
     """World ``translate`` that overlays a result of ``roi`` on ``layer``."""
     return np.asarray(layer.translate) + np.asarray(roi.offset) * np.asarray(layer.scale)
+
+
+def image_layer_names(viewer) -> list[str]:
+    """Image layers, sources before results (results are named "<layer> [<method>]")."""
+    names = [lay.name for lay in viewer.layers if isinstance(lay, Image)]
+    return [n for n in names if "[" not in n] + [n for n in names if "[" in n]
