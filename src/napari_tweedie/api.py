@@ -3,13 +3,14 @@
 Every registered method works on one float32 (Y, X) plane; this module adds
 what users need around it: any dtype and dimensionality (leading axes are
 looped over), dask inputs, NaNs, noise-level estimation, non-Gaussian noise
-through a variance-stabilising transform, seeds, and tiling of large arrays.
+through a variance-stabilising transform (both in :mod:`.noise_setup`), seeds,
+and tiling of large arrays.
 """
 
 from __future__ import annotations
 
 from collections.abc import Generator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import dask.array as da
 import numpy as np
@@ -17,59 +18,15 @@ import numpy as np
 from . import noise as noise_models
 from .data.tiles import map_tiles
 from .denoisers import DENOISERS, DenoiserSpec
+from .noise_setup import (  # noqa: F401  (re-exported: their home before noise_setup)
+    NOISE_PARAMETERS,
+    SAMPLE_PLANE,
+    NoiseSetup,
+    _finite,
+    resolve_noise,
+    sample_planes,
+)
 from .steps import Step, run
-
-NOISE_PARAMETERS = {"gaussian": (), "poisson": ("zeta",), "poisson_gaussian": ("zeta",)}
-NOISE_PARAMETERS |= {"gamma": ("k",)}
-SAMPLE_PLANE = 1024
-
-
-@dataclass(frozen=True)
-class NoiseSetup:
-    """How a Gaussian denoiser sees the data: its ``sigma`` and an optional stabiliser."""
-
-    sigma: float
-    stabilizer: noise_models.Stabilizer | None = None
-
-    def resolve(self, spec: DenoiserSpec, sample: np.ndarray, params: dict) -> dict:
-        """Fill data-dependent defaults of ``params`` once, from a sample of the whole image."""
-        if spec.resolve is None:
-            return params
-        if self.stabilizer is not None and spec.gaussian_only:
-            sample = self.stabilizer.forward(sample)
-        return spec.resolve(sample, self.sigma, params)
-
-    def apply(self, spec: DenoiserSpec, plane: np.ndarray, seed: int, params: dict) -> np.ndarray:
-        """Denoise one finite float32 plane (a tile or a slice)."""
-        return run(self.apply_steps(spec, plane, seed, params))
-
-    def apply_steps(
-        self, spec: DenoiserSpec, plane: np.ndarray, seed: int, params: dict
-    ) -> Generator[Step, None, np.ndarray]:
-        """Generator form of :meth:`apply`: passes on an iterative method's steps.
-
-        Previews (``x0_hat``) are mapped back through the stabiliser's inverse.
-        """
-        stabilizer = self.stabilizer if spec.gaussian_only else None
-        data = stabilizer.forward(plane) if stabilizer else plane
-        result = spec.func(data, sigma=self.sigma, seed=seed, **params)
-        if spec.iterative:
-            inner = result
-            while True:
-                try:
-                    step = next(inner)
-                except StopIteration as stop:
-                    result = stop.value
-                    break
-                if stabilizer is not None and step.x0_hat is not None:
-                    step = replace(step, x0_hat=stabilizer.inverse(np.asarray(step.x0_hat)))
-                try:
-                    yield step
-                except GeneratorExit:
-                    inner.close()
-                    raise
-        result = np.asarray(result, dtype=np.float32)
-        return stabilizer.inverse(result) if stabilizer else result
 
 
 def get_spec(method: str) -> DenoiserSpec:
@@ -95,35 +52,6 @@ def split_params(spec: DenoiserSpec, noise: str, params: dict) -> tuple[dict, di
         )
     method_params = spec.defaults() | {k: v for k, v in params.items() if k in known}
     return method_params, {k: v for k, v in params.items() if k in noise_keys}
-
-
-def sample_planes(image) -> np.ndarray:
-    """A small, representative in-memory sample of a large image for noise estimation."""
-    planes = image.reshape((-1,) + image.shape[-2:])
-    picks = np.unique(np.linspace(0, planes.shape[0] - 1, min(4, planes.shape[0])).astype(int))
-    h, w = image.shape[-2:]
-    y0, x0 = max(0, (h - SAMPLE_PLANE) // 2), max(0, (w - SAMPLE_PLANE) // 2)
-    window = planes[picks, y0 : y0 + SAMPLE_PLANE, x0 : x0 + SAMPLE_PLANE]
-    return np.asarray(window.compute() if hasattr(window, "compute") else window, np.float32)
-
-
-def resolve_noise(sample: np.ndarray, noise: str, sigma: float | None, noise_params: dict):
-    """The :class:`NoiseSetup` for ``noise``, estimating unknown parameters from ``sample``."""
-    finite = _finite(sample)
-    if noise == "gaussian":
-        level = noise_models.estimate_sigma(finite) if sigma is None else float(sigma)
-        if level < 0:
-            raise ValueError(f"sigma must be >= 0, got {sigma}")
-        scale = float(np.ptp(finite)) or 1.0
-        return NoiseSetup(max(level, 1e-6 * scale))
-    stabilizer = noise_models.stabilizer_for(finite, noise, sigma=sigma, **noise_params)
-    return NoiseSetup(stabilizer.stabilized_sigma, stabilizer)
-
-
-def _finite(sample: np.ndarray) -> np.ndarray:
-    if not np.isfinite(sample).any():
-        raise ValueError("the image has no finite values")
-    return np.where(np.isfinite(sample), sample, np.nanmedian(sample)).astype(np.float32)
 
 
 def _fill_nan(plane: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:

@@ -12,16 +12,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
-
-def pick_device(device: str | torch.device = "auto") -> torch.device:
-    """``"auto"`` picks cuda, then mps, then cpu."""
-    if str(device) != "auto":
-        return torch.device(device)
-    if torch.cuda.is_available():
-        return torch.device("cuda")
-    if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
-        return torch.device("mps")
-    return torch.device("cpu")
+from .prior.bundled import pick_device  # noqa: F401  (re-exported: restoration imports it from here)
 
 
 class RegistryDenoiser:

@@ -19,7 +19,7 @@ import torch
 from .operators import OPERATORS, LinearOperator, make_operator
 from .priors import get_prior, pick_device
 from .samplers import SAMPLERS, karras_sigmas
-from .steps import Step, run
+from .steps import Step, map_steps, run
 
 SIGMA_MAX = 20.0
 
@@ -153,23 +153,17 @@ def _ddim_denoising(denoiser, problem: Problem, shape, steps: int, generator, pa
 
 def _image_steps(inner, problem: Problem):
     """Pass the sampler's steps on with ``x`` and ``x0_hat`` as numpy arrays in image units."""
-    while True:
-        try:
-            step = next(inner)
-        except StopIteration as stop:
-            return stop.value
-        try:
-            yield Step(
-                step.i,
-                step.n,
-                step.sigma,
-                problem.to_image(step.x),
-                problem.to_image(step.x0_hat),
-                step.info,
-            )
-        except GeneratorExit:
-            inner.close()
-            raise
+    return map_steps(
+        inner,
+        lambda step: Step(
+            step.i,
+            step.n,
+            step.sigma,
+            problem.to_image(step.x),
+            problem.to_image(step.x0_hat),
+            step.info,
+        ),
+    )
 
 
 def simulate_measurement(

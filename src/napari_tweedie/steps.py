@@ -4,7 +4,7 @@ Long-running work in napari-tweedie is a Python generator that yields a
 :class:`Step` now and then and *returns* its result.  napari's
 ``thread_worker`` consumes such generators directly (``yielded`` -> preview,
 ``returned`` -> result, ``quit()`` -> cancel at the next yield); scripts use
-:func:`run`.
+:func:`run`.  :func:`map_steps` passes an inner generator's steps on, transformed.
 """
 
 from __future__ import annotations
@@ -67,3 +67,24 @@ def run(gen: Generator[Step, None, R], callback: Callable[[Step], Any] | None = 
         if callback is not None and callback(step) is False:
             gen.close()
             return None  # type: ignore[return-value]
+
+
+def map_steps(
+    gen: Generator[Step, None, R], func: Callable[[Step], Step]
+) -> Generator[Step, None, R]:
+    """Pass on the steps of ``gen`` transformed by ``func``; return its result.
+
+    Like ``yield from gen`` (closing ``gen`` when the outer generator is
+    closed), but each step goes out as ``func(step)``: e.g. previews mapped
+    back to the image's units.
+    """
+    while True:
+        try:
+            step = next(gen)
+        except StopIteration as stop:
+            return stop.value
+        try:
+            yield func(step)
+        except GeneratorExit:
+            gen.close()
+            raise

@@ -41,9 +41,26 @@ def even_chunks(size: int, tile: int, minimum: int = 1) -> tuple[int, ...]:
 
 def tile_chunks(shape: tuple[int, ...], tile: int, depth: int, blend: int) -> tuple:
     """Chunks of :func:`map_tiles`: one plane per chunk on leading axes, tiles on Y and X."""
+    return _plane_tiles(shape, tile, max(depth, blend, 1))
+
+
+def _plane_tiles(shape: tuple[int, ...], tile: int, minimum: int) -> tuple:
+    """One plane per chunk on leading axes, Y and X in :func:`even_chunks` of ``tile``."""
     leading = tuple((1,) * n for n in shape[:-2])
-    minimum = max(depth, blend, 1)
     return leading + tuple(even_chunks(n, tile, minimum) for n in shape[-2:])
+
+
+def tile_grid(array: da.Array, tile: int, depth: int, minimum: int) -> tuple[da.Array, dict]:
+    """Overlapping-tile grid of a dask array: rechunked array and halo depth per Y, X axis.
+
+    The array is rechunked to one plane per chunk on leading axes and Y, X
+    tiles of at most ``tile`` pixels (at least ``minimum`` where possible).
+    The halo is ``depth`` on an axis cut in several tiles, 0 on an axis that
+    is one tile (the ``depth`` mapping of ``dask.array.overlap``).
+    """
+    x = array.rechunk(_plane_tiles(array.shape, tile, minimum))
+    depths = {axis: (depth if len(x.chunks[axis]) > 1 else 0) for axis in (x.ndim - 2, x.ndim - 1)}
+    return x, depths
 
 
 def axis_weights(length: int, depth: int, blend: int) -> np.ndarray:
@@ -101,11 +118,7 @@ def map_tiles(
         raise ValueError("tile must be >= 1 and overlap >= 0")
     blend = overlap if blend is None else int(blend)
     full_depth = overlap + blend // 2
-    chunks = tile_chunks(array.shape, tile, full_depth, blend)
-    x = array.rechunk(chunks)
-    depths = {
-        axis: (full_depth if len(chunks[axis]) > 1 else 0) for axis in (x.ndim - 2, x.ndim - 1)
-    }
+    x, depths = tile_grid(array, tile, full_depth, max(full_depth, blend, 1))
     blends = {axis: (blend if depths[axis] else 0) for axis in depths}
     extended = da.overlap.overlap(x, depth=depths, boundary="reflect")
     weighted = extended.map_blocks(

@@ -8,9 +8,12 @@ that the Filter2Noise training kernels (:mod:`.f2n_agbf`) share:
 * :func:`_bilateral_varying_kernel`: per-pixel anisotropic spatial widths and
   a per-pixel range width on a square window (the Filter2Noise kernel).
 
-Both use symmetric ("reflect", ``numpy.pad(mode="symmetric")``) boundaries and
-are compiled lazily with numba on first call (cached on disk when the package
-directory, or numba's user cache directory, is writable).
+Both sweep their window with :func:`_add_offset` (one offset over a row; its
+coefficients are per-pixel rows or scalars, chosen when compiling, so each
+kernel gets its own specialised loop), use symmetric ("reflect",
+``numpy.pad(mode="symmetric")``) boundaries and are compiled lazily with numba
+on first call (cached on disk when the package directory, or numba's user
+cache directory, is writable).
 
 Speed comes from an offset-major loop order (for each output row, every window
 offset sweeps the whole row, so the inner loop is contiguous and SIMD
@@ -21,7 +24,8 @@ library (absolute error below 5e-6 in float32 against ``numpy.exp``).
 from __future__ import annotations
 
 import numpy as np
-from numba import njit, prange
+from numba import njit, prange, types
+from numba.extending import overload
 
 __all__: list[str] = []  # private kernels; the public wrappers live in :mod:`.bilateral`
 
@@ -77,55 +81,89 @@ def _reflect(i, n):
     return i
 
 
+def _at(value, i):
+    """Per-pixel coefficient ``value[i]`` of a row, or ``value`` itself if it is a scalar."""
+    return value[i] if np.ndim(value) else value
+
+
+def _part(value, lo, hi):
+    """Slice ``value[lo:hi]`` of a row, or ``value`` itself if it is a scalar."""
+    return value[lo:hi] if np.ndim(value) else value
+
+
+@overload(_at, inline="always")
+def _at_compiled(value, i):
+    if isinstance(value, types.Array):
+        return lambda value, i: value[i]
+    return lambda value, i: value
+
+
+@overload(_part, inline="always")
+def _part_compiled(value, lo, hi):
+    if isinstance(value, types.Array):
+        return lambda value, lo, hi: value[lo:hi]
+    return lambda value, lo, hi: value
+
+
+@_inline_jit
+def _add_offset(src, centre, dx, dx2, cx, dy2, cy, cr, num, den):
+    """Bilateral (Tomasi & Manduchi 1998) sums of one window offset over a row.
+
+    Adds ``w * src[x + dx]`` to ``num[x]`` and ``w`` to ``den[x]`` with
+    ``w = exp(-(dx2 cx + dy2 cy + d^2 cr))``, ``d = src[x + dx] - centre[x]``;
+    ``cx``, ``cy``, ``cr`` are per-pixel rows or scalars (resolved when compiling).
+    """
+    width = centre.shape[0]
+    x_lo = min(max(0, -dx), width)
+    x_hi = max(min(width, width - dx), x_lo)
+    # interior: slices, so indices start at 0 and the loop vectorises
+    seg = src[x_lo + dx : x_hi + dx]
+    c_seg = centre[x_lo:x_hi]
+    cx_seg = _part(cx, x_lo, x_hi)
+    cy_seg = _part(cy, x_lo, x_hi)
+    cr_seg = _part(cr, x_lo, x_hi)
+    n_seg = num[x_lo:x_hi]
+    d_seg = den[x_lo:x_hi]
+    for i in range(x_hi - x_lo):
+        v = seg[i]
+        d = v - c_seg[i]
+        w = _exp_neg(dx2 * _at(cx_seg, i) + dy2 * _at(cy_seg, i) + d * d * _at(cr_seg, i))
+        n_seg[i] += w * v
+        d_seg[i] += w
+    for x in range(0, x_lo):
+        _add_edge(src, centre, x, dx, dx2, cx, dy2, cy, cr, num, den)
+    for x in range(x_hi, width):
+        _add_edge(src, centre, x, dx, dx2, cx, dy2, cy, cr, num, den)
+
+
+@_inline_jit
+def _add_edge(src, centre, x, dx, dx2, cx, dy2, cy, cr, num, den):
+    """One border pixel of :func:`_add_offset` (its neighbour reflected into the row)."""
+    v = src[_reflect(x + dx, centre.shape[0])]
+    d = v - centre[x]
+    w = _exp_neg(dx2 * _at(cx, x) + dy2 * _at(cy, x) + d * d * _at(cr, x))
+    num[x] += w * v
+    den[x] += w
+
+
 @_parallel_jit
 def _bilateral_kernel(img, dys, dxs, uspat, crange, out):
     """Constant-width bilateral filter; ``uspat[k] = |offset k|^2 / (2 sigma_s^2)``."""
     height, width = img.shape
-    n_off = dys.shape[0]
     n_chunks = min(height, _MAX_CHUNKS)
+    one = np.float32(1.0)
+    zero = np.float32(0.0)
     for chunk in prange(n_chunks):
-        y_start = chunk * height // n_chunks
-        y_stop = (chunk + 1) * height // n_chunks
         num = np.empty(width, np.float32)
         den = np.empty(width, np.float32)
-        for y in range(y_start, y_stop):
-            centre = img[y]
-            for x in range(width):
-                num[x] = 0.0
-                den[x] = 0.0
-            for k in range(n_off):
-                dy = dys[k]
-                dx = dxs[k]
-                uk = uspat[k]
-                src = img[_reflect(y + dy, height)]
-                x_lo = min(max(0, -dx), width)
-                x_hi = max(min(width, width - dx), x_lo)
-                # interior: slices, so indices start at 0 and the loop vectorises
-                seg = src[x_lo + dx : x_hi + dx]
-                c_seg = centre[x_lo:x_hi]
-                n_seg = num[x_lo:x_hi]
-                d_seg = den[x_lo:x_hi]
-                for i in range(x_hi - x_lo):
-                    v = seg[i]
-                    d = v - c_seg[i]
-                    w = _exp_neg(uk + d * d * crange)
-                    n_seg[i] += w * v
-                    d_seg[i] += w
-                for x in range(0, x_lo):
-                    v = src[_reflect(x + dx, width)]
-                    d = v - centre[x]
-                    w = _exp_neg(uk + d * d * crange)
-                    num[x] += w * v
-                    den[x] += w
-                for x in range(x_hi, width):
-                    v = src[_reflect(x + dx, width)]
-                    d = v - centre[x]
-                    w = _exp_neg(uk + d * d * crange)
-                    num[x] += w * v
-                    den[x] += w
-            row = out[y]
-            for x in range(width):
-                row[x] = num[x] / den[x]
+        for y in range(chunk * height // n_chunks, (chunk + 1) * height // n_chunks):
+            num[:] = 0.0
+            den[:] = 0.0
+            for k in range(dys.shape[0]):
+                src = img[_reflect(y + dys[k], height)]
+                # spatial exponent precomputed per offset: uspat[k] * 1 + 0 * 0 (folded)
+                _add_offset(src, img[y], dxs[k], uspat[k], one, zero, zero, crange, num, den)
+            _divide(num, den, out[y])
 
 
 @_parallel_jit
@@ -133,58 +171,35 @@ def _bilateral_varying_kernel(img, sigma_x, sigma_y, sigma_r, radius, out):
     """Per-pixel anisotropic bilateral filter on a ``(2 radius + 1)^2`` square window."""
     height, width = img.shape
     n_chunks = min(height, _MAX_CHUNKS)
-    half = np.float32(0.5)
     for chunk in prange(n_chunks):
-        y_start = chunk * height // n_chunks
-        y_stop = (chunk + 1) * height // n_chunks
         num = np.empty(width, np.float32)
         den = np.empty(width, np.float32)
         cx = np.empty(width, np.float32)
         cy = np.empty(width, np.float32)
         cr = np.empty(width, np.float32)
-        for y in range(y_start, y_stop):
-            centre = img[y]
-            for x in range(width):
-                num[x] = 0.0
-                den[x] = 0.0
-                sx = sigma_x[y, x]
-                sy = sigma_y[y, x]
-                sr = sigma_r[y, x]
-                cx[x] = half / (sx * sx)
-                cy[x] = half / (sy * sy)
-                cr[x] = half / (sr * sr)
+        for y in range(chunk * height // n_chunks, (chunk + 1) * height // n_chunks):
+            num[:] = 0.0
+            den[:] = 0.0
+            _half_inverse_square(sigma_x[y], cx)
+            _half_inverse_square(sigma_y[y], cy)
+            _half_inverse_square(sigma_r[y], cr)
             for dy in range(-radius, radius + 1):
                 src = img[_reflect(y + dy, height)]
                 dy2 = np.float32(dy * dy)
                 for dx in range(-radius, radius + 1):
-                    dx2 = np.float32(dx * dx)
-                    x_lo = min(max(0, -dx), width)
-                    x_hi = max(min(width, width - dx), x_lo)
-                    seg = src[x_lo + dx : x_hi + dx]
-                    c_seg = centre[x_lo:x_hi]
-                    cx_seg = cx[x_lo:x_hi]
-                    cy_seg = cy[x_lo:x_hi]
-                    cr_seg = cr[x_lo:x_hi]
-                    n_seg = num[x_lo:x_hi]
-                    d_seg = den[x_lo:x_hi]
-                    for i in range(x_hi - x_lo):
-                        v = seg[i]
-                        d = v - c_seg[i]
-                        w = _exp_neg(dx2 * cx_seg[i] + dy2 * cy_seg[i] + d * d * cr_seg[i])
-                        n_seg[i] += w * v
-                        d_seg[i] += w
-                    for x in range(0, x_lo):
-                        v = src[_reflect(x + dx, width)]
-                        d = v - centre[x]
-                        w = _exp_neg(dx2 * cx[x] + dy2 * cy[x] + d * d * cr[x])
-                        num[x] += w * v
-                        den[x] += w
-                    for x in range(x_hi, width):
-                        v = src[_reflect(x + dx, width)]
-                        d = v - centre[x]
-                        w = _exp_neg(dx2 * cx[x] + dy2 * cy[x] + d * d * cr[x])
-                        num[x] += w * v
-                        den[x] += w
-            row = out[y]
-            for x in range(width):
-                row[x] = num[x] / den[x]
+                    _add_offset(src, img[y], dx, np.float32(dx * dx), cx, dy2, cy, cr, num, den)
+            _divide(num, den, out[y])
+
+
+@_inline_jit
+def _half_inverse_square(sigma, out):
+    """``out = 1 / (2 sigma^2)`` elementwise (a width's Gaussian coefficient)."""
+    for x in range(sigma.shape[0]):
+        out[x] = np.float32(0.5) / (sigma[x] * sigma[x])
+
+
+@_inline_jit
+def _divide(num, den, out):
+    """``out = num / den`` elementwise (the normalised weighted mean)."""
+    for x in range(out.shape[0]):
+        out[x] = num[x] / den[x]

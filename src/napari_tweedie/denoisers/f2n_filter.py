@@ -13,14 +13,12 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
 from .bilateral import bilateral_filter_varying
-
-if TYPE_CHECKING:
-    import dask.array as da
+from .f2n_tiles import apply_lazy as _apply_lazy
 
 __all__ = ["Filter2Noise", "multiplier_maps"]
 
@@ -190,34 +188,8 @@ class Filter2Noise:
             return self._denormalise(x)
         return self.render(image, maps, **edits)
 
-    def apply_lazy(
-        self,
-        array,
-        *,
-        tile: int = 2048,
-        labels: np.ndarray | None = None,
-        label_offset: tuple[int, int] = (0, 0),
-        regions: Regions | None = None,
-        **multipliers: float,
-    ) -> da.Array:
-        """Apply to every plane of an n-D array, tile by tile, lazily (dask in, dask out).
-
-        Y, X tiles of at most ``tile`` pixels get a halo of ``stages * radius +
-        32`` pixels of context.  ``labels`` (2-D) placed at ``label_offset``
-        (Y, X) of each plane carries the ``regions`` multipliers; the global
-        ``sigma_x``, ``sigma_y``, ``sigma_r`` multipliers apply everywhere.
-        """
-        from .f2n_tiles import apply_lazy
-
-        return apply_lazy(
-            self,
-            array,
-            tile=tile,
-            labels=labels,
-            label_offset=label_offset,
-            regions=regions,
-            **multipliers,
-        )
+    #: Lazy, tiled :meth:`apply` of an n-D array (:func:`.f2n_tiles.apply_lazy`).
+    apply_lazy = _apply_lazy
 
     def _normalise(self, image: np.ndarray) -> np.ndarray:
         array = np.asarray(image, np.float32)

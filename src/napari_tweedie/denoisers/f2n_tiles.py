@@ -34,7 +34,8 @@ def apply_lazy(
     Parameters
     ----------
     model : Filter2Noise
-        The fitted filter.
+        The fitted filter (this function is also its method
+        :meth:`.Filter2Noise.apply_lazy`, ``model`` being the instance).
     array : array_like, shape (..., Y, X)
         Input (numpy or dask); converted to float32.
     tile : int
@@ -55,16 +56,14 @@ def apply_lazy(
     """
     import dask.array as da
 
-    from ..data.tiles import even_chunks
+    from ..data.tiles import tile_grid
 
     x = da.asarray(array).astype(np.float32)
     if x.ndim < 2:
         raise ValueError(f"expected at least 2 axes (Y, X), got shape {x.shape}")
     halo = model.stages * model.radius + 32
-    yx = tuple(even_chunks(n, int(tile), 2 * halo) for n in x.shape[-2:])
-    x = x.rechunk((1,) * (x.ndim - 2) + yx)
-    depth = {x.ndim - 2 + k: (halo if len(yx[k]) > 1 else 0) for k in range(2)}
-    starts = [np.cumsum((0,) + c) for c in yx]
+    x, depth = tile_grid(x, int(tile), halo, 2 * halo)
+    starts = [np.cumsum((0,) + c) for c in x.chunks[-2:]]
     plane = x.shape[-2:]
 
     def block(b, block_info=None):

@@ -14,7 +14,9 @@ ready-made starting point.  For Poisson and Gamma noise the same form is used
 in variance-stabilised coordinates ``v = g(y)`` and mapped back by the change
 of variables (:mod:`.n2s_coords`).  The fitted model's score is ``s(y; 0)``;
 :meth:`Noise2Score.denoise` feeds it to the noise model's Tweedie formula
-(:meth:`~napari_tweedie.noise_models.NoiseModel.tweedie`).
+(:meth:`~napari_tweedie.noise_models.NoiseModel.tweedie`).  The network,
+:class:`ScoreNet` and :func:`build_score_net`, lives in :mod:`.n2s_net`
+(re-exported here).
 
 Internally images are mapped to about [0, 1] by a stored affine map
 ``(y - offset) / scale`` (the identity for data already on [0, 1]; no offset
@@ -23,7 +25,6 @@ for Poisson and Gamma noise, whose models are not shift-invariant).
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 from dataclasses import dataclass, field, fields
@@ -31,13 +32,13 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from torch import Tensor, nn
 
 from ..data.tiles import map_tiles
 from ..noise_models import NoiseModel, make_noise_model
 from ..prior.bundled import pad_to_multiple, pick_device, read_weights
 from ..prior.network import EDMDenoiser, NetConfig
 from .n2s_coords import Coordinates, scale_noise_model
+from .n2s_net import ScoreNet, build_score_net
 
 __all__ = ["Noise2Score", "ScoreNet", "build_score_net"]
 
@@ -45,53 +46,6 @@ FORMAT = "napari-tweedie/noise2score/1"
 TILE = 1024  # planes larger than this are scored tile by tile
 TILE_OVERLAP = 32
 BATCH_PIXELS = 2**20
-
-
-class ScoreNet(nn.Module):
-    """Noise2Score's score network: a Gaussian denoiser ``D`` in coordinates ``v = g(y)``.
-
-    In the coordinates (:mod:`.n2s_coords`; the identity for Gaussian noise)
-    the score at AR-DAE level ``sigma_a`` is
-    ``s_v(v; sigma_a) = (D(v, tau) - v) / tau^2`` with
-    ``tau^2 = noise^2 + sigma_a^2``; the data's score is
-    ``s(y) = s_v(g(y); 0) g'(y) + g''(y) / g'(y)``.
-    """
-
-    def __init__(self, denoiser: EDMDenoiser, coords: Coordinates) -> None:
-        super().__init__()
-        self.denoiser = denoiser
-        self.coords = coords
-
-    def score_v(self, v: Tensor, sigma_a: Tensor | float) -> Tensor:
-        """Score in the coordinates of ``v`` (B, 1, H, W), H, W multiples of 4, at ``sigma_a``."""
-        b = v.shape[0]
-        sigma_a = torch.as_tensor(sigma_a, dtype=v.dtype, device=v.device).reshape(-1).expand(b)
-        tau = torch.sqrt(self.coords.noise**2 + sigma_a**2)
-        return (self.denoiser(v, tau) - v) / (tau**2)[:, None, None, None]
-
-    def forward(self, z: Tensor, sigma_a: Tensor | float = 0.0) -> Tensor:
-        """The data's score at ``z`` (scaled units); ``sigma_a`` in the coordinates' units."""
-        v, dv, curvature = self.coords.transform(z)
-        return self.score_v(v, sigma_a) * dv + curvature
-
-
-def build_score_net(init: str, coords: Coordinates, seed: int = 0) -> ScoreNet:
-    """Noise2Score's :class:`ScoreNet` from the bundled prior (``"prior"``) or random weights."""
-    if init == "prior":
-        from ..prior.bundled import build_model
-
-        tensors, metadata = read_weights()
-        denoiser = build_model(tensors, metadata)
-    elif init == "scratch":
-        config = NetConfig()
-        with contextlib.suppress(FileNotFoundError):
-            config = NetConfig.from_dict(json.loads(read_weights()[1].get("config", "{}")))
-        with torch.random.fork_rng(devices=[]):
-            torch.manual_seed(int(seed))
-            denoiser = EDMDenoiser(config)
-    else:
-        raise ValueError(f"unknown init {init!r}; expected 'prior' or 'scratch'")
-    return ScoreNet(denoiser, coords)
 
 
 @dataclass
