@@ -48,6 +48,16 @@ def test_adjointness(op):
     torch.testing.assert_close(lhs, rhs, rtol=1e-4, atol=1e-4)
 
 
+@pytest.mark.parametrize("op", operators(), ids=lambda op: op.name)
+def test_norm_is_the_largest_singular_value(op):
+    n = int(np.prod(op.image_shape))
+    columns = [op.forward(e.view(1, 1, *op.image_shape)).flatten() for e in torch.eye(n)]
+    matrix = torch.stack(columns, 1)
+    matrix = torch.cat([matrix.real, matrix.imag]) if matrix.is_complex() else matrix
+    exact = float(torch.linalg.matrix_norm(matrix.double(), ord=2))
+    assert op.norm(iterations=100) == pytest.approx(exact, rel=1e-3)
+
+
 @pytest.mark.parametrize(
     "op",
     [op for op in operators() if type(op).prox is not LinearOperator.prox],

@@ -40,6 +40,7 @@ class LinearOperator:
     def __init__(self, image_shape: tuple[int, int], sigma_y: float = 0.0):
         self.image_shape = tuple(int(n) for n in image_shape)
         self.sigma_y = float(sigma_y)
+        self._norm: float | None = None
 
     def forward(self, x: Tensor) -> Tensor:
         raise NotImplementedError
@@ -63,6 +64,26 @@ class LinearOperator:
     def normal(self, x: Tensor) -> Tensor:
         """``A^T A x``."""
         return self.adjoint(self.forward(x))
+
+    def norm(self, iterations: int = 30, device: torch.device | str = "cpu") -> float:
+        """``||A||``, the largest singular value, by power iteration on ``A^T A`` (seeded).
+
+        Computed once per operator and kept; samplers use it to make their step
+        sizes independent of the operator's scale (a Radon transform's norm is
+        in the tens, an inpainting mask's is 1).
+        """
+        if self._norm is None:
+            generator = torch.Generator().manual_seed(0)
+            v = torch.randn((1, 1, *self.image_shape), generator=generator).to(device)
+            value = 0.0
+            for _ in range(iterations):
+                w = self.normal(v)
+                value = float(w.norm())
+                if value == 0.0:
+                    break
+                v = w / value
+            self._norm = value**0.5
+        return self._norm
 
     def baseline(self, y: Tensor) -> Tensor:
         """A quick classical reconstruction (used for scaling and as a reference)."""

@@ -56,16 +56,20 @@ def dps(
     *,
     op: LinearOperator,
     y: Tensor,
-    zeta: float = 1.0,
+    zeta: float = 6.0,
     eta: float = 1.0,
     generator: torch.Generator | None = None,
 ) -> StepGenerator:
     """Diffusion Posterior Sampling (Chung et al. 2023): DDIM plus a likelihood gradient.
 
     The gradient of ``||y - A x0_hat(x)||`` is taken through the denoiser
-    (autograd) and subtracted with step ``zeta`` (the paper's
-    ``zeta / ||y - A x0_hat||`` scaling of the squared residual's gradient).
+    (autograd) and subtracted with step ``zeta / ||A||`` (the paper's
+    ``zeta / ||y - A x0_hat||`` scaling of the squared residual's gradient,
+    divided by the operator norm so that one ``zeta`` suits operators of any
+    scale: the paper's operators have ``||A|| <= 1``, a Radon transform's is
+    in the tens).
     """
+    step = zeta / max(op.norm(device=x.device), 1e-12)
     for i, n, sigma, sigma_next in _steps(sigmas):
         with torch.enable_grad():
             x_in = x.detach().requires_grad_(True)
@@ -75,7 +79,7 @@ def dps(
         x0 = x0.detach()
         with torch.no_grad():
             x = ddim_update(x0, (x - x0) / sigma, sigma, sigma_next, eta, generator)
-            x = x - zeta * grad
+            x = x - step * grad
         yield Step(i + 1, n, sigma, x, x0, {"residual": float(residual.detach().mean())})
     return x
 
