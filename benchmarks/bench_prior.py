@@ -8,6 +8,7 @@ BM3D's published 29.96 dB (Noise2Score, Table 2).
 
 python benchmarks/bench_prior.py                 # print the table
 python benchmarks/bench_prior.py --update-card   # also write it into weights/MODEL_CARD.md
+python benchmarks/bench_prior.py --ensemble      # also the x8 self-ensemble (8 rotations/flips)
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
 from napari_tweedie.prior import WEIGHTS_PATH, load_prior  # noqa: E402
+from napari_tweedie.prior.ensemble import self_ensemble  # noqa: E402
 
 SET12 = ROOT.parent / "shared" / "data" / "set12"
 BM3D_SET12_25 = 29.96
@@ -38,7 +40,9 @@ def psnr(estimate: np.ndarray, clean: np.ndarray) -> float:
     return 10 * math.log10(1 / max(mse, 1e-12))
 
 
-def run(data_dir: Path, device: str, threads: int | None, weights: Path) -> tuple[dict, dict]:
+def run(
+    data_dir: Path, device: str, threads: int | None, weights: Path, ensemble: bool = False
+) -> tuple[dict, dict]:
     if threads:
         torch.set_num_threads(threads)
     prior = load_prior(device, weights)
@@ -56,6 +60,10 @@ def run(data_dir: Path, device: str, threads: int | None, weights: Path) -> tupl
             "noisy": psnr(noisy.numpy(), clean),
             "seconds": time.perf_counter() - start,
         }
+        if ensemble:
+            with torch.inference_mode():
+                estimate = self_ensemble(prior, noisy, SIGMA).numpy()
+            rows[key]["psnr_x8"] = psnr(estimate, clean)
     small = [r["psnr"] for r in rows.values() if r["shape"] == (256, 256)]
     summary = {
         "mean12": float(np.mean([r["psnr"] for r in rows.values()])),
@@ -66,6 +74,8 @@ def run(data_dir: Path, device: str, threads: int | None, weights: Path) -> tupl
         "device": str(prior.device),
         "threads": torch.get_num_threads(),
     }
+    if ensemble:
+        summary["mean12_x8"] = float(np.mean([r["psnr_x8"] for r in rows.values()]))
     return rows, summary
 
 
@@ -79,6 +89,13 @@ def markdown(rows: dict, summary: dict) -> str:
         "|---|---|---|",
         f"| all 12 images | {summary['mean12']:.2f} | {BM3D_SET12_25:.2f} |",
         f"| the {summary['n256']} images of 256 x 256 | {summary['mean256']:.2f} | - |",
+    ]
+    if "mean12_x8" in summary:
+        lines.append(
+            f"| all 12, x8 self-ensemble (`--ensemble`) | {summary['mean12_x8']:.2f} "
+            f"| {BM3D_SET12_25:.2f} |"
+        )
+    lines += [
         "",
         "Per image (dB): " + ", ".join(f"{k}: {r['psnr']:.2f}" for k, r in rows.items()) + ".",
     ]
@@ -104,11 +121,14 @@ def main(argv=None) -> int:
     parser.add_argument("--device", default="auto")
     parser.add_argument("--threads", type=int, default=None)
     parser.add_argument("--update-card", action="store_true", help="write into MODEL_CARD.md")
+    parser.add_argument(
+        "--ensemble", action="store_true", help="x8 self-ensemble (rotations and flips)"
+    )
     args = parser.parse_args(argv)
     if not (args.data / "noisy_25.npz").is_file():
         print(f"Set12 not found in {args.data}")
         return 1
-    rows, summary = run(args.data, args.device, args.threads, args.weights)
+    rows, summary = run(args.data, args.device, args.threads, args.weights, args.ensemble)
     print(
         f"bundled prior, step {summary['step']} ({summary['hours']:.2f} h), "
         f"{summary['device']}, {summary['threads']} thread(s)"
@@ -118,6 +138,8 @@ def main(argv=None) -> int:
         shape = "x".join(map(str, r["shape"]))
         print(f"{key:>5} {shape:>9} {r['noisy']:7.2f} {r['psnr']:7.2f} {r['seconds']:6.2f}")
     print(f"mean over 12: {summary['mean12']:.2f} dB   (BM3D {BM3D_SET12_25:.2f} dB)")
+    if args.ensemble:
+        print(f"mean over 12 with the x8 self-ensemble: {summary['mean12_x8']:.2f} dB")
     print(f"mean over the {summary['n256']} images of 256x256: {summary['mean256']:.2f} dB")
     if args.update_card:
         card = args.weights.parent / "MODEL_CARD.md"
