@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import napari
@@ -21,13 +20,13 @@ from magicgui.widgets import (
 from qtpy.QtCore import QTimer
 
 from .. import api
-from ..data import open_array, store_atomic
 from ..denoisers import DENOISERS
 from ..noise import NOISE_MODELS
 from ..recipes import denoise_recipe, save_recipe
 from .jobs import Job
+from .live import LiveLayers
 from .params import param_values, widget_for
-from .results import put_image
+from .results import put_image, whole_layer_job, zarr_target
 from .scope import SCOPES, full_resolution, image_layer_names, result_translate, roi_for
 
 LIVE_DELAY_MS = 300
@@ -47,8 +46,7 @@ class DenoiseWidget(Container):
         super().__init__(labels=True)
         self.viewer = viewer
         self.job: Job | None = None
-        self._preview: napari.layers.Image | None = None
-        self._last_preview = 0.0
+        self._previews = LiveLayers(viewer)
         self._make_widgets()
         self._live_timer = QTimer()
         self._live_timer.setSingleShot(True)
@@ -173,7 +171,7 @@ class DenoiseWidget(Container):
             return (yield from api.denoise_steps(block, **settings))
 
         def done(result):
-            self._drop_preview()
+            self._previews.retire(self.job)
             self._show_result(layer, roi, result, settings["method"])
             self._say(f"done: {settings['method']} on {roi.shape}")
 
@@ -192,40 +190,18 @@ class DenoiseWidget(Container):
         try:
             layer = self.source_layer()
             settings = self.settings()
-            target = Path(self.output.value).expanduser()
-            if target.suffix.lower() != ".zarr":
-                raise ValueError("the output must be a .zarr store")
-            source = getattr(layer.source, "path", None)
+            target = zarr_target(self.output.value)  # before the noise estimate reads data
             lazy = api.denoise_lazy(full_resolution(layer), **settings)
+            job = whole_layer_job(
+                self.viewer, layer, lazy, target, f"{layer.name} [{settings['method']}, whole]",
+                on_error=self._failed, on_progress=self._progressed, on_finish=self._idle,
+                on_done=lambda path: self._say(f"wrote {path}"),
+            )  # fmt: skip
         except (ValueError, KeyError, TypeError, ImportError) as error:
             self._say(f"cannot apply: {error}")
             return None
-
-        def work(progress):
-            return store_atomic(lazy, target, inputs=[source] if source else [], callback=progress)
-
-        def done(path):
-            result = self.viewer.add_image(
-                open_array(path),
-                name=f"{layer.name} [{settings['method']}, whole]",
-                scale=layer.scale,
-                translate=layer.translate,
-                contrast_limits=layer.contrast_limits,
-                colormap=layer.colormap,
-            )
-            self._say(f"wrote {path}")
-            return result
-
         self._say(f"writing {target}...")
-        return self._start(
-            Job(
-                work,
-                on_done=done,
-                on_error=self._failed,
-                on_progress=self._progressed,
-                on_finish=self._idle,
-            )
-        )
+        return self._start(job)
 
     def save_recipe(self, path: str | Path) -> Path:
         """Write the current settings as a recipe (:mod:`napari_tweedie.recipes`) to ``path``."""
@@ -255,40 +231,27 @@ class DenoiseWidget(Container):
         return job.start()
 
     def _idle(self) -> None:
-        self._drop_preview()
+        self._previews.retire(self.job)  # hidden now, removed once the worker thread has ended
         self.run_button.enabled = self.apply_button.enabled = True
         self.cancel_button.enabled = False
 
     def _update_preview(self, layer, roi, step, method: str) -> None:
         """Show an iterative method's current estimate (one layer, throttled, fixed contrast)."""
-        plane_shape = roi.shape[-2:]
         single_plane = all(n == 1 for n in roi.shape[:-2])
         estimate = step.x0_hat
         if not (DENOISERS[method].iterative and single_plane and estimate is not None):
             return
         estimate = np.asarray(estimate, dtype=np.float32)
-        if estimate.shape[-2:] != plane_shape or time.monotonic() - self._last_preview < (
-            PREVIEW_INTERVAL_S
-        ):
+        if estimate.shape[-2:] != roi.shape[-2:] or not self._previews.due(PREVIEW_INTERVAL_S):
             return
-        self._last_preview = time.monotonic()
-        data = estimate.reshape(roi.shape)
-        if self._preview is None or self._preview not in self.viewer.layers:
-            self._preview = self.viewer.add_image(
-                data,
-                name=f"{layer.name} [{method} preview]",
-                scale=layer.scale,
-                translate=result_translate(layer, roi),
-                contrast_limits=layer.contrast_limits,
-                colormap=layer.colormap,
-            )
-        else:
-            self._preview.data = data
-
-    def _drop_preview(self) -> None:
-        if self._preview is not None and self._preview in self.viewer.layers:
-            self.viewer.layers.remove(self._preview)
-        self._preview = None
+        self._previews.show(
+            f"{layer.name} [{method} preview]",
+            estimate.reshape(roi.shape),
+            scale=layer.scale,
+            translate=result_translate(layer, roi),
+            contrast_limits=layer.contrast_limits,
+            colormap=layer.colormap,
+        )
 
     def _stepped(self, step) -> None:
         self._progressed(step.i, step.n)

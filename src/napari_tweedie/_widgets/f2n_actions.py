@@ -11,9 +11,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..data import ROI, compute_with_progress, open_array, store_atomic
+from ..data import ROI, compute_with_progress
 from ..denoisers.filter2noise import Filter2Noise
 from .jobs import Job
+from .results import whole_layer_job
 from .scope import current_index, full_resolution, result_translate
 
 __all__ = ["ModelActions"]
@@ -35,11 +36,12 @@ class ModelActions:
             return None
         self.cancel()
         fit = self.fitted
+        whole = self.target.value == "Whole layer"
         try:
             layer = self.source_layer()
             full = full_resolution(layer)
             roi = ROI.whole(full.shape)
-            if self.target.value == "Current slice":
+            if not whole:
                 roi = ROI.current_slice(full.shape, current_index(self.viewer, layer))
             lazy = fit.model.apply_lazy(
                 full[roi.slices],
@@ -48,47 +50,44 @@ class ModelActions:
                 label_offset=fit.roi.offset[-2:],
                 **self.multipliers(),
             )
-            target = Path(self.output.value).expanduser()
-            if self.target.value == "Whole layer" and target.suffix.lower() != ".zarr":
-                raise ValueError("the output must be a .zarr store")
+            job = self._whole_job(layer, lazy) if whole else self._slice_job(layer, roi, lazy)
         except (ValueError, KeyError, TypeError) as error:
             self._say(f"cannot apply: {error}")
             return None
-        source = getattr(layer.source, "path", None)
-        whole = self.target.value == "Whole layer"
+        self._say("applying...")
+        return self._start(job)
 
-        def work(progress):
-            if whole:
-                return store_atomic(
-                    lazy, target, inputs=[source] if source else [], callback=progress
-                )
-            return compute_with_progress(lazy, progress)
+    def _whole_job(self, layer, lazy) -> Job:
+        """Write the whole filtered layer to the output zarr, then open it lazily."""
+        return whole_layer_job(
+            self.viewer, layer, lazy, self.output.value, f"{layer.name} [filter2noise, whole]",
+            on_error=self._failed, on_progress=self._progressed, on_finish=self._idle,
+            on_done=lambda path: self._say(f"applied to the whole: {path}"),
+        )  # fmt: skip
 
-        def done(result):
-            data = open_array(result) if whole else result
-            suffix = "whole" if whole else "slice"
-            name = f"{layer.name} [filter2noise, {suffix}]"
+    def _slice_job(self, layer, roi: ROI, lazy) -> Job:
+        """Compute the filtered slice in memory and overlay it on the source."""
+
+        def done(result) -> None:
+            name = f"{layer.name} [filter2noise, slice]"
             if name in self.viewer.layers:
                 self.viewer.layers.remove(name)
             self.viewer.add_image(
-                data,
+                result,
                 name=name,
                 scale=layer.scale,
                 translate=result_translate(layer, roi),
                 contrast_limits=layer.contrast_limits,
                 colormap=layer.colormap,
             )
-            self._say(f"applied to the {suffix}" + (f": {result}" if whole else ""))
+            self._say("applied to the slice")
 
-        self._say("applying...")
-        return self._start(
-            Job(
-                work,
-                on_done=done,
-                on_error=self._failed,
-                on_progress=self._progressed,
-                on_finish=self._idle,
-            )
+        return Job(
+            lambda progress: compute_with_progress(lazy, progress),
+            on_done=done,
+            on_error=self._failed,
+            on_progress=self._progressed,
+            on_finish=self._idle,
         )
 
     def save(self) -> Path | None:

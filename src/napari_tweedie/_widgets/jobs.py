@@ -6,6 +6,9 @@ jobs receive a ``progress(done, total)`` callable that returns ``False`` once
 the job is cancelled (the data engine then raises and cleans up).  After
 ``cancel()`` no callback of the job runs any more, so a cancelled job can
 never add a half-finished layer, even if its thread is still unwinding.
+Work that must wait for the thread to end (removing layers: napari runs a
+full ``gc.collect()`` per removed layer, which holds the GIL and would stall
+the thread's last step) is handed to :meth:`Job.after_exit`.
 """
 
 from __future__ import annotations
@@ -35,6 +38,9 @@ class Job:
     on_progress : callable, optional
         Called on the main thread with ``(done, total)``, polled every 100 ms
         for function jobs.
+    on_finish : callable, optional
+        Called on the main thread once the job is over: at ``cancel()``, or
+        after ``on_done``/``on_error``.
     """
 
     def __init__(
@@ -49,6 +55,9 @@ class Job:
     ):
         self.cancelled = False
         self.finished = False
+        self.started = False
+        self.exited = False
+        self._on_exit: list[Callable[[], None]] = []
         self._progress = (0, 0)
         self._callbacks = (on_done, on_error, on_step, on_progress, on_finish)
         # errors go to ``on_error`` (a status message), not to napari's global handler
@@ -67,6 +76,7 @@ class Job:
         self._timer.timeout.connect(self._poll)
 
     def start(self) -> Job:
+        self.started = True
         self._timer.start()
         self.worker.start()
         return self
@@ -81,6 +91,18 @@ class Job:
         finish = self._callbacks[4]
         if finish:
             finish()
+
+    def after_exit(self, callback: Callable[[], None]) -> None:
+        """Call ``callback`` on the main thread once the worker thread has ended.
+
+        It is called at once if the thread has already ended (or never
+        started), else after the job's ``on_finish``.  Qt holds the job only
+        weakly: keep a reference to it until then.
+        """
+        if self.exited or not self.started:
+            callback()
+        else:
+            self._on_exit.append(callback)
 
     @property
     def running(self) -> bool:
@@ -109,9 +131,13 @@ class Job:
 
     def _finished(self) -> None:
         self._timer.stop()
+        self.exited = True
         if self.running:
             self.finished = True
             finish = self._callbacks[4]
             if finish:
                 finish()
         self.finished = True
+        callbacks, self._on_exit = self._on_exit, []
+        for callback in callbacks:
+            callback()

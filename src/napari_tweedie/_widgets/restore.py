@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 import napari
 import numpy as np
 from magicgui.widgets import (
@@ -20,6 +18,7 @@ from magicgui.widgets import (
 from ..denoisers import DENOISERS
 from ..restoration import restore_steps, simulate_measurement
 from .jobs import Job
+from .live import LiveLayers
 from .scope import full_resolution, result_translate, roi_for
 
 OPERATOR_NAMES = ("denoise", "blur", "inpaint", "superres", "ct", "mri")
@@ -63,10 +62,9 @@ class RestoreWidget(Container):
         super().__init__(labels=True)
         self.viewer = viewer
         self.job: Job | None = None
-        self.live: dict[str, napari.layers.Image] = {}
+        self.live = LiveLayers(viewer)
         self.trajectory: list[np.ndarray] = []
         self.preview_updates = 0
-        self._last_preview = 0.0
         self._make_widgets()
         self.preset.changed.connect(self.apply_preset)
         self.run_button.clicked.connect(self.run)
@@ -220,7 +218,7 @@ class RestoreWidget(Container):
             seed=int(self.seed.value),
         )
         operator = self.operator.value
-        self.trajectory, self.preview_updates, self._last_preview = [], 0, 0.0
+        self.trajectory, self.preview_updates = [], 0
 
         def work():
             return (yield from restore_steps(y, operator, **settings, **params))
@@ -252,41 +250,22 @@ class RestoreWidget(Container):
 
     def _stepped(self, step, layer, roi) -> None:
         self.progress.max, self.progress.value = step.n, step.i
-        estimate = np.asarray(step.x0_hat).mean(axis=0)
-        now = time.monotonic()
-        if now - self._last_preview < PREVIEW_INTERVAL_S and step.i < step.n:
+        if not self.live.due(PREVIEW_INTERVAL_S, final=step.i >= step.n):
             return
-        self._last_preview = now
+        estimate = np.asarray(step.x0_hat).mean(axis=0)
         self.trajectory.append(estimate)
         if not self.show_live.value:
             return
-        state = np.asarray(step.x)[0]
         # x_t first so that the Tweedie estimate x0_hat is the top layer
-        for name, data in (("restore: x_t (live)", state), ("restore: x0_hat (live)", estimate)):
-            self._show_live(name, data, layer, roi)
+        self._show_live("restore: x_t (live)", np.asarray(step.x)[0], layer, roi)
+        self._show_live("restore: x0_hat (live)", estimate, layer, roi)
         self.preview_updates += 1
 
     def _show_live(self, name, data, layer, roi) -> None:
-        if name in self.live and self.live[name] in self.viewer.layers:
-            self.live[name].data = data
-            return
-        limits = (float(np.percentile(data, 1)), float(np.percentile(data, 99)) + 1e-6)
-        self.live[name] = self.viewer.add_image(
-            data,
-            name=name,
-            colormap="gray",
-            contrast_limits=limits,
-            **self._placement(layer, roi, data.shape),
-        )
-
-    def _drop_live(self) -> None:
-        for live in self.live.values():
-            if live in self.viewer.layers:
-                self.viewer.layers.remove(live)
-        self.live = {}
+        self.live.show(name, data, colormap="gray", **self._placement(layer, roi, data.shape))
 
     def _finished(self, result, layer, roi, operator) -> None:
-        self._drop_live()
+        self.live.retire(self.job)
         place = self._placement(layer, roi, result.mean.shape)
         tag = f"{layer.name} [{operator}, {self.sampler.value}]"
         self.viewer.add_image(result.mean, name=f"{tag} mean", colormap="gray", **place)
@@ -311,5 +290,5 @@ class RestoreWidget(Container):
         self.status.value = f"failed: {type(error).__name__}: {error}"
 
     def _idle(self) -> None:
-        self._drop_live()
+        self.live.retire(self.job)  # hidden now, removed once the worker thread has ended
         self.run_button.enabled, self.cancel_button.enabled = True, False

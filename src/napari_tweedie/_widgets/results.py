@@ -56,6 +56,14 @@ def put_image(
     return viewer.add_image(data, name=name, scale=source.scale, translate=translate, **kwargs)
 
 
+def zarr_target(path: str | Path) -> Path:
+    """``path`` with ``~`` expanded; a ``ValueError`` unless it names a ``.zarr`` store."""
+    target = Path(path).expanduser()
+    if target.suffix.lower() != ".zarr":
+        raise ValueError("the output must be a .zarr store")
+    return target
+
+
 def whole_layer_job(
     viewer: napari.viewer.Viewer,
     source: napari.layers.Image,
@@ -75,9 +83,7 @@ def whole_layer_job(
     in the background by :func:`~napari_tweedie.data.store_atomic` (never over
     the source file), then added as the layer ``name`` over the source.
     """
-    target = Path(target).expanduser()
-    if target.suffix.lower() != ".zarr":
-        raise ValueError("the output must be a .zarr store")
+    target = zarr_target(target)
     path = getattr(source.source, "path", None)
     inputs = [path] if path else []
 
