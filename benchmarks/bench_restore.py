@@ -50,6 +50,8 @@ PROBLEMS = {
 #: (128 px crops), best PSNR; CT's TV is left out (its CG on the Radon transform is slow).
 TV_WEIGHTS = {"inpaint": 0.01, "superres": 0.001, "blur": 0.0003, "mri": 0.003}
 OWN_BASELINE = {"superres": "bicubic", "ct": "fbp", "mri": "zero-filled"}
+#: samplers whose samples are all the same (run once)
+DETERMINISTIC = {"pnp"}
 
 
 def images(size: int, keys: list[str]) -> dict[str, np.ndarray]:
@@ -112,7 +114,7 @@ def run(args, prior) -> list[dict]:
                     sampler=sampler,
                     prior=prior,
                     steps=args.steps,
-                    samples=args.samples,
+                    samples=1 if sampler in DETERMINISTIC else args.samples,
                     seed=0,
                     **params,
                 )
@@ -183,6 +185,7 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=50)
     parser.add_argument("--samples", type=int, default=4)
     parser.add_argument("--prior", default="default")
+    parser.add_argument("--weights", type=Path, default=None, help="prior weights (safetensors)")
     parser.add_argument("--samplers", default="dds,diffpir,red_diff,dps")
     parser.add_argument("--problems", default=",".join(PROBLEMS))
     parser.add_argument("--threads", type=int, default=0, help="torch threads (0: torch's default)")
@@ -198,14 +201,15 @@ def main() -> None:
     if prior == "default":
         from napari_tweedie.prior import load_prior
 
-        prior = load_prior("cpu")
+        prior = load_prior("cpu", args.weights)
     payload: dict = {"threads": torch.get_num_threads(), "args": vars(args) | {"json": None}}
     if not args.only_time_dds:
         rows = run(args, prior)
         payload |= {"rows": rows, "summary": summarise(rows)}
         print(
             f"Set12 {args.images} centre crops {args.size}x{args.size}, {args.steps} steps, "
-            f"{args.samples} samples, prior {args.prior!r}, torch threads "
+            f"{args.samples} samples (pnp: 1), prior {args.prior!r} "
+            f"(step {getattr(prior, 'metadata', {}).get('step', '-')}), torch threads "
             f"{torch.get_num_threads()}\n"
         )
         print(markdown(payload["summary"]))
