@@ -55,7 +55,7 @@ def test_norm_is_the_largest_singular_value(op):
     matrix = torch.stack(columns, 1)
     matrix = torch.cat([matrix.real, matrix.imag]) if matrix.is_complex() else matrix
     exact = float(torch.linalg.matrix_norm(matrix.double(), ord=2))
-    assert op.norm(iterations=100) == pytest.approx(exact, rel=1e-3)
+    assert op.norm() == pytest.approx(exact, rel=1e-2)
 
 
 @pytest.mark.parametrize(

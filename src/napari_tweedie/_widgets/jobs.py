@@ -13,6 +13,7 @@ the thread's last step) is handed to :meth:`Job.after_exit`.
 
 from __future__ import annotations
 
+import functools
 import inspect
 from collections.abc import Callable
 from typing import Any
@@ -63,7 +64,7 @@ class Job:
         # errors go to ``on_error`` (a status message), not to napari's global handler
         options = {"_start_thread": False, "_ignore_errors": True}
         if inspect.isgeneratorfunction(func):
-            self.worker = create_worker(func, **options)
+            self.worker = create_worker(_reraise_runtime_errors(func), **options)
         else:
             self.worker = create_worker(func, progress=self._report, **options)
         self.worker.returned.connect(self._returned)
@@ -141,3 +142,27 @@ class Job:
         callbacks, self._on_exit = self._on_exit, []
         for callback in callbacks:
             callback()
+
+
+class JobError(Exception):
+    """A ``RuntimeError`` raised inside a generator job, passed on as an ordinary error."""
+
+
+def _reraise_runtime_errors(func: Callable[..., Any]) -> Callable[..., Any]:
+    """Wrap generator function ``func`` so that its ``RuntimeError``s become :class:`JobError`.
+
+    superqt's generator worker takes a ``RuntimeError`` for a deleted Qt
+    object: it only warns, and emits neither ``errored`` nor ``finished``, so
+    the job would look busy for ever.  Torch reports most failures (out of
+    memory, device or shape mismatch) as ``RuntimeError``.  ``yield from``
+    keeps ``close()`` (Cancel) reaching the inner generator.
+    """
+
+    @functools.wraps(func)
+    def guarded(*args: Any, **kwargs: Any):
+        try:
+            return (yield from func(*args, **kwargs))
+        except RuntimeError as error:
+            raise JobError(f"{type(error).__name__}: {error}") from error
+
+    return guarded

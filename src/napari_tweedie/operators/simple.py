@@ -31,6 +31,9 @@ class Identity(LinearOperator):
     def prox(self, z, y, rho, steps: int = 0):
         return (y + rho * z) / (1 + rho)
 
+    def _compute_norm(self, device) -> float:
+        return 1.0
+
 
 def gaussian_psf(sigma: float, radius: int | None = None) -> np.ndarray:
     """A normalised 2-D Gaussian point-spread function."""
@@ -87,6 +90,9 @@ class Inpaint(LinearOperator):
             raise ValueError(f"mask shape {mask.shape} does not match the image {image_shape}")
         self.mask = _as_image_tensor(mask != 0)
 
+    def _compute_norm(self, device) -> float:
+        return 1.0 if bool(self.mask.any()) else 0.0
+
     def forward(self, x: Tensor) -> Tensor:
         return x * self.mask.to(x)
 
@@ -116,6 +122,9 @@ class SuperResolution(LinearOperator):
         self.factor = int(factor)
         if self.factor < 1 or any(n % self.factor for n in self.image_shape):
             raise ValueError(f"image shape {image_shape} is not a multiple of factor {factor}")
+
+    def _compute_norm(self, device) -> float:
+        return 1.0 / self.factor  # A A^T = I / f^2
 
     def forward(self, x: Tensor) -> Tensor:
         return F.avg_pool2d(x, self.factor)

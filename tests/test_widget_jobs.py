@@ -1,0 +1,32 @@
+"""Background jobs: a torch-style RuntimeError inside a generator still ends the job."""
+
+from __future__ import annotations
+
+import pytest
+
+pytest.importorskip("napari")
+
+from napari_tweedie._widgets.jobs import Job, JobError  # noqa: E402
+
+
+def failing_steps():
+    yield 1
+    raise RuntimeError("CUDA out of memory (simulated)")
+
+
+def test_runtime_error_in_a_generator_job_reaches_on_error_and_ends_it(qtbot):
+    seen: list = []
+    job = Job(
+        failing_steps,
+        on_done=lambda result: seen.append(("done", result)),
+        on_error=lambda error: seen.append(("error", error)),
+        on_finish=lambda: seen.append(("finish", None)),
+    )
+    job.start()
+    job.after_exit(lambda: seen.append(("exit", None)))
+    qtbot.waitUntil(lambda: job.exited, timeout=5000)
+    kinds = [kind for kind, _ in seen]
+    assert kinds == ["error", "finish", "exit"] and not job.running
+    error = seen[0][1]
+    assert isinstance(error, JobError) and "out of memory" in str(error)
+    assert isinstance(error.__cause__, RuntimeError)
