@@ -3,6 +3,7 @@
     python benchmarks/bench_restore.py [--quick] [--images 02,03] [--size 128]
         [--samplers dds,diffpir] [--steps 50] [--samples 4] [--threads 1]
         [--json results.json] [--time-dds | --only-time-dds]
+        [--weights PRIOR.safetensors] [--set zeta=6 ...]
 
 Images: Set12 (never used for training the prior), centre crops of --size
 pixels, normalised to [0, 1].  Images 01 and 04 were used to choose the
@@ -37,6 +38,7 @@ from skimage.metrics import peak_signal_noise_ratio, structural_similarity
 import napari_tweedie as nt
 from napari_tweedie.baselines import tv_least_squares
 from napari_tweedie.benchmark import set12_dir
+from napari_tweedie.cli import parse_settings
 from napari_tweedie.restoration import prepare, simulate_measurement
 
 PROBLEMS = {
@@ -117,6 +119,7 @@ def run(args, prior) -> list[dict]:
                     samples=1 if sampler in DETERMINISTIC else args.samples,
                     seed=0,
                     **params,
+                    **args.settings,
                 )
                 seconds = time.perf_counter() - start
                 psnr, ssim = score(image, result.mean)
@@ -186,6 +189,13 @@ def main() -> None:
     parser.add_argument("--samples", type=int, default=4)
     parser.add_argument("--prior", default="default")
     parser.add_argument("--weights", type=Path, default=None, help="prior weights (safetensors)")
+    parser.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="sampler parameter for every sampler run (repeatable), e.g. --set zeta=6",
+    )
     parser.add_argument("--samplers", default="dds,diffpir,red_diff,dps")
     parser.add_argument("--problems", default=",".join(PROBLEMS))
     parser.add_argument("--threads", type=int, default=0, help="torch threads (0: torch's default)")
@@ -193,6 +203,7 @@ def main() -> None:
     parser.add_argument("--time-dds", action="store_true", help="also time 50-step DDS, 256x256")
     parser.add_argument("--only-time-dds", action="store_true", help="only time DDS")
     args = parser.parse_args()
+    args.settings = parse_settings(args.set)
     if args.quick:
         args.images, args.size, args.steps, args.samples = "02", 64, 20, 2
     if args.threads:
@@ -202,7 +213,7 @@ def main() -> None:
         from napari_tweedie.prior import load_prior
 
         prior = load_prior("cpu", args.weights)
-    payload: dict = {"threads": torch.get_num_threads(), "args": vars(args) | {"json": None}}
+    payload: dict = {"threads": torch.get_num_threads(), "args": vars(args)}
     if not args.only_time_dds:
         rows = run(args, prior)
         payload |= {"rows": rows, "summary": summarise(rows)}
@@ -220,7 +231,7 @@ def main() -> None:
             f"with {torch.get_num_threads()} torch thread(s) (goal <= 15 s on 2 threads)"
         )
     if args.json is not None:
-        args.json.write_text(json.dumps(payload, indent=1))
+        args.json.write_text(json.dumps(payload, indent=1, default=str))
 
 
 if __name__ == "__main__":

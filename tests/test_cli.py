@@ -174,3 +174,5 @@ def test_parsers():
         "c": "db2",
         "d": None,
     }
+    flags = parse_settings(["ensemble=false", "x=True", "y=no", "z=ON"])
+    assert flags == {"ensemble": False, "x": True, "y": False, "z": True}

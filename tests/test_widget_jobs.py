@@ -6,7 +6,10 @@ import pytest
 
 pytest.importorskip("napari")
 
+import numpy as np  # noqa: E402
+
 from napari_tweedie._widgets.jobs import Job, JobError  # noqa: E402
+from napari_tweedie._widgets.live import LiveLayers  # noqa: E402
 
 
 def failing_steps():
@@ -30,3 +33,27 @@ def test_runtime_error_in_a_generator_job_reaches_on_error_and_ends_it(qtbot):
     error = seen[0][1]
     assert isinstance(error, JobError) and "out of memory" in str(error)
     assert isinstance(error.__cause__, RuntimeError)
+
+
+class PendingJob:
+    """Stands for a job whose thread has not ended yet: keeps its exit callbacks."""
+
+    def __init__(self):
+        self.callbacks = []
+
+    def after_exit(self, callback):
+        self.callbacks.append(callback)
+
+
+def test_retired_live_layers_free_their_names_and_go_when_the_thread_ends(make_napari_viewer):
+    viewer = make_napari_viewer()
+    live = LiveLayers(viewer)
+    old = live.show("preview", np.zeros((8, 8), np.float32))
+    job = PendingJob()
+    live.retire(job)
+    assert not old.visible and old in viewer.layers
+    new = live.show("preview", np.ones((8, 8), np.float32))
+    assert new.name == "preview" and new is not old  # not "preview [1]"
+    for callback in job.callbacks:
+        callback()
+    assert list(viewer.layers) == [new]

@@ -24,8 +24,13 @@ from . import __version__
 EXPECTED_ERRORS = (ValueError, TypeError, KeyError, FileNotFoundError, ImportError, OSError)
 
 
+_WORDS = {"true": True, "yes": True, "on": True, "false": False, "no": False, "off": False}
+
+
 def parse_value(text: str):
-    """``"3"`` -> 3, ``"0.5"`` -> 0.5, ``"True"`` -> True, ``"None"`` -> None, else the string."""
+    """``"3"`` -> 3, ``"0.5"`` -> 0.5, ``"true"``/``"no"`` -> True/False, ``"None"`` -> None."""
+    if text.lower() in _WORDS:
+        return _WORDS[text.lower()]
     try:
         return ast.literal_eval(text)
     except (ValueError, SyntaxError):

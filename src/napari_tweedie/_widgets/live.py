@@ -75,8 +75,9 @@ class LiveLayers:
         its first update is due at once); ``job`` None removes them at once.
         """
         stale, self.layers, self._last = list(self.layers.values()), {}, 0.0
-        for layer in stale:
+        for layer in stale:  # free the names for the next run's layers
             layer.visible = False
+            layer.name = f"{layer.name} (ending)"
         if job is None:
             remove_layers(self.viewer, stale)
             return

@@ -32,7 +32,8 @@ def red_diff(
     regulariser's gradient is ``lam * sigma * (eps_hat - eps)`` with
     ``eps_hat = (x_t - D(x_t, sigma)) / sigma`` (stop-gradient, so no backprop
     through the denoiser).  ``x`` only sets the shape unless ``init`` is None,
-    in which case ``mu`` starts from ``A^T y``-like ``init`` or zeros.
+    in which case ``mu`` starts from zeros (:func:`napari_tweedie.restore` passes
+    the classical reconstruction as ``init``).
 
     ``sigma_max`` (default 0.2) replaces the levels of ``sigmas`` by as many
     levels geometric from ``sigma_max`` to 0.005: started from a classical
@@ -41,6 +42,8 @@ def red_diff(
     runs 1000) on Set12 01 and 04, which ``benchmarks/bench_restore.py`` keeps
     out of its report.  ``sigma_max=None`` keeps ``sigmas``.
     """
+    if sigma_max is not None and not sigma_max > 0.005:
+        raise ValueError(f"sigma_max must be > 0.005 (the last level), got {sigma_max}")
     mu = (init if init is not None else torch.zeros_like(x)).clone().requires_grad_(True)
     optimiser = torch.optim.Adam([mu], lr=lr, betas=(0.9, 0.99))
     noise_level = max(op.sigma_y if sigma_y is None else sigma_y, 1e-2)
