@@ -22,7 +22,7 @@ from .noise_setup import (  # noqa: F401  (re-exported: their home before noise_
     NOISE_PARAMETERS,
     SAMPLE_PLANE,
     NoiseSetup,
-    _finite,
+    finite_sample,
     resolve_noise,
     sample_planes,
 )
@@ -98,7 +98,7 @@ def denoise_steps(
         )
     sample = sample_planes(data)
     setup = resolve_noise(sample, noise, sigma, noise_params)
-    method_params = setup.resolve(spec, _finite(sample), method_params)
+    method_params = setup.resolve(spec, finite_sample(sample), method_params)
     planes = data.reshape((-1,) + data.shape[-2:])
     out = np.empty_like(planes)
     for index, plane in enumerate(planes):
@@ -202,7 +202,7 @@ def denoise_lazy(
         )  # fmt: skip
     sample = sample_planes(array)
     setup = resolve_noise(sample, noise, sigma, noise_params)
-    method_params = setup.resolve(spec, _finite(sample), method_params)
+    method_params = setup.resolve(spec, finite_sample(sample), method_params)
     if overlap is None:
         overlap = spec.radius(setup.sigma, **method_params) if spec.radius else 32
     return map_tiles(

@@ -20,7 +20,14 @@ from . import noise as noise_models
 from .denoisers import DenoiserSpec
 from .steps import Step, map_steps, run
 
-__all__ = ["NOISE_PARAMETERS", "NoiseSetup", "resolve_noise", "sample_planes"]
+__all__ = [
+    "NOISE_PARAMETERS",
+    "SAMPLE_PLANE",
+    "NoiseSetup",
+    "finite_sample",
+    "resolve_noise",
+    "sample_planes",
+]
 
 NOISE_PARAMETERS = {"gaussian": (), "poisson": ("zeta",), "poisson_gaussian": ("zeta",)}
 NOISE_PARAMETERS |= {"gamma": ("k",)}
@@ -81,7 +88,7 @@ def sample_planes(image) -> np.ndarray:
 
 def resolve_noise(sample: np.ndarray, noise: str, sigma: float | None, noise_params: dict):
     """The :class:`NoiseSetup` for ``noise``, estimating unknown parameters from ``sample``."""
-    finite = _finite(sample)
+    finite = finite_sample(sample)
     if noise == "gaussian":
         level = noise_models.estimate_sigma(finite) if sigma is None else float(sigma)
         if level < 0:
@@ -92,7 +99,8 @@ def resolve_noise(sample: np.ndarray, noise: str, sigma: float | None, noise_par
     return NoiseSetup(stabilizer.stabilized_sigma, stabilizer)
 
 
-def _finite(sample: np.ndarray) -> np.ndarray:
+def finite_sample(sample: np.ndarray) -> np.ndarray:
+    """``sample`` as float32 with non-finite values replaced by the median (ValueError if none)."""
     if not np.isfinite(sample).any():
         raise ValueError("the image has no finite values")
     return np.where(np.isfinite(sample), sample, np.nanmedian(sample)).astype(np.float32)

@@ -77,6 +77,18 @@ def map_steps(
     Like ``yield from gen`` (closing ``gen`` when the outer generator is
     closed), but each step goes out as ``func(step)``: e.g. previews mapped
     back to the image's units.
+
+    Parameters
+    ----------
+    gen : generator of Step
+        The inner work.
+    func : callable
+        Maps each inner step to the step passed on.
+
+    Returns
+    -------
+    generator of Step
+        Returns ``gen``'s result.
     """
     while True:
         try:

@@ -39,11 +39,6 @@ def even_chunks(size: int, tile: int, minimum: int = 1) -> tuple[int, ...]:
     return tuple(base + 1 if i < extra else base for i in range(count))
 
 
-def tile_chunks(shape: tuple[int, ...], tile: int, depth: int, blend: int) -> tuple:
-    """Chunks of :func:`map_tiles`: one plane per chunk on leading axes, tiles on Y and X."""
-    return _plane_tiles(shape, tile, max(depth, blend, 1))
-
-
 def _plane_tiles(shape: tuple[int, ...], tile: int, minimum: int) -> tuple:
     """One plane per chunk on leading axes, Y and X in :func:`even_chunks` of ``tile``."""
     leading = tuple((1,) * n for n in shape[:-2])

@@ -34,7 +34,24 @@ def dihedral(x: Tensor, k: int, inverse: bool = False) -> Tensor:
 def self_ensemble(
     denoiser: Callable[[Tensor, float], Tensor], x: Tensor, sigma: float, count: int = 8
 ) -> Tensor:
-    """Mean of ``T^-1 D(T x, sigma)`` over the first ``count`` symmetries of :func:`dihedral`."""
+    """Mean of ``T^-1 D(T x, sigma)`` over the first ``count`` symmetries of :func:`dihedral`.
+
+    Parameters
+    ----------
+    denoiser : callable
+        ``D(x, sigma)`` on tensors whose last two axes are Y, X (any H, W).
+    x : Tensor
+        The noisy image(s).
+    sigma : float
+        Noise level passed to ``denoiser``.
+    count : int
+        How many symmetries (1: the plain denoiser; 8: all of them).
+
+    Returns
+    -------
+    Tensor
+        Same shape and dtype as ``x``.
+    """
     if not 1 <= count <= 8:
         raise ValueError(f"count must be in 1..8, got {count}")
     total = torch.zeros_like(x, dtype=torch.float32)
