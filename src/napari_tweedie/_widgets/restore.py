@@ -42,7 +42,7 @@ PRESETS = {
     },
     "astronomy (2x super-resolution)": {
         "operator": "superres",
-        "sampler": "diffpir",
+        "sampler": "dds",
         "steps": 40,
         "factor": 2,
     },
