@@ -34,6 +34,7 @@ def test_equivariant_denoiser_is_unchanged_and_a_biased_one_is_averaged():
     # the eight shifted copies average to a blur, not to any one of them
     assert (averaged - shift_right(x, 0.1)).abs().max() > 0.1
     torch.testing.assert_close(averaged.mean(), x.mean(), atol=1e-6, rtol=0)
+    torch.testing.assert_close(self_ensemble(shift_right, x, 0.1, count=1), shift_right(x, 0.1))
     with pytest.raises(ValueError, match="1..8"):
         self_ensemble(box_blur, x, 0.1, count=9)
 

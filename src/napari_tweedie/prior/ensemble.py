@@ -54,6 +54,8 @@ def self_ensemble(
     """
     if not 1 <= count <= 8:
         raise ValueError(f"count must be in 1..8, got {count}")
+    if count == 1:
+        return denoiser(x, sigma)
     total = torch.zeros_like(x, dtype=torch.float32)
     for k in range(count):
         total += dihedral(denoiser(dihedral(x, k), sigma), k, inverse=True).float()
