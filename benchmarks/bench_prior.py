@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import datetime
-import math
 import sys
 import time
 from pathlib import Path
@@ -26,6 +25,7 @@ import torch
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
+from napari_tweedie.benchmark import clipped_psnr as psnr  # noqa: E402
 from napari_tweedie.prior import WEIGHTS_PATH, load_prior  # noqa: E402
 from napari_tweedie.prior.ensemble import self_ensemble  # noqa: E402
 
@@ -33,11 +33,6 @@ SET12 = ROOT.parent / "shared" / "data" / "set12"
 BM3D_SET12_25 = 29.96
 SIGMA = 25 / 255
 BEGIN, END = "<!-- set12:begin -->", "<!-- set12:end -->"
-
-
-def psnr(estimate: np.ndarray, clean: np.ndarray) -> float:
-    mse = float(np.mean((np.clip(estimate, 0, 1) - clean) ** 2))
-    return 10 * math.log10(1 / max(mse, 1e-12))
 
 
 def run(

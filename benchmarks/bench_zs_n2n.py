@@ -28,17 +28,13 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from napari_tweedie.benchmark import clipped_psnr as psnr
 from napari_tweedie.benchmark import set12_dir
 from napari_tweedie.denoisers.zs_n2n import PAPER_RECIPE, fit_zs_n2n
 from napari_tweedie.steps import run
 
 QUICK_KEYS = ("01", "02", "03")
 DEFAULT_REFERENCE = ("01", "02", "03")
-
-
-def psnr(estimate: np.ndarray, clean: np.ndarray) -> float:
-    error = np.clip(estimate.astype(np.float64), 0, 1) - clean
-    return float(10 * np.log10(1.0 / np.mean(error**2)))
 
 
 def timed_fit(noisy: np.ndarray, seed: int, **recipe) -> tuple[np.ndarray, float, float, int]:

@@ -52,6 +52,7 @@ from torch.nn import functional as tf
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
+from napari_tweedie.benchmark import clipped_psnr as psnr  # noqa: E402
 from napari_tweedie.prior.bundled import WEIGHTS_PATH, pad_to_multiple, pick_device  # noqa: E402
 from napari_tweedie.prior.network import EDMDenoiser, NetConfig, count_parameters  # noqa: E402
 
@@ -359,9 +360,6 @@ def sample_sigma(n: int, rng: np.random.Generator) -> np.ndarray:
 
 
 # --------------------------------------------------------------------------- evaluation
-def psnr(estimate: np.ndarray, clean: np.ndarray) -> float:
-    mse = float(np.mean((np.clip(estimate, 0, 1) - clean) ** 2))
-    return 10 * math.log10(1 / max(mse, 1e-12))
 
 
 @torch.no_grad()
