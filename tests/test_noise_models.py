@@ -156,6 +156,9 @@ def test_estimate_poisson_gaussian_within_10_percent(camera, zeta, sigma):
     assert est_sigma == pytest.approx(sigma, rel=0.1)
     fixed = noise.estimate_poisson_gaussian(y, sigma=sigma)
     assert fixed[0] == pytest.approx(zeta, rel=0.1) and fixed[1] == sigma
+    # a given zeta leaves sigma to fit against the whole variance zeta * mean + sigma^2
+    fixed = noise.estimate_poisson_gaussian(y, zeta=zeta)
+    assert fixed[0] == zeta and fixed[1] == pytest.approx(sigma, rel=0.1)
 
 
 @pytest.mark.parametrize("k", [2.0, 10.0, 50.0, 100.0])

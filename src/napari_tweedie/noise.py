@@ -93,7 +93,7 @@ def estimate_poisson_gaussian(
         (slope,) = fit(means, energies, dof, "proportional", offset=float(sigma) ** 2)
         return float(max(slope, 1e-12)), float(sigma)
     if zeta is not None:
-        level = noise_estimation.estimate_level(energies - float(zeta) * means, dof)
+        (level,) = fit(means, energies, dof, "constant", offset=float(zeta) * means)
         return float(zeta), float(np.sqrt(max(level, 0.0)))
     slope, intercept = fit(means, energies, dof, "linear")
     return float(max(slope, 1e-12)), float(np.sqrt(max(intercept, 0.0)))

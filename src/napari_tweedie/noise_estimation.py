@@ -133,6 +133,8 @@ def _design(means: np.ndarray, model: str) -> np.ndarray:
         return means[:, None]
     if model == "quadratic":
         return (means**2)[:, None]
+    if model == "constant":
+        return np.ones_like(means)[:, None]
     raise ValueError(f"unknown variance model {model!r}")
 
 
@@ -158,25 +160,33 @@ def estimate_variance_function(
     energies: np.ndarray,
     dof: float,
     model: str = "linear",
-    offset: float = 0.0,
+    offset: float | np.ndarray = 0.0,
     iterations: int = 50,
 ) -> np.ndarray:
     """Noise-level function fitted to textureless blocks (trimmed least squares, after Foi 2008).
 
     ``model``: ``"linear"`` (``a * mean + b``, weighted least squares),
-    ``"proportional"`` (``a * mean``) or ``"quadratic"`` (``c * mean^2``).
-    The one-coefficient models ``v = c g(mean)`` use ordinary least squares,
+    ``"proportional"`` (``a * mean``), ``"quadratic"`` (``c * mean^2``) or
+    ``"constant"`` (``b``).
+    The multiplicative models ``v = c g(mean)`` use ordinary least squares,
     ``c = sum(g v) / sum(g^2)``, which weights bright blocks most: there a
     small additive noise of the "clean" image itself (sensor noise,
     quantisation) biases the estimate least.
-    ``offset`` is a known variance added to the model (e.g. a given Gaussian part).
+    ``offset`` is a known variance added to the model, one value or one per
+    block (e.g. a given Gaussian part ``sigma^2``, or a given Poisson part
+    ``zeta * mean``); the trimming compares each block with the whole predicted
+    variance, offset included.
     """
     m = np.asarray(means, dtype=np.float64)
     v = np.asarray(energies, dtype=np.float64)
     if m.size < 16:
         raise ValueError("image too small to estimate signal-dependent noise")
+    offset = np.broadcast_to(np.asarray(offset, dtype=np.float64), m.shape)
     x = _design(m, model)
-    coef = np.maximum(_start(m, v - offset, dof, model), 0.0)
+    if model == "constant":
+        coef = np.array([max(float(np.median(v - offset)), 0.0)])
+    else:
+        coef = np.maximum(_start(m, v - offset, dof, model), 0.0)
     cut = _gamma_ppf(KEEP_QUANTILE, dof)
     correction = float(_truncated_mean(cut, dof))
     floor = 1e-9 * max(float(np.median(v)), 1e-30)
@@ -185,8 +195,8 @@ def estimate_variance_function(
         keep = v < predicted * cut
         if keep.sum() < x.shape[1] + 2:
             break
-        target = v[keep] / correction - offset
-        if x.shape[1] == 1:
+        target = v[keep] / correction - offset[keep]
+        if model in ("proportional", "quadratic"):
             g = x[keep, 0]
             new = np.array([(g * target).sum() / max((g * g).sum(), 1e-300)])
         else:
