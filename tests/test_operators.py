@@ -101,3 +101,12 @@ def test_factories_infer_image_shapes_and_reject_bad_input():
         make_operator("inpaint", (8, 8))
     with pytest.raises(ValueError, match="odd"):
         Blur((8, 8), np.ones((4, 4)))
+
+
+def test_mri_noise_has_sigma_y_in_each_of_its_real_and_imaginary_parts():
+    op = CartesianMRI((64, 64), acceleration=2, sigma_y=0.1)
+    x = torch.zeros(4, 1, 64, 64)
+    noise = op.simulate(x, torch.Generator().manual_seed(0))[op.mask.expand_as(x) > 0]
+    # the samplers weigh the data by ||y - A x||^2 / (2 sigma_y^2): that needs these
+    assert float(noise.real.std()) == pytest.approx(0.1, rel=0.03)
+    assert float(noise.imag.std()) == pytest.approx(0.1, rel=0.03)

@@ -208,7 +208,8 @@ def restore(
         ``sigma_blur=``/``motion=``), ``"inpaint"`` (``mask=``, 1 where
         observed), ``"superres"`` (``factor=``), ``"ct"`` (``angles=``,
         ``size=``), ``"mri"`` (``acceleration=`` or ``mask=``).  All take
-        ``sigma_y`` (measurement noise std in the measurement's units).
+        ``sigma_y`` (measurement noise std in the measurement's units; for MRI, of
+        the real and of the imaginary part each).
     sampler : str
         A key of ``SAMPLERS``: ``"ddim"``, ``"dps"``, ``"dds"``, ``"red_diff"``,
         ``"diffpir"``, ``"pnp"`` (deterministic plug-and-play HQS: fast, one

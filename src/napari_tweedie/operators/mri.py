@@ -64,7 +64,12 @@ def _reflect(spectrum: Tensor) -> Tensor:
 
 
 class CartesianMRI(LinearOperator):
-    """``y = mask * FFT2(x)`` (orthonormal, complex); ``A^T y = Re(IFFT2(mask * y))``."""
+    """``y = mask * FFT2(x)`` (orthonormal, complex); ``A^T y = Re(IFFT2(mask * y))``.
+
+    ``sigma_y`` is the standard deviation of the real and of the imaginary part
+    of the k-space noise (each), so that ``||y - A x||^2 / (2 sigma_y^2)`` is the
+    negative log-likelihood, as for the real operators.
+    """
 
     name = "mri"
 
@@ -103,5 +108,7 @@ class CartesianMRI(LinearOperator):
 
     def simulate(self, x: Tensor, generator: torch.Generator | None = None) -> Tensor:
         clean = self.forward(x)
-        noise = torch.randn(clean.shape, generator=generator, dtype=torch.complex64)
-        return clean + self.sigma_y * self.mask.to(x.device) * noise.to(x.device)
+        # torch's complex randn has E|n|^2 = 1 (each part sigma 1/sqrt 2): draw the parts
+        parts = torch.randn((2, *clean.shape), generator=generator, dtype=torch.float32)
+        noise = torch.complex(parts[0], parts[1]).to(x.device)
+        return clean + self.sigma_y * self.mask.to(x.device) * noise
