@@ -110,3 +110,16 @@ def test_mri_noise_has_sigma_y_in_each_of_its_real_and_imaginary_parts():
     # the samplers weigh the data by ||y - A x||^2 / (2 sigma_y^2): that needs these
     assert float(noise.real.std()) == pytest.approx(0.1, rel=0.03)
     assert float(noise.imag.std()) == pytest.approx(0.1, rel=0.03)
+
+
+def test_ct_photon_noise_is_unsaturated_and_unbiased_for_a_unit_range_image():
+    op = Radon((64, 64), 30, photons=1e4)
+    yy, xx = np.mgrid[:64, :64] - 31.5
+    disk = torch.from_numpy((np.hypot(yy, xx) < 30).astype(np.float32))[None, None]
+    clean = op.forward(disk)
+    noisy = op.simulate(disk.expand(8, 1, 64, 64), torch.Generator().manual_seed(0))
+    counts = op.photons * torch.exp(-op.attenuation * noisy)
+    assert float(counts.min()) > 50  # no detector bin starved (clipped at one count)
+    bias = (noisy.mean(0) - clean[0]).abs().max() / clean.max()
+    assert float(bias) < 0.02
+    assert 0 < float((noisy - clean).std()) < 0.05 * float(clean.max())

@@ -54,6 +54,7 @@ def _ct(
     sigma_y: float = 0.0,
     photons: float | None = None,
     limited: float = 180.0,
+    attenuation: float | None = None,
 ) -> Radon:
     n_angles, detectors = y_shape
     angles = n_angles if angles is None else angles
@@ -63,7 +64,7 @@ def _ct(
         shape = (_side_for(detectors),) * 2
     else:
         shape = tuple(int(n) for n in np.broadcast_to(np.asarray(size), (2,)))
-    op = Radon(shape, angles, sigma_y, photons, limited)
+    op = Radon(shape, angles, sigma_y, photons, limited, attenuation)
     if op.diagonal != detectors:
         raise ValueError(
             f"sinogram width {detectors} does not fit a {shape[0]}x{shape[1]} image "

@@ -31,7 +31,10 @@ class Radon(LinearOperator):
     field of view, rotated by each angle (bilinear ``grid_sample``) and summed
     along the rays: ``y`` has shape (B, 1, n_angles, D), in units of pixel
     length.  The adjoint (back-projection) is computed by autograd, hence
-    exact; ``photons`` enables Poisson transmission noise in :meth:`simulate`.
+    exact; ``photons`` enables Poisson transmission noise in :meth:`simulate`,
+    where the image times ``attenuation`` is the attenuation per pixel length
+    (default ``3 / D``: a ray across the whole field through values of 1
+    transmits ``e^-3``, 5 %).
     """
 
     name = "ct"
@@ -43,12 +46,16 @@ class Radon(LinearOperator):
         sigma_y: float = 0.0,
         photons: float | None = None,
         limited: float = 180.0,
+        attenuation: float | None = None,
     ):
         super().__init__(image_shape, sigma_y)
         self.angles = view_angles(angles, limited)
         self.photons = photons
         self.diagonal = int(math.ceil(math.hypot(*self.image_shape)))
         self.diagonal += (self.diagonal - self.image_shape[0]) % 2  # centre on a pixel
+        self.attenuation = 3.0 / self.diagonal if attenuation is None else float(attenuation)
+        if self.attenuation <= 0:
+            raise ValueError(f"attenuation must be > 0, got {attenuation}")
 
     def _pad(self, x: Tensor) -> Tensor:
         h, w = self.image_shape
@@ -94,10 +101,16 @@ class Radon(LinearOperator):
         return self.adjoint(filtered) * (math.pi / len(self.angles))
 
     def simulate(self, x: Tensor, generator: torch.Generator | None = None) -> Tensor:
-        """Noisy sinogram: Poisson photon counts if ``photons`` is set, else Gaussian noise."""
+        """Noisy sinogram: Poisson photon counts if ``photons`` is set, else Gaussian noise.
+
+        With photons, ``counts ~ Poisson(photons exp(-attenuation A x))`` and the
+        returned sinogram is ``-log(counts / photons) / attenuation``, in the units
+        of ``A x``; its noise std is about ``1 / (attenuation sqrt(counts))``.
+        """
         clean = self.forward(x)
         if self.photons:
-            counts = torch.poisson(self.photons * torch.exp(-clean), generator=generator)
-            return -torch.log(counts.clamp_min(1.0) / self.photons)
+            mu = self.attenuation
+            counts = torch.poisson(self.photons * torch.exp(-mu * clean), generator=generator)
+            return -torch.log(counts.clamp_min(1.0) / self.photons) / mu
         noise = torch.randn(clean.shape, generator=generator, dtype=clean.dtype)
         return clean + self.sigma_y * noise.to(clean.device)
