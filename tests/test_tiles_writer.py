@@ -107,3 +107,24 @@ def _raise():
         raise RuntimeError("fail")
 
     return fail()
+
+
+def test_progress_callback_sees_only_its_own_computation(tmp_path, monkeypatch):
+    """Cancel pressed during a job's set-up must not break the viewer's own dask reads."""
+    seen = []
+    create = zarr.create_array
+    viewer_read = {}
+
+    def create_while_the_viewer_computes(*args, **kwargs):
+        viewer_read["sum"] = float(da.ones((8, 8), chunks=4).sum().compute())
+        return create(*args, **kwargs)
+
+    def cancel(done, total):
+        seen.append(done)
+        return False
+
+    monkeypatch.setattr(zarr, "create_array", create_while_the_viewer_computes)
+    with pytest.raises(Cancelled):
+        store_atomic(da.ones((16, 16), chunks=8), tmp_path / "out.zarr", callback=cancel)
+    assert viewer_read["sum"] == 64.0
+    assert seen == [1] and list(tmp_path.iterdir()) == []

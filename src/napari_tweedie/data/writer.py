@@ -82,6 +82,11 @@ class _TaskProgress(Callback):
             raise Cancelled("cancelled by the user")
 
 
+def _local_callbacks(callback: ProgressCallback | None) -> list:
+    """The ``callbacks=`` argument of one local dask computation (dask's tuple form)."""
+    return [_TaskProgress(callback)._callback] if callback else []
+
+
 def store_atomic(
     array,
     target: str | os.PathLike,
@@ -120,9 +125,11 @@ def store_atomic(
         raise ValueError(f"unsupported output format {suffix!r}; use " + ", ".join(writers))
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = temporary_path(target)
+    # the callback goes to this computation only: a `with Callback()` block would
+    # register it for every dask computation in the process (napari's slicing too)
+    callbacks = _local_callbacks(callback)
     try:
-        with _TaskProgress(callback) if callback else contextlib.nullcontext():
-            writers[suffix](da.asarray(array), tmp, chunks)
+        writers[suffix](da.asarray(array), tmp, chunks, callbacks)
         replace(tmp, target)
     except BaseException:
         remove(tmp)
@@ -135,29 +142,29 @@ def regular_chunks(array: da.Array, chunks: tuple[int, ...] | None) -> tuple[int
     return tuple(chunks) if chunks else tuple(max(c) for c in array.chunks)
 
 
-def _write_zarr(array: da.Array, tmp: Path, chunks) -> None:
+def _write_zarr(array: da.Array, tmp: Path, chunks, callbacks: list) -> None:
     shape = regular_chunks(array, chunks)
     store = zarr.create_array(
         str(tmp), shape=array.shape, chunks=shape, dtype=array.dtype, zarr_format=3
     )
-    da.store(array.rechunk(shape), store, lock=False)
+    da.store(array.rechunk(shape), store, lock=False, callbacks=callbacks)
 
 
-def _write_tiff(array: da.Array, tmp: Path, chunks) -> None:
+def _write_tiff(array: da.Array, tmp: Path, chunks, callbacks: list) -> None:
     import tifffile
 
-    tifffile.imwrite(tmp, np.asarray(array.compute()), compression="zlib")
+    tifffile.imwrite(tmp, np.asarray(array.compute(callbacks=callbacks)), compression="zlib")
 
 
-def _write_npy(array: da.Array, tmp: Path, chunks) -> None:
+def _write_npy(array: da.Array, tmp: Path, chunks, callbacks: list) -> None:
     with open(tmp, "wb") as handle:
-        np.save(handle, np.asarray(array.compute()))
+        np.save(handle, np.asarray(array.compute(callbacks=callbacks)))
 
 
-def _write_png(array: da.Array, tmp: Path, chunks) -> None:
+def _write_png(array: da.Array, tmp: Path, chunks, callbacks: list) -> None:
     import imageio.v3 as iio
 
-    data = np.asarray(array.compute())
+    data = np.asarray(array.compute(callbacks=callbacks))
     if data.dtype not in (np.uint8, np.uint16):
         raise ValueError("PNG output needs uint8 or uint16 data; use --dtype or a .tif output")
     iio.imwrite(tmp, data, extension=".png")
@@ -167,5 +174,4 @@ def compute_with_progress(array, callback: ProgressCallback | None = None):
     """Compute a dask array with the same progress/cancel callback as :func:`store_atomic`."""
     if callback is None or not isinstance(array, da.Array):
         return np.asarray(dask.compute(array)[0])
-    with _TaskProgress(callback):
-        return np.asarray(array.compute())
+    return np.asarray(array.compute(callbacks=_local_callbacks(callback)))
