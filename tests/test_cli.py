@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dask.array as da
 import numpy as np
 import pytest
 import tifffile
@@ -176,3 +177,14 @@ def test_parsers():
     }
     flags = parse_settings(["ensemble=false", "x=True", "y=no", "z=ON"])
     assert flags == {"ensemble": False, "x": True, "y": False, "z": True}
+
+
+@pytest.mark.parametrize("dtype", [np.uint8, np.int16, np.int32, np.uint32])
+def test_integer_output_saturates_at_the_dtype_limits(dtype):
+    from napari_tweedie.cli import cast_output
+
+    info = np.iinfo(dtype)
+    values = da.from_array(np.float32([info.min - 10.0, 1.4, float(info.max), 2.0 * info.max]))
+    out = cast_output(values, np.dtype(dtype)).compute()
+    assert out.dtype == dtype
+    np.testing.assert_array_equal(out, [info.min, 1, info.max, info.max])

@@ -132,7 +132,8 @@ def cast_output(array, dtype: np.dtype):
     """Round and clip a float result into an integer ``dtype`` (or cast to a float one)."""
     if np.issubdtype(dtype, np.integer):
         info = np.iinfo(dtype)
-        return array.round().clip(info.min, info.max).astype(dtype)
+        # float64: float32 rounds the int32/uint32 limits up past them, and the cast wraps
+        return array.astype(np.float64).round().clip(info.min, info.max).astype(dtype)
     return array.astype(dtype)
 
 

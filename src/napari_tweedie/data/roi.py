@@ -54,8 +54,10 @@ class ROI:
             not given default to 0.
         """
         points = np.asarray(corners, dtype=float)[:, -2:]
-        low = np.floor(points.min(axis=0)).astype(int)
-        high = np.ceil(points.max(axis=0)).astype(int)
+        # pixels whose centre (integer coordinate, as in napari) lies in [low, high);
+        # the tolerance absorbs round-off of world-to-data transforms
+        low = np.ceil(points.min(axis=0) - 1e-6).astype(int)
+        high = np.maximum(np.ceil(points.max(axis=0) - 1e-6).astype(int), low + 1)
         leading = [int(i) for i in index[: len(shape) - 2]]
         leading += [0] * (len(shape) - 2 - len(leading))
         spatial = tuple(slice(int(lo), int(hi)) for lo, hi in zip(low, high))
