@@ -127,6 +127,17 @@ def test_roi_and_formats(tmp_path, rng):
     assert np.load(out).shape == (32, 64)
 
 
+def test_rgb_png_is_refused_with_one_line(tmp_path, rng, capsys):
+    import imageio.v3 as iio
+
+    source = tmp_path / "rgb.png"
+    iio.imwrite(source, rng.integers(0, 255, (40, 48, 3), dtype=np.uint8))
+    code = main(["denoise", str(source), str(tmp_path / "out.png"), "--method", "tv", "--quiet"])
+    err = capsys.readouterr().err.strip()
+    assert code == 2 and "RGB" in err and len(err.splitlines()) == 1
+    assert not (tmp_path / "out.png").exists()
+
+
 def test_integer_png_round_trip_keeps_dtype(tmp_path, rng):
     import imageio.v3 as iio
 

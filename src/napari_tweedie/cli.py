@@ -137,12 +137,22 @@ def cast_output(array, dtype: np.dtype):
     return array.astype(dtype)
 
 
+def check_not_colour(shape: tuple[int, ...]) -> None:
+    """Refuse an RGB(A) image (H, W, 3 or 4): its last two axes are not Y, X."""
+    if len(shape) >= 3 and shape[-1] in (3, 4) and shape[-2] > 4:
+        raise ValueError(
+            f"the input looks like an RGB(A) image (shape {shape}); the last two axes "
+            "must be Y, X: convert it to grayscale or save each channel as a plane"
+        )
+
+
 def run_denoise(args: argparse.Namespace) -> int:
     from . import api
     from .data import open_array, store_atomic
     from .data.io import suffix_of
 
     image = open_array(args.input)
+    check_not_colour(image.shape)
     if args.roi is not None:
         image = image[args.roi]
     params = parse_settings(args.set)

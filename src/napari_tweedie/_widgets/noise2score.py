@@ -166,8 +166,6 @@ class Noise2ScoreWidget(ModelActions, Container):
         try:
             layer = self.source_layer()
             data = full_resolution(layer)
-            if layer.rgb:
-                raise ValueError("RGB layers are not supported; split the channels first")
             roi = preview_roi(data.shape, current_index(self.viewer, layer), PREVIEW_SIDE)
             crop = np.asarray(roi.read(data), np.float32)
         except (ValueError, KeyError, TypeError) as error:

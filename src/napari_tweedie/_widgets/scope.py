@@ -15,8 +15,29 @@ def full_resolution(layer: Image):
     return layer.data[0] if layer.multiscale else layer.data
 
 
+def check_planes(layer: Image) -> None:
+    """Refuse layers whose last two axes are not Y, X (RGB/RGBA: colour is the last axis)."""
+    if layer.rgb:
+        raise ValueError(
+            f"{layer.name!r} is an RGB layer; split its channels first (layer list: "
+            "right-click > Split RGB) and denoise each one"
+        )
+
+
+def check_displayed_planes(viewer) -> None:
+    """Refuse a transposed view: the ROI and the result are Y, X planes (the last two axes)."""
+    ndim = viewer.dims.ndim
+    if tuple(viewer.dims.order[-2:]) != (ndim - 2, ndim - 1):
+        raise ValueError(
+            "the canvas shows a transposed plane; this plugin works on Y, X planes (the "
+            "last two axes): restore the axis order (the transpose button) or use 'Whole layer'"
+        )
+
+
 def current_index(viewer, layer: Image) -> tuple[int, ...]:
     """The layer's data index of the viewer's current position (leading axes)."""
+    check_planes(layer)
+    check_displayed_planes(viewer)
     point = np.asarray(layer.world_to_data(viewer.dims.point))
     shape = full_resolution(layer).shape
     return tuple(int(np.clip(np.round(p), 0, n - 1)) for p, n in zip(point, shape))
@@ -63,6 +84,7 @@ def view_roi(viewer, layer: Image) -> ROI:
 
 def roi_for(scope: str, viewer, layer: Image) -> ROI:
     """The ROI of ``scope`` (one of :data:`SCOPES`)."""
+    check_planes(layer)
     shape = full_resolution(layer).shape
     if scope == "Shapes rectangle":
         return rectangle_roi(viewer, layer)
