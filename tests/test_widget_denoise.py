@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -178,3 +179,33 @@ def test_multiscale_dask_layer_current_view_reads_full_resolution(
     wait_job(qtbot, widget, widget.run())
     result = viewer.layers["pyramid [gaussian]"]
     assert result.data.shape == big.shape  # full resolution, whatever level is displayed
+
+
+def test_default_output_follows_layer_and_method_until_edited(viewer_with_noisy, tmp_path):
+    viewer, _, noisy = viewer_with_noisy
+    viewer.add_image(noisy, name="other")
+    widget = DenoiseWidget(viewer)
+    widget.layer.value, widget.method.value = "noisy", "tv"
+    assert Path(widget.output.value).name == "noisy_tv.zarr"
+    widget.method.value = "gaussian"
+    widget.layer.value = "other"
+    assert Path(widget.output.value).name == "other_gaussian.zarr"
+    widget.output.value = tmp_path / "mine.zarr"  # the user's choice is kept
+    widget.method.value = "tv"
+    assert Path(widget.output.value) == tmp_path / "mine.zarr"
+
+
+def test_apply_refuses_a_store_another_result_layer_shows(qtbot, tmp_path, viewer_with_noisy):
+    viewer, _, noisy = viewer_with_noisy
+    widget = DenoiseWidget(viewer)
+    widget.method.value = "gaussian"
+    widget.output.value = tmp_path / "shared.zarr"
+    wait_job(qtbot, widget, widget.apply_to_whole_layer())
+    first = np.asarray(viewer.layers["noisy [gaussian, whole]"].data)
+    wait_job(qtbot, widget, widget.apply_to_whole_layer())  # same result layer: replaced
+    assert len([lay for lay in viewer.layers if "whole" in lay.name]) == 1
+    widget.method.value = "tv"
+    widget.output.value = tmp_path / "shared.zarr"
+    assert widget.apply_to_whole_layer() is None
+    assert "shown by the layer 'noisy [gaussian, whole]'" in widget.status.value
+    np.testing.assert_array_equal(np.asarray(viewer.layers["noisy [gaussian, whole]"].data), first)

@@ -26,7 +26,7 @@ from ..recipes import denoise_recipe, save_recipe
 from .jobs import Job
 from .live import LiveLayers
 from .params import param_values, widget_for
-from .results import put_image, whole_layer_job, zarr_target
+from .results import follow_default_output, put_image, whole_layer_job, zarr_target
 from .scope import SCOPES, full_resolution, image_layer_names, result_translate, roi_for
 
 LIVE_DELAY_MS = 300
@@ -84,7 +84,7 @@ class DenoiseWidget(Container):
         self.live = CheckBox(label="live", value=False, tooltip="re-run fast methods on change")
         self.run_button = PushButton(text="Run")
         self.cancel_button = PushButton(text="Cancel", enabled=False)
-        self.output = FileEdit(label="output", mode="w", filter="*.zarr", value=_default_output())
+        self.output = FileEdit(label="output", mode="w", filter="*.zarr")
         self.apply_button = PushButton(text="Apply to whole layer (tiled, to zarr)")
         self.recipe_button = PushButton(
             text="Save recipe...", tooltip="replay with: napari-tweedie run RECIPE INPUT OUTPUT"
@@ -116,6 +116,12 @@ class DenoiseWidget(Container):
         self.viewer.layers.events.inserted.connect(self._refresh_layers)
         self.viewer.layers.events.removed.connect(self._refresh_layers)
         self.method.changed.connect(self._rebuild_params)
+        follow_default_output(
+            self.output,
+            lambda: f"{self.layer.value or 'image'}_{self.method.value}",
+            self.layer.changed,
+            self.method.changed,
+        )
         self.sigma_auto.changed.connect(lambda auto: setattr(self.sigma, "enabled", not auto))
         for widget in (self.noise, self.sigma_auto, self.sigma, self.seed, self.scope):
             widget.changed.connect(self._schedule_live)
@@ -280,7 +286,3 @@ class DenoiseWidget(Container):
 
 def _default_method() -> str:
     return "tv" if "tv" in DENOISERS else sorted(DENOISERS)[0]
-
-
-def _default_output() -> Path:
-    return Path.cwd() / "denoised.zarr"

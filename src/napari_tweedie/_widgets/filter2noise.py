@@ -39,6 +39,7 @@ from .f2n_actions import ModelActions
 from .f2n_render import CHANNELS, DEFAULT_REGIONS, Fitted, SigmaMapEditing, _limits
 from .jobs import Job
 from .params import param_values, widget_for
+from .results import follow_default_output
 from .scope import SCOPES, full_resolution, image_layer_names, roi_for
 
 RENDER_DELAY_MS = 60
@@ -121,9 +122,7 @@ class Filter2NoiseWidget(SigmaMapEditing, ModelActions, Container):
             for name in CHANNELS
         )
         self.target = ComboBox(label="apply to", choices=list(TARGETS), value="Current slice")
-        self.output = FileEdit(
-            label="output", mode="w", filter="*.zarr", value=Path.cwd() / "filter2noise.zarr"
-        )
+        self.output = FileEdit(label="output", mode="w", filter="*.zarr")
         self.apply_button = PushButton(text="Apply fitted filter", enabled=False)
         self.model_path = FileEdit(
             label="model",
@@ -163,6 +162,9 @@ class Filter2NoiseWidget(SigmaMapEditing, ModelActions, Container):
     def _connect(self) -> None:
         self.viewer.layers.events.inserted.connect(self._refresh_layers)
         self.viewer.layers.events.removed.connect(self._refresh_layers)
+        follow_default_output(
+            self.output, lambda: f"{self.layer.value or 'image'}_filter2noise", self.layer.changed
+        )
         self.fit_button.clicked.connect(self.fit)
         self.cancel_button.clicked.connect(self.cancel)
         self.apply_button.clicked.connect(self.apply)

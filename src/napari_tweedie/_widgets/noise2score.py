@@ -36,7 +36,7 @@ from .n2s_actions import ModelActions
 from .n2s_run import preview_roi, training_steps
 from .params import param_values, widget_for
 from .plot import MiniPlot, Series
-from .results import Failed, put_image
+from .results import Failed, follow_default_output, put_image
 from .scope import SCOPES, current_index, full_resolution, image_layer_names
 
 PREVIEW_SIDE = 96
@@ -99,9 +99,7 @@ class Noise2ScoreWidget(ModelActions, Container):
         self.status = Label(label="status", value="")
         self.scope = ComboBox(label="region", choices=list(ROI_SCOPES), value="Current slice")
         self.denoise_button = PushButton(text="Denoise region", enabled=False)
-        self.output = FileEdit(
-            label="output", mode="w", filter="*.zarr", value=Path.cwd() / "noise2score.zarr"
-        )
+        self.output = FileEdit(label="output", mode="w", filter="*.zarr")
         self.apply_button = PushButton(text="Apply to whole layer (tiled, to zarr)", enabled=False)
         self.model_path = FileEdit(
             label="model",
@@ -123,6 +121,9 @@ class Noise2ScoreWidget(ModelActions, Container):
     def _connect(self) -> None:
         self.viewer.layers.events.inserted.connect(self._refresh_layers)
         self.viewer.layers.events.removed.connect(self._refresh_layers)
+        follow_default_output(
+            self.output, lambda: f"{self.layer.value or 'image'}_noise2score", self.layer.changed
+        )
         self.noise.changed.connect(self._show_noise_params)
         self.train_button.clicked.connect(self.train)
         self.resume_button.clicked.connect(self.resume)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,6 +14,8 @@ import numpy as np
 from ..data import ROI, open_array, store_atomic
 from .jobs import Job
 from .scope import result_translate
+
+STORE_KEY = "napari_tweedie_store"  # layer metadata: the zarr store a result layer reads
 
 
 @dataclass(frozen=True)
@@ -56,6 +59,39 @@ def put_image(
     return viewer.add_image(data, name=name, scale=source.scale, translate=translate, **kwargs)
 
 
+def default_output(stem: str) -> Path:
+    """``<cwd>/<stem>.zarr`` with the characters unsafe in file names replaced."""
+    safe = re.sub(r"[^\w.-]+", "_", stem).strip("._") or "result"
+    return Path.cwd() / f"{safe}.zarr"
+
+
+def follow_default_output(output, stem: Callable[[], str], *signals) -> None:
+    """Keep the ``output`` FileEdit at :func:`default_output` of ``stem()`` until the user edits it.
+
+    Each result of a layer and method then gets its own store by default,
+    instead of every "Apply" overwriting one ``denoised.zarr``.
+    """
+    auto: list[Path] = []
+
+    def update(*_) -> None:
+        if not auto or Path(output.value) == auto[-1]:
+            auto.append(default_output(stem()))
+            output.value = auto[-1]
+
+    for signal in signals:
+        signal.connect(update)
+    update()
+
+
+def stores_in_use(viewer: napari.viewer.Viewer, *, except_name: str = "") -> dict[Path, str]:
+    """Zarr stores that result layers (other than ``except_name``) read lazily: path -> layer."""
+    return {
+        Path(layer.metadata[STORE_KEY]).resolve(): layer.name
+        for layer in viewer.layers
+        if STORE_KEY in layer.metadata and layer.name != except_name
+    }
+
+
 def zarr_target(path: str | Path) -> Path:
     """``path`` with ``~`` expanded; a ``ValueError`` unless it names a ``.zarr`` store."""
     target = Path(path).expanduser()
@@ -84,6 +120,12 @@ def whole_layer_job(
     the source file), then added as the layer ``name`` over the source.
     """
     target = zarr_target(target)
+    in_use = stores_in_use(viewer, except_name=name)
+    if target.resolve() in in_use:
+        raise ValueError(
+            f"{target.name} is shown by the layer {in_use[target.resolve()]!r}; choose "
+            "another output (or remove that layer first)"
+        )
     path = getattr(source.source, "path", None)
     inputs = [path] if path else []
 
@@ -100,6 +142,7 @@ def whole_layer_job(
             translate=source.translate,
             contrast_limits=source.contrast_limits,
             colormap=source.colormap,
+            metadata={STORE_KEY: str(written)},
         )
         if on_done is not None:
             on_done(written)
