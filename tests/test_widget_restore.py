@@ -119,3 +119,23 @@ def test_presets_fill_settings_and_simulated_ct_runs(qtbot, viewer):
     widget.steps.value, widget.angles.value = 4, 12
     wait(qtbot, widget, widget.run())
     assert viewer.layers["noisy [ct, dds] mean"].data.shape == (64, 48)
+
+
+def test_superres_of_a_stack_plane_lands_on_its_plane_on_the_source_pixel_edges(
+    qtbot, make_napari_viewer, noisy_pair, monkeypatch
+):
+    monkeypatch.setattr("napari_tweedie.restoration.get_prior", lambda prior, device: smooth_prior)
+    _, noisy, _ = noisy_pair
+    viewer = make_napari_viewer()
+    stack = np.stack([noisy[:32, :24]] * 4)
+    viewer.add_image(stack, name="stack", scale=(3.0, 2.0, 2.0), translate=(1.0, 5.0, 7.0))
+    viewer.dims.set_point(0, 1.0 + 3.0 * 2)  # plane 2
+    widget = RestoreWidget(viewer)
+    widget.operator.value, widget.factor.value, widget.steps.value = "superres", 2, 4
+    widget.scope.value = "Current slice"
+    wait(qtbot, widget, widget.run())
+    mean = viewer.layers["stack [superres, dds] mean"]
+    assert mean.data.shape == (1, 64, 48)  # on plane 2 only, not drawn on every plane
+    np.testing.assert_allclose(mean.scale, [3.0, 1.0, 1.0])
+    # source pixel 0 spans world [4, 6] in Y: the two fine pixels are centred at 4.5 and 5.5
+    np.testing.assert_allclose(mean.translate, [1.0 + 3.0 * 2, 4.5, 6.5])

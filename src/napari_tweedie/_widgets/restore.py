@@ -241,12 +241,25 @@ class RestoreWidget(Container):
 
     # -- display ------------------------------------------------------------------------
     def _placement(self, layer, roi, shape) -> dict:
-        """scale/translate that overlay a result of ``shape`` on the ROI of ``layer``."""
-        scale = np.asarray(layer.scale)[-2:]
-        ratio = np.asarray(roi.shape[-2:]) / np.asarray(shape[-2:])
+        """scale/translate (all the layer's axes) that overlay a (h, w) result on its ROI.
+
+        A finer grid (super-resolution: ``f`` result pixels per source pixel)
+        keeps the source pixels' edges: its first pixel centre lies
+        ``(f - 1) / 2f`` source pixels before the source's.
+        """
         if self.operator.value == "ct" and not self.simulate.value:
-            return {}
-        return {"scale": scale * ratio, "translate": result_translate(layer, roi)[-2:]}
+            return {}  # a sinogram: the image grid is not the layer's
+        scale = np.asarray(layer.scale, dtype=float)
+        ratio = np.ones(scale.size)
+        ratio[-2:] = np.asarray(roi.shape[-2:]) / np.asarray(shape[-2:])
+        translate = result_translate(layer, roi) + scale * (ratio - 1) / 2
+        return {"scale": scale * ratio, "translate": translate}
+
+    @staticmethod
+    def _on_plane(data: np.ndarray, place: dict) -> np.ndarray:
+        """``data`` (h, w) with the layer's leading axes (length 1) so it sits on its plane."""
+        ndim = len(place.get("scale", ())) or data.ndim
+        return data.reshape((1,) * (ndim - data.ndim) + data.shape)
 
     def _stepped(self, step, layer, roi) -> None:
         self.progress.max, self.progress.value = step.n, step.i
@@ -262,16 +275,18 @@ class RestoreWidget(Container):
         self.preview_updates += 1
 
     def _show_live(self, name, data, layer, roi) -> None:
-        self.live.show(name, data, colormap="gray", **self._placement(layer, roi, data.shape))
+        place = self._placement(layer, roi, data.shape)
+        self.live.show(name, self._on_plane(data, place), colormap="gray", **place)
 
     def _finished(self, result, layer, roi, operator) -> None:
         self.live.retire(self.job)
         place = self._placement(layer, roi, result.mean.shape)
         tag = f"{layer.name} [{operator}, {self.sampler.value}]"
-        self.viewer.add_image(result.mean, name=f"{tag} mean", colormap="gray", **place)
+        mean = self._on_plane(result.mean, place)
+        self.viewer.add_image(mean, name=f"{tag} mean", colormap="gray", **place)
         if result.samples.shape[0] > 1:
             self.viewer.add_image(
-                result.std,
+                self._on_plane(result.std, place),
                 name=f"{tag} std",
                 colormap="magma",
                 blending="additive",
@@ -279,7 +294,7 @@ class RestoreWidget(Container):
                 **place,
             )
         if self.trajectory:
-            stack = np.stack(self.trajectory)
+            stack = np.stack([self._on_plane(step, place) for step in self.trajectory])
             trajectory_place = {k: np.r_[1.0 if k == "scale" else 0.0, v] for k, v in place.items()}
             self.viewer.add_image(
                 stack, name=f"{tag} trajectory", colormap="gray", visible=False, **trajectory_place
