@@ -209,3 +209,33 @@ def test_apply_refuses_a_store_another_result_layer_shows(qtbot, tmp_path, viewe
     assert widget.apply_to_whole_layer() is None
     assert "shown by the layer 'noisy [gaussian, whole]'" in widget.status.value
     np.testing.assert_array_equal(np.asarray(viewer.layers["noisy [gaussian, whole]"].data), first)
+
+
+def test_pixels_are_read_in_the_worker_not_on_the_gui_thread(
+    qtbot, viewer_with_noisy, tmp_path, monkeypatch
+):
+    import threading
+
+    from napari_tweedie import api
+    from napari_tweedie.data import ROI
+
+    callers: list[str] = []
+
+    def recorded(function):
+        def wrapper(*args, **kwargs):
+            callers.append(threading.current_thread().name)
+            return function(*args, **kwargs)
+
+        return wrapper
+
+    monkeypatch.setattr(ROI, "read", recorded(ROI.read))
+    monkeypatch.setattr(api, "denoise_lazy", recorded(api.denoise_lazy))
+    viewer, _, _ = viewer_with_noisy
+    gui = threading.current_thread().name
+    widget = DenoiseWidget(viewer)
+    widget.method.value, widget.scope.value = "gaussian", "Whole layer"
+    wait_job(qtbot, widget, widget.run())
+    widget.output.value = tmp_path / "whole.zarr"
+    wait_job(qtbot, widget, widget.apply_to_whole_layer())  # its noise estimate reads planes
+    assert "wrote" in widget.status.value
+    assert len(callers) == 2 and gui not in callers, callers

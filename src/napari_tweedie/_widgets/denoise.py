@@ -167,14 +167,14 @@ class DenoiseWidget(Container):
         try:
             layer = self.source_layer()
             roi = roi_for(self.scope.value, self.viewer, layer)
-            block = roi.read(full_resolution(layer))
+            data = full_resolution(layer)
             settings = self.settings()
         except (ValueError, KeyError, TypeError) as error:
             self._say(f"cannot run: {error}")
             return None
 
-        def work():
-            return (yield from api.denoise_steps(block, **settings))
+        def work():  # reads the pixels in the worker: a large lazy scope never blocks the GUI
+            return (yield from api.denoise_steps(roi.read(data), **settings))
 
         def done(result):
             self._previews.retire(self.job)
@@ -196,10 +196,11 @@ class DenoiseWidget(Container):
         try:
             layer = self.source_layer()
             settings = self.settings()
-            target = zarr_target(self.output.value)  # before the noise estimate reads data
-            lazy = api.denoise_lazy(full_resolution(layer), **settings)
+            target = zarr_target(self.output.value)
+            data = full_resolution(layer)
             job = whole_layer_job(
-                self.viewer, layer, lazy, target, f"{layer.name} [{settings['method']}, whole]",
+                self.viewer, layer, lambda: api.denoise_lazy(data, **settings), target,
+                f"{layer.name} [{settings['method']}, whole]",
                 on_error=self._failed, on_progress=self._progressed, on_finish=self._idle,
                 on_done=lambda path: self._say(f"wrote {path}"),
             )  # fmt: skip

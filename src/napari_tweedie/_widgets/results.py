@@ -115,9 +115,11 @@ def whole_layer_job(
     """A (not yet started) job writing ``lazy`` atomically to ``target`` and opening it lazily.
 
     ``lazy`` is the result of the whole layer as a dask array (for instance
-    from :func:`napari_tweedie.data.map_tiles`); it is computed tile by tile
-    in the background by :func:`~napari_tweedie.data.store_atomic` (never over
-    the source file), then added as the layer ``name`` over the source.
+    from :func:`napari_tweedie.data.map_tiles`), or a function returning it,
+    called in the worker (where set-up that reads pixels, such as a noise
+    estimate, does not block the GUI); it is computed tile by tile in the
+    background by :func:`~napari_tweedie.data.store_atomic` (never over the
+    source file), then added as the layer ``name`` over the source.
     """
     target = zarr_target(target)
     in_use = stores_in_use(viewer, except_name=name)
@@ -130,7 +132,8 @@ def whole_layer_job(
     inputs = [path] if path else []
 
     def work(progress):
-        return store_atomic(lazy, target, inputs=inputs, callback=progress)
+        array = lazy() if callable(lazy) else lazy
+        return store_atomic(array, target, inputs=inputs, callback=progress)
 
     def done(written: Path) -> None:
         if name in viewer.layers:
