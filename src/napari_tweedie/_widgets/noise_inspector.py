@@ -101,29 +101,31 @@ class NoiseInspectorWidget(Container):
         try:
             layer = self.source_layer()
             roi = roi_for(self.scope.value, self.viewer, layer)
-            block = np.asarray(roi.read(full_resolution(layer)), np.float32)
+            data = full_resolution(layer)
         except (ValueError, KeyError, TypeError) as error:
             self._say(f"cannot estimate: {error}")
             return None
         noise = self.noise.value
 
-        def work(progress):
+        def work(progress):  # the pixels are read here, off the GUI thread
+            block = np.asarray(roi.read(data), np.float32)
             try:
-                return inspect_noise(block, noise)
+                return inspect_noise(block, noise), block
             except ValueError as error:  # too small, constant, ...: say so in the status
                 return Failed(error)
 
-        def done(result: NoiseInspection | Failed) -> None:
-            if isinstance(result, Failed):
-                self._failed(result.error)
+        def done(outcome: tuple[NoiseInspection, np.ndarray] | Failed) -> None:
+            if isinstance(outcome, Failed):
+                self._failed(outcome.error)
                 return
+            result, block = outcome
             self.inspected = Inspected(result, layer.name, roi, block)
             self.result.value = result.describe()
             self._plot(result)
             self.stabilise_button.enabled = True
             self._say(f"estimated on {block.shape}{' (auto)' if noise == 'auto' else ''}")
 
-        self._say(f"estimating on {block.shape}...")
+        self._say(f"estimating on {roi.shape}...")
         self.estimate_button.enabled = False
         self.job = Job(work, on_done=done, on_error=self._failed, on_finish=self._idle)
         return self.job.start()
