@@ -44,6 +44,16 @@ def test_inpainting_keeps_units_and_improves_on_nothing(image, sampler):
     assert result.std.shape == image.shape and np.all(result.std >= 0)
 
 
+@pytest.mark.parametrize("sampler", ["dps", "dds", "pnp"])
+def test_what_the_holes_hold_does_not_matter(image, sampler):
+    rng = np.random.default_rng(0)
+    mask = (rng.random(image.shape) > 0.3).astype(np.float32)
+    junk = np.where(mask > 0, image, 1e4 * rng.random(image.shape)).astype(np.float32)
+    kwargs = dict(mask=mask, sampler=sampler, prior=smooth_prior, steps=6, seed=1, sigma_y=0.5)
+    clean_holes = nt.restore(mask * image, "inpaint", **kwargs)
+    np.testing.assert_allclose(nt.restore(junk, "inpaint", **kwargs).mean, clean_holes.mean)
+
+
 def test_same_seed_same_result_different_seed_different(image):
     kwargs = dict(sampler="dds", prior=smooth_prior, steps=8, samples=2, sigma_y=1.0)
     noisy = image + np.random.default_rng(1).normal(0, 1.0, image.shape).astype(np.float32)

@@ -85,7 +85,7 @@ def prepare(y, operator: str, device: torch.device, **op_params) -> Problem:
         raise ValueError("the measurement contains NaN or infinite values")
     op = make_operator(operator, measurement.shape, **op_params)
     dtype = torch.complex64 if np.iscomplexobj(measurement) else torch.float32
-    y_t = torch.as_tensor(measurement, dtype=dtype, device=device)[None, None]
+    y_t = op.observed(torch.as_tensor(measurement, dtype=dtype, device=device)[None, None])
     baseline = op.baseline(y_t)
     lo, hi = np.percentile(baseline.real.cpu().numpy(), [0.5, 99.5])
     scale = float(hi - lo) if hi > lo else 1.0

@@ -112,6 +112,14 @@ class LinearOperator:
         """A quick classical reconstruction (used for scaling and as a reference)."""
         return self.adjoint(y)
 
+    def observed(self, y: Tensor) -> Tensor:
+        """``y`` with the entries the operator does not observe set to 0 (masked operators).
+
+        Then ``||y - A x||`` measures the misfit of observed data only (DPS
+        normalises its step by it), whatever a user's image holds in the holes.
+        """
+        return y
+
     def simulate(self, x: Tensor, generator: torch.Generator | None = None) -> Tensor:
         """A noisy measurement ``A x + sigma_y * n`` of ``x``."""
         clean = self.forward(x)

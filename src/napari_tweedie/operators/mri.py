@@ -95,6 +95,9 @@ class CartesianMRI(LinearOperator):
     def forward(self, x: Tensor) -> Tensor:
         return self.mask.to(x.device) * torch.fft.fft2(x, norm="ortho")
 
+    def observed(self, y: Tensor) -> Tensor:
+        return self.mask.to(y.device) * y
+
     def adjoint(self, y: Tensor) -> Tensor:
         return torch.fft.ifft2(self.mask.to(y.device) * y, norm="ortho").real
 

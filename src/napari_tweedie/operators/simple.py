@@ -97,6 +97,7 @@ class Inpaint(LinearOperator):
         return x * self.mask.to(x)
 
     adjoint = forward
+    observed = forward
 
     def prox(self, z, y, rho, steps: int = 0):
         mask = self.mask.to(z)
