@@ -139,3 +139,27 @@ def test_superres_of_a_stack_plane_lands_on_its_plane_on_the_source_pixel_edges(
     np.testing.assert_allclose(mean.scale, [3.0, 1.0, 1.0])
     # source pixel 0 spans world [4, 6] in Y: the two fine pixels are centred at 4.5 and 5.5
     np.testing.assert_allclose(mean.translate, [1.0 + 3.0 * 2, 4.5, 6.5])
+
+
+def test_a_2d_mask_serves_every_plane_of_a_stack_and_a_rectangle(make_napari_viewer, noisy_pair):
+    _, noisy, _ = noisy_pair
+    viewer = make_napari_viewer()
+    viewer.add_image(np.stack([noisy[:64, :48]] * 3), name="stack")
+    labels = np.zeros((64, 48), np.int32)
+    labels[10:30, 5:20] = 1
+    viewer.add_labels(labels, name="damage")
+    corners = [[1, 8, 4], [1, 8, 36], [1, 40, 36], [1, 40, 4]]
+    viewer.add_shapes([corners], shape_type="rectangle", name="roi")
+    viewer.dims.set_point(0, 1)
+    widget = RestoreWidget(viewer)
+    widget.layer.value, widget.operator.value = "stack", "inpaint"
+    widget.mask_layer.value = "damage"
+    widget.scope.value = "Shapes rectangle"
+    y, params, roi, _ = widget.measurement()
+    assert roi.slices == (slice(1, 2), slice(8, 40), slice(4, 36)) and y.shape == (32, 32)
+    np.testing.assert_array_equal(params["mask"], (labels[8:40, 4:36] == 0).astype(np.float32))
+    viewer.add_labels(np.zeros((5, 5), np.int32), name="wrong")
+    widget.mask_layer.reset_choices()
+    widget.mask_layer.value = "wrong"
+    with pytest.raises(ValueError, match="matches neither"):
+        widget.measurement()

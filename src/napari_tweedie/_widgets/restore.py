@@ -19,34 +19,12 @@ from ..denoisers import DENOISERS
 from ..restoration import restore_steps, simulate_measurement
 from .jobs import Job
 from .live import LiveLayers
-from .scope import full_resolution, result_translate, roi_for
+from .restore_inputs import PRESETS, observed_mask, on_plane, placement
+from .scope import full_resolution, roi_for
 
 OPERATOR_NAMES = ("denoise", "blur", "inpaint", "superres", "ct", "mri")
 SAMPLER_NAMES = ("dds", "pnp", "diffpir", "red_diff", "dps", "ddim")
 PREVIEW_INTERVAL_S = 0.2
-PRESETS = {
-    "microscopy (denoise)": {"operator": "denoise", "sampler": "dds", "steps": 30},
-    "CT (60 views, simulated)": {
-        "operator": "ct",
-        "sampler": "dds",
-        "steps": 50,
-        "angles": 60,
-        "simulate": True,
-    },
-    "MRI (4x, simulated)": {
-        "operator": "mri",
-        "sampler": "dds",
-        "steps": 50,
-        "acceleration": 4.0,
-        "simulate": True,
-    },
-    "astronomy (2x super-resolution)": {
-        "operator": "superres",
-        "sampler": "dds",
-        "steps": 40,
-        "factor": 2,
-    },
-}
 
 
 class RestoreWidget(Container):
@@ -176,9 +154,8 @@ class RestoreWidget(Container):
     def _observed_mask(self, shape) -> np.ndarray:
         if not self.mask_layer.value:
             raise ValueError("paint the missing pixels in a Labels layer and choose it as mask")
-        labels = np.asarray(self.viewer.layers[self.mask_layer.value].data)
-        region = labels[self._roi.slices] if labels.shape == self._source_shape else labels
-        return (np.asarray(region).reshape(shape) == 0).astype(np.float32)
+        labels = self.viewer.layers[self.mask_layer.value].data
+        return observed_mask(labels, self._source_shape, self._roi, shape)
 
     def measurement(self):
         """(y, operator params, ROI, source layer) for the current settings."""
@@ -241,25 +218,9 @@ class RestoreWidget(Container):
 
     # -- display ------------------------------------------------------------------------
     def _placement(self, layer, roi, shape) -> dict:
-        """scale/translate (all the layer's axes) that overlay a (h, w) result on its ROI.
-
-        A finer grid (super-resolution: ``f`` result pixels per source pixel)
-        keeps the source pixels' edges: its first pixel centre lies
-        ``(f - 1) / 2f`` source pixels before the source's.
-        """
         if self.operator.value == "ct" and not self.simulate.value:
             return {}  # a sinogram: the image grid is not the layer's
-        scale = np.asarray(layer.scale, dtype=float)
-        ratio = np.ones(scale.size)
-        ratio[-2:] = np.asarray(roi.shape[-2:]) / np.asarray(shape[-2:])
-        translate = result_translate(layer, roi) + scale * (ratio - 1) / 2
-        return {"scale": scale * ratio, "translate": translate}
-
-    @staticmethod
-    def _on_plane(data: np.ndarray, place: dict) -> np.ndarray:
-        """``data`` (h, w) with the layer's leading axes (length 1) so it sits on its plane."""
-        ndim = len(place.get("scale", ())) or data.ndim
-        return data.reshape((1,) * (ndim - data.ndim) + data.shape)
+        return placement(layer, roi, shape)
 
     def _stepped(self, step, layer, roi) -> None:
         self.progress.max, self.progress.value = step.n, step.i
@@ -276,17 +237,17 @@ class RestoreWidget(Container):
 
     def _show_live(self, name, data, layer, roi) -> None:
         place = self._placement(layer, roi, data.shape)
-        self.live.show(name, self._on_plane(data, place), colormap="gray", **place)
+        self.live.show(name, on_plane(data, place), colormap="gray", **place)
 
     def _finished(self, result, layer, roi, operator) -> None:
         self.live.retire(self.job)
         place = self._placement(layer, roi, result.mean.shape)
         tag = f"{layer.name} [{operator}, {self.sampler.value}]"
-        mean = self._on_plane(result.mean, place)
+        mean = on_plane(result.mean, place)
         self.viewer.add_image(mean, name=f"{tag} mean", colormap="gray", **place)
         if result.samples.shape[0] > 1:
             self.viewer.add_image(
-                self._on_plane(result.std, place),
+                on_plane(result.std, place),
                 name=f"{tag} std",
                 colormap="magma",
                 blending="additive",
@@ -294,7 +255,7 @@ class RestoreWidget(Container):
                 **place,
             )
         if self.trajectory:
-            stack = np.stack([self._on_plane(step, place) for step in self.trajectory])
+            stack = np.stack([on_plane(step, place) for step in self.trajectory])
             trajectory_place = {k: np.r_[1.0 if k == "scale" else 0.0, v] for k, v in place.items()}
             self.viewer.add_image(
                 stack, name=f"{tag} trajectory", colormap="gray", visible=False, **trajectory_place
