@@ -28,6 +28,8 @@ from .noise_setup import (  # noqa: F401  (re-exported: their home before noise_
 )
 from .steps import Step, run
 
+DEFAULT_TILE = 512  # widgets, CLI and recipes alike: a replay tiles as the widget did
+
 
 def get_spec(method: str) -> DenoiserSpec:
     """The registry entry of ``method``, with a clear error for unknown or unavailable ones."""
@@ -179,7 +181,7 @@ def denoise_lazy(
     noise: str = "gaussian",
     sigma: float | None = None,
     seed: int = 0,
-    tile: int = 512,
+    tile: int = DEFAULT_TILE,
     overlap: int | None = None,
     **params,
 ) -> da.Array:

@@ -87,7 +87,9 @@ def build_parser() -> argparse.ArgumentParser:
     den.add_argument(
         "--roi", type=parse_roi, default=None, help='numpy slices, e.g. "0,0:512,0:512"'
     )
-    den.add_argument("--tile", type=int, default=1024, help="tile size in pixels (Y and X)")
+    den.add_argument(
+        "--tile", type=int, default=None, help="tile size in pixels (Y and X; default 512)"
+    )
     den.add_argument("--overlap", type=int, default=None, help="tile overlap (default: method's)")
     den.add_argument("--scheduler", default=None, help="dask.distributed scheduler address")
     den.add_argument(
@@ -162,7 +164,7 @@ def run_denoise(args: argparse.Namespace) -> int:
         noise=args.noise,
         sigma=args.sigma,
         seed=args.seed,
-        tile=args.tile,
+        tile=args.tile or api.DEFAULT_TILE,
         overlap=args.overlap,
         **params,
     )

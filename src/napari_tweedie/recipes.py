@@ -4,7 +4,7 @@ A recipe is a small JSON object::
 
     {"napari_tweedie_recipe": 1, "command": "denoise", "method": "tv",
      "noise": "gaussian", "sigma": 0.08, "seed": 0, "params": {"weight": 0.1},
-     "tile": 1024, "overlap": null}
+     "tile": 512, "overlap": null}
 
     {"napari_tweedie_recipe": 1, "command": "restore", "operator": "inpaint",
      "sampler": "dds", "prior": "default", "steps": 50, "samples": 1, "seed": 0,
