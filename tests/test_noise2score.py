@@ -102,6 +102,24 @@ def test_resume_continues_the_step_count(noisy_stack, tmp_path):
     assert len(second.history) == 4
 
 
+def test_cancelling_a_resumed_fit_leaves_the_model_as_it_was(fitted, noisy_stack):
+    before = {k: v.clone() for k, v in fitted.net.state_dict().items()}
+    step, history, out = fitted.step, list(fitted.history), fitted.denoise(noisy_stack[:1])
+    gen = fit_noise2score(noisy_stack, state=fitted, steps=5, preview_every=1, **FAST)
+    next(gen), next(gen)
+    gen.close()  # Cancel
+    for key, value in fitted.net.state_dict().items():
+        torch.testing.assert_close(value, before[key], rtol=0, atol=0)
+    assert fitted.step == step and fitted.history == history and not fitted.net.training
+    np.testing.assert_array_equal(fitted.denoise(noisy_stack[:1]), out)
+
+
+def test_same_seed_same_result_with_the_default_settings(noisy_stack):
+    kwargs = dict(sigma=SIGMA, steps=2, batch=2, patch=32, seed=3)
+    first = nt.denoise(noisy_stack[:2], "noise2score", **kwargs)
+    np.testing.assert_array_equal(nt.denoise(noisy_stack[:2], "noise2score", **kwargs), first)
+
+
 def test_stop_request_ends_the_fit_with_a_usable_model(noisy_stack, clean_stack):
     calls = []
 

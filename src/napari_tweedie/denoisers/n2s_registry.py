@@ -37,6 +37,7 @@ def denoise_noise2score(
     """
     noise_params = {"sigma": sigma, "zeta": zeta, "k": k}
     noise_params = {n: noise_params[n] for n in NOISE_PARAMS.get(noise, ())}
+    params["minutes"] = params.get("minutes") or None  # 0: no limit (reproducible)
     model = yield from fit_noise2score(image, noise=noise, noise_params=noise_params, seed=seed,
                                        **params)  # fmt: skip
     return model.denoise(image)
@@ -62,6 +63,7 @@ def denoise_noise2score_lazy(
 
     noise_params = {"sigma": sigma, "zeta": zeta, "k": k}
     noise_params = {n: noise_params[n] for n in NOISE_PARAMS.get(noise, ())}
+    params["minutes"] = params.get("minutes") or None
     model = run(fit_noise2score(array, noise=noise, noise_params=noise_params, seed=seed, **params))
     return model.apply_lazy(array, tile=tile, overlap=32 if overlap is None else int(overlap))
 
@@ -91,9 +93,11 @@ register(
             ),
             Param(
                 "minutes",
-                2.0,
-                "Wall-clock training budget in minutes.",
-                min=0.05,
+                0.0,
+                "Wall-clock training budget in minutes (0: none). A budget makes the "
+                "annealing follow the clock, so a rerun may differ; without one the "
+                "same seed gives the same result.",
+                min=0.0,
                 max=1440.0,
                 step=0.5,
             ),

@@ -23,6 +23,7 @@ weights (for Gaussian noise that is already the right score family),
 
 from __future__ import annotations
 
+import copy
 import math
 import time
 from collections.abc import Callable, Generator
@@ -151,6 +152,10 @@ def fit_noise2score(
         missing ones are estimated from the data.
     minutes : float, optional
         Wall-clock budget; training stops at ``steps`` or this, whichever first.
+        With a budget, the annealing (noise floor, learning rate) follows the
+        larger of the step and time fractions, so that a run cut by the clock
+        still ends annealed, but its result depends on the machine's speed;
+        without one, the same seed gives the same model.
     steps, batch, patch : int
         Adam steps of this call, patches per step, patch side in pixels.
     lr : float, optional
@@ -229,8 +234,9 @@ def fit_noise2score(
     noise_v = model.net.coords.noise  # noise level in the score coordinates
     lowest = max(sigma_min * noise_v, LATTICE_FLOOR * model.config.get("lattice", 0.0))
 
+    # a copy is trained: Cancel (closing the generator) leaves ``state`` as it was
     trainer = Trainer(
-        model.net,
+        copy.deepcopy(model.net),
         source,
         offset=model.offset,
         scale=model.scale,
