@@ -153,6 +153,7 @@ def test_integer_png_round_trip_keeps_dtype(tmp_path, rng):
         (["--method", "gaussian"], "no such file"),
         (["--method", "gaussian", "--set", "nonsense=1"], "unknown parameter"),
         (["--method", "gaussian", "--set", "novalue"], "key=value"),
+        (["--method", "gaussian", "--roi", "0,0:8,0:8"], "--roi has 3 entries"),
     ],
 )
 def test_bad_input_exits_nonzero_with_one_line(tmp_path, capsys, argv_tail, message):

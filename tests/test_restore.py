@@ -123,3 +123,27 @@ def test_cli_restore_writes_mean_and_std(tmp_path, image):
         ]
     )
     assert code == 0 and np.load(out).shape == image.shape and np.load(std).shape == image.shape
+
+
+@pytest.mark.parametrize(
+    ("output", "std", "message"),
+    [
+        ("mask.npy", None, "overwrite the input"),  # a file loaded through --set
+        ("mean.npy", "mask.npy", "overwrite the input"),
+        ("mean.png", None, "float32"),
+        ("mean.npy", "mean.npy", "--std names the output"),
+    ],
+)
+def test_cli_restore_refuses_bad_outputs_before_writing_anything(
+    tmp_path, image, capsys, output, std, message
+):
+    source, mask = tmp_path / "y.npy", tmp_path / "mask.npy"
+    np.save(source, image)
+    np.save(mask, np.ones_like(image))
+    argv = ["restore", str(source), str(tmp_path / output), "--operator", "inpaint"]
+    argv += ["--prior", "gaussian", "--steps", "2", "--set", f"mask={mask}"]
+    argv += ["--std", str(tmp_path / std)] if std else []
+    assert main(argv) == 2
+    assert message in capsys.readouterr().err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["mask.npy", "y.npy"]
+    np.testing.assert_array_equal(np.load(mask), np.ones_like(image))

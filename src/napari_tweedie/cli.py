@@ -12,7 +12,6 @@ atomically and never over the input.
 from __future__ import annotations
 
 import argparse
-import ast
 import contextlib
 import sys
 from collections.abc import Sequence
@@ -20,52 +19,25 @@ from collections.abc import Sequence
 import numpy as np
 
 from . import __version__
+from .cli_args import (  # noqa: F401  (re-exported: they lived here before cli_args)
+    _positive,
+    cast_output,
+    check_not_colour,
+    check_restore_outputs,
+    load_array_values,
+    parse_roi,
+    parse_settings,
+    parse_value,
+)
 
 EXPECTED_ERRORS = (ValueError, TypeError, KeyError, FileNotFoundError, ImportError, OSError)
-
-
-_WORDS = {"true": True, "yes": True, "on": True, "false": False, "no": False, "off": False}
-
-
-def parse_value(text: str):
-    """``"3"`` -> 3, ``"0.5"`` -> 0.5, ``"true"``/``"no"`` -> True/False, ``"None"`` -> None."""
-    if text.lower() in _WORDS:
-        return _WORDS[text.lower()]
-    try:
-        return ast.literal_eval(text)
-    except (ValueError, SyntaxError):
-        return text
-
-
-def parse_settings(items: Sequence[str]) -> dict:
-    """``["a=1", "b=x"]`` -> ``{"a": 1, "b": "x"}``."""
-    settings = {}
-    for item in items:
-        key, sep, value = item.partition("=")
-        if not sep or not key.strip():
-            raise ValueError(f"--set expects key=value, got {item!r}")
-        settings[key.strip()] = parse_value(value.strip())
-    return settings
-
-
-def parse_roi(text: str) -> tuple[slice | int, ...]:
-    """numpy-style ``"0,100:612,100:612"`` -> ``(0, slice(100, 612), slice(100, 612))``."""
-    parts = []
-    for part in text.split(","):
-        part = part.strip()
-        if ":" in part:
-            bounds = [int(b) if b.strip() else None for b in part.split(":")]
-            if len(bounds) != 2:
-                raise ValueError(f"--roi: steps are not supported in {part!r}")
-            parts.append(slice(*bounds))
-        else:
-            parts.append(int(part))
-    return tuple(parts)
 
 
 def build_parser() -> argparse.ArgumentParser:
     from .denoisers import DENOISERS
     from .noise import NOISE_MODELS
+    from .operators import OPERATORS
+    from .samplers import SAMPLERS
 
     parser = argparse.ArgumentParser(prog="napari-tweedie", description=__doc__.split("\n")[0])
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
@@ -85,10 +57,13 @@ def build_parser() -> argparse.ArgumentParser:
     den.add_argument("--sigma", type=float, default=None, help="noise std (default: estimate)")
     den.add_argument("--seed", type=int, default=0)
     den.add_argument(
-        "--roi", type=parse_roi, default=None, help='numpy slices, e.g. "0,0:512,0:512"'
+        "--roi",
+        type=parse_roi,
+        default=None,
+        help='numpy slices, one per axis at most: "0:512,0:512" (2-D), "3,0:512,0:512" (3-D)',
     )
     den.add_argument(
-        "--tile", type=int, default=None, help="tile size in pixels (Y and X; default 512)"
+        "--tile", type=_positive, default=None, help="tile size in pixels (Y and X; default 512)"
     )
     den.add_argument("--overlap", type=int, default=None, help="tile overlap (default: method's)")
     den.add_argument("--scheduler", default=None, help="dask.distributed scheduler address")
@@ -101,9 +76,9 @@ def build_parser() -> argparse.ArgumentParser:
     den.add_argument("--quiet", action="store_true", help="no progress bar")
     res = commands.add_parser("restore", help="solve an inverse problem with a diffusion prior")
     res.add_argument("input", help="measurement: image, low-res image, sinogram or k-space (.npy)")
-    res.add_argument("output", help="posterior mean (written atomically)")
-    res.add_argument("--operator", required=True, help="denoise, blur, inpaint, superres, ct, mri")
-    res.add_argument("--sampler", default="dds", help="ddim, dps, dds, red_diff, diffpir")
+    res.add_argument("output", help="posterior mean: .zarr, .tif, .tiff or .npy (float32)")
+    res.add_argument("--operator", required=True, choices=sorted(OPERATORS))
+    res.add_argument("--sampler", default="dds", choices=sorted(SAMPLERS))
     res.add_argument("--prior", default="default", help="'default' or a denoiser name")
     res.add_argument("--steps", type=int, default=50)
     res.add_argument("--samples", type=int, default=1)
@@ -130,24 +105,6 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def cast_output(array, dtype: np.dtype):
-    """Round and clip a float result into an integer ``dtype`` (or cast to a float one)."""
-    if np.issubdtype(dtype, np.integer):
-        info = np.iinfo(dtype)
-        # float64: float32 rounds the int32/uint32 limits up past them, and the cast wraps
-        return array.astype(np.float64).round().clip(info.min, info.max).astype(dtype)
-    return array.astype(dtype)
-
-
-def check_not_colour(shape: tuple[int, ...]) -> None:
-    """Refuse an RGB(A) image (H, W, 3 or 4): its last two axes are not Y, X."""
-    if len(shape) >= 3 and shape[-1] in (3, 4) and shape[-2] > 4:
-        raise ValueError(
-            f"the input looks like an RGB(A) image (shape {shape}); the last two axes "
-            "must be Y, X: convert it to grayscale or save each channel as a plane"
-        )
-
-
 def run_denoise(args: argparse.Namespace) -> int:
     from . import api
     from .data import open_array, store_atomic
@@ -156,6 +113,8 @@ def run_denoise(args: argparse.Namespace) -> int:
     image = open_array(args.input)
     check_not_colour(image.shape)
     if args.roi is not None:
+        if len(args.roi) > image.ndim:
+            raise ValueError(f"--roi has {len(args.roi)} entries; the input has {image.ndim} axes")
         image = image[args.roi]
     params = parse_settings(args.set)
     lazy = api.denoise_lazy(
@@ -209,31 +168,16 @@ def _progress(quiet: bool):
         yield update
 
 
-def load_array_values(settings: dict) -> dict:
-    """Replace values that name existing image files (e.g. ``mask=mask.npy``) by their arrays."""
-    from pathlib import Path
-
-    from .data import open_array
-    from .data.io import SUPPORTED_SUFFIXES, suffix_of
-
-    loaded = {}
-    for key, value in settings.items():
-        if (
-            isinstance(value, str)
-            and suffix_of(value) in SUPPORTED_SUFFIXES
-            and Path(value).exists()
-        ):
-            value = np.asarray(open_array(value).compute())
-        loaded[key] = value
-    return loaded
-
-
 def run_restore(args: argparse.Namespace) -> int:
     from .data import open_array, store_atomic
     from .restoration import restore
 
+    settings = parse_settings(args.set)
+    params = load_array_values(settings)
+    # files loaded through --set (a mask...) are inputs too; all is checked before the solve
+    inputs = [args.input] + [v for k, v in settings.items() if params[k] is not v]
+    check_restore_outputs(args.output, args.std, inputs)
     measurement = np.asarray(open_array(args.input).compute())
-    params = load_array_values(parse_settings(args.set))
     result = restore(
         measurement,
         args.operator,
@@ -245,9 +189,9 @@ def run_restore(args: argparse.Namespace) -> int:
         device=args.device,
         **params,
     )
-    path = store_atomic(result.mean, args.output, inputs=[args.input])
+    path = store_atomic(result.mean, args.output, inputs=inputs)
     if args.std:
-        store_atomic(result.std, args.std, inputs=[args.input, args.output])
+        store_atomic(result.std, args.std, inputs=inputs)
     sys.stderr.write(f"napari-tweedie: wrote {path}\n")
     return 0
 
