@@ -54,6 +54,17 @@ def test_nans_stay_nan_and_do_not_spread(noisy_pair):
     assert np.isfinite(np.delete(result.ravel(), np.flatnonzero(np.isnan(holed)))).all()
 
 
+@pytest.mark.parametrize("method", ["gaussian", "filter2noise"])
+def test_lazy_tiles_that_are_all_nan_stay_nan(method):
+    rng = np.random.default_rng(0)
+    mosaic = (0.5 + 0.1 * rng.standard_normal((200, 200))).astype(np.float32)
+    mosaic[:100, :100] = np.nan  # empty tiles of a stitched mosaic, halos included
+    params = {"iterations": 2, "crop": 32} if method == "filter2noise" else {}
+    result = nt.denoise_lazy(mosaic, method, sigma=0.1, tile=50, **params).compute()
+    assert np.isnan(result[:100, :100]).all()
+    assert np.isfinite(result[100:, :]).all() and np.isfinite(result[:, 100:]).all()
+
+
 def test_constant_image_stays_constant():
     image = np.full((40, 50), 7.0, np.float32)
     for method in FAST:

@@ -226,7 +226,10 @@ class _TileDenoiser:
         planes = block.reshape((-1,) + block.shape[-2:])
         out = np.empty_like(planes)
         for index, plane in enumerate(planes):
-            filled, bad = _fill_nan(plane) if np.isfinite(plane).any() else (plane, None)
+            if not np.isfinite(plane).any():  # a masked or padded tile: nothing to denoise
+                out[index] = plane
+                continue
+            filled, bad = _fill_nan(plane)
             out[index] = self.setup.apply(self.spec, filled, seed, self.params)
             if bad is not None:
                 out[index][bad] = np.nan
