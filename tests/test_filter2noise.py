@@ -194,6 +194,23 @@ def test_apply_lazy_on_a_stack_with_labels_and_tiles(fitted, noisy_64):
     assert mse(tiled[0], model.apply(noisy)) < 0.05 * mse(noisy, model.apply(noisy))
 
 
+def test_apply_and_render_keep_missing_pixels_missing(fitted, noisy_64):
+    model, _ = fitted
+    _, noisy = noisy_64
+    holed = noisy.copy()
+    holed[5, 5] = np.nan
+    holed[20:24, 30:40] = np.inf
+    bad = ~np.isfinite(holed)
+    for out in (model.apply(holed), model.apply(holed, sigma_r=1.5)):
+        assert np.isnan(out[bad]).all() and np.isfinite(out[~bad]).all()
+    lazy = model.apply_lazy(holed, tile=32).compute()
+    assert np.isnan(lazy[bad]).all() and np.isfinite(lazy[~bad]).all()
+    # far from the holes the result is nearly the same as without them (attention is global)
+    far = (slice(40, None), slice(None, 20))
+    span = float(np.ptp(noisy))
+    np.testing.assert_allclose(model.apply(holed)[far], model.apply(noisy)[far], atol=1e-3 * span)
+
+
 def test_registry_entry_and_nt_denoise(noisy_64):
     spec = DENOISERS["filter2noise"]
     assert spec.iterative and not spec.fast

@@ -37,6 +37,15 @@ def _normaliser(image: np.ndarray) -> tuple[float, float]:
     return float(low), scale
 
 
+def _keep_nans(image: np.ndarray, result: np.ndarray) -> np.ndarray:
+    """``result`` with NaN where ``image`` was not finite (missing pixels stay missing)."""
+    bad = ~np.isfinite(np.asarray(image))
+    if bad.any():
+        result = result.copy()
+        result[bad] = np.nan
+    return result
+
+
 def multiplier_maps(
     shape: tuple[int, int],
     sigma_x: float = 1.0,
@@ -174,7 +183,7 @@ class Filter2Noise:
         mx, my, mr = multiplier_maps(x.shape, sigma_x, sigma_y, sigma_r, labels, regions)
         for s in maps:
             x = self._filter(x, s[0] * mx, s[1] * my, s[2] * mr)
-        return self._denormalise(x)
+        return _keep_nans(image, self._denormalise(x))
 
     def apply(self, image: np.ndarray, **edits) -> np.ndarray:
         """Denoise a 2-D image: :meth:`sigma_maps` then :meth:`render` (``edits`` as there).
@@ -185,7 +194,7 @@ class Filter2Noise:
         maps, x = self._chain(image)
         factors = multiplier_maps(x.shape, **edits)
         if all(isinstance(f, float) and f == 1.0 for f in factors):
-            return self._denormalise(x)
+            return _keep_nans(image, self._denormalise(x))
         return self.render(image, maps, **edits)
 
     #: Lazy, tiled :meth:`apply` of an n-D array (:func:`.f2n_tiles.apply_lazy`).
@@ -195,6 +204,10 @@ class Filter2Noise:
         array = np.asarray(image, np.float32)
         if array.ndim != 2:
             raise ValueError(f"expected a 2-D image, got shape {array.shape}")
+        bad = ~np.isfinite(array)
+        if bad.any():  # filled for the filter (NaN would spread); put back by _keep_nans
+            fill = np.median(array[~bad]) if not bad.all() else self.offset
+            array = np.where(bad, np.float32(fill), array)
         return np.ascontiguousarray((array - np.float32(self.offset)) / np.float32(self.scale))
 
     def save(self, path: str | Path) -> Path:
