@@ -207,3 +207,13 @@ def test_bm3d_missing_gives_install_hint(monkeypatch):
         spec.check_available()
     with pytest.raises(ImportError, match="non-commercial"):
         spec.func(np.zeros((16, 16), np.float32), sigma=0.1, seed=0)
+
+
+@pytest.mark.parametrize("method", ["gaussian", "bilateral", "nl_means"])
+def test_local_filters_tiled_equal_whole_up_to_the_border(method, noisy):
+    import napari_tweedie as nt
+
+    small = np.ascontiguousarray(noisy[:70, :60])
+    whole = nt.denoise(small, method, sigma=NOISE)
+    tiled = nt.denoise_lazy(small, method, sigma=NOISE, tile=24).compute()
+    np.testing.assert_allclose(tiled, whole, atol=1e-5)

@@ -211,8 +211,12 @@ def denoise_nl_means(
         if sigma <= 0:
             return _copy32(image)
         h = NLM_H_FACTOR * sigma
+    # mirrored with the edge repeated, as dask's tile halos are, so that the
+    # border matches a tiled run (scikit-image itself mirrors without the edge)
+    pad = int(patch_distance) + int(patch_size)
+    padded = np.pad(np.asarray(image, np.float32), pad, mode="symmetric")
     result = restoration.denoise_nl_means(
-        np.asarray(image, np.float32),
+        padded,
         patch_size=int(patch_size),
         patch_distance=int(patch_distance),
         h=float(h),
@@ -220,4 +224,4 @@ def denoise_nl_means(
         sigma=max(float(sigma), 0.0),
         preserve_range=True,
     )
-    return np.asarray(result, dtype=np.float32)
+    return np.asarray(result[pad:-pad, pad:-pad], dtype=np.float32)
