@@ -136,3 +136,21 @@ def test_steps_report_progress_and_can_be_closed(noisy_pair):
 def test_bad_input_raises_clear_errors(noisy_pair, call, error, match):
     with pytest.raises(error, match=match):
         call(noisy_pair[1])
+
+
+def test_raw_data_methods_get_the_noise_level_in_image_units(monkeypatch):
+    from dataclasses import replace
+
+    from napari_tweedie.denoisers import DENOISERS
+
+    seen = []
+
+    def record(image, *, sigma, seed, **params):
+        seen.append(sigma)
+        return image
+
+    spec = replace(DENOISERS["filter2noise"], func=record, iterative=False)
+    monkeypatch.setitem(DENOISERS, "filter2noise", spec)
+    counts = 0.01 * np.random.default_rng(0).poisson(np.full((64, 64), 50.0))  # std 0.071
+    nt.denoise(counts.astype(np.float32), "filter2noise", noise="poisson", zeta=0.01)
+    assert seen and seen[0] == pytest.approx(0.0707, rel=0.15)  # not the stabilised 1.0

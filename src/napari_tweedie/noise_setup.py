@@ -40,14 +40,19 @@ class NoiseSetup:
 
     sigma: float
     stabilizer: noise_models.Stabilizer | None = None
+    image_sigma: float | None = None  # non-Gaussian noise: a typical std in the image's units
 
     def resolve(self, spec: DenoiserSpec, sample: np.ndarray, params: dict) -> dict:
         """Fill data-dependent defaults of ``params`` once, from a sample of the whole image."""
         if spec.resolve is None:
             return params
         if self.stabilizer is not None and spec.gaussian_only:
-            sample = self.stabilizer.forward(sample)
-        return spec.resolve(sample, self.sigma, params)
+            return spec.resolve(self.stabilizer.forward(sample), self.sigma, params)
+        return spec.resolve(sample, self._raw_sigma(), params)
+
+    def _raw_sigma(self) -> float:
+        """The noise level in the image's units (for methods that take the raw data)."""
+        return self.sigma if self.image_sigma is None else self.image_sigma
 
     def apply(self, spec: DenoiserSpec, plane: np.ndarray, seed: int, params: dict) -> np.ndarray:
         """Denoise one finite float32 plane (a tile or a slice)."""
@@ -62,7 +67,9 @@ class NoiseSetup:
         """
         stabilizer = self.stabilizer if spec.gaussian_only else None
         data = stabilizer.forward(plane) if stabilizer else plane
-        result = spec.func(data, sigma=self.sigma, seed=seed, **params)
+        # a method that takes the raw data takes its noise level in the same units
+        sigma = self.sigma if stabilizer else self._raw_sigma()
+        result = spec.func(data, sigma=sigma, seed=seed, **params)
         if spec.iterative:
             result = yield from map_steps(result, partial(_preview_inverse, stabilizer))
         result = np.asarray(result, dtype=np.float32)
@@ -96,7 +103,8 @@ def resolve_noise(sample: np.ndarray, noise: str, sigma: float | None, noise_par
         scale = float(np.ptp(finite)) or 1.0
         return NoiseSetup(max(level, 1e-6 * scale))
     stabilizer = noise_models.stabilizer_for(finite, noise, sigma=sigma, **noise_params)
-    return NoiseSetup(stabilizer.stabilized_sigma, stabilizer)
+    typical = noise_models.estimate_sigma(finite)  # signal-dependent: an image-wide average
+    return NoiseSetup(stabilizer.stabilized_sigma, stabilizer, image_sigma=typical)
 
 
 def finite_sample(sample: np.ndarray) -> np.ndarray:
