@@ -79,3 +79,12 @@ def test_bad_input_is_reported():
         inspect_noise(np.zeros((64, 64)), "rician")
     with pytest.raises(ValueError, match="too small"):
         inspect_noise(np.random.default_rng(0).random((20, 20)))
+
+
+def test_scattered_dead_pixels_cost_little():
+    rng = np.random.default_rng(0)
+    clean = np.tile(np.linspace(0.3, 0.7, 96), (96, 1))
+    noisy = clean + 0.05 * rng.standard_normal(clean.shape)
+    noisy[rng.random(noisy.shape) < 0.05] = np.nan  # 5 %: almost every 8x8 block has one
+    found = inspect_noise(noisy, "gaussian").model
+    assert found.sigma == pytest.approx(0.05, rel=0.1)

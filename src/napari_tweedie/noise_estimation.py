@@ -38,8 +38,10 @@ _FILTER = np.outer([1.0, -2.0, 1.0], [1.0, -2.0, 1.0]) / 6.0  # unit noise gain
 def block_statistics(image: np.ndarray, block: int = BLOCK) -> tuple[np.ndarray, np.ndarray]:
     """Immerkaer (1996) residual energies and local means of ``block`` x ``block`` squares.
 
-    ``image`` is (..., H, W); leading axes are pooled.  Blocks touching a
-    non-finite pixel are dropped.
+    ``image`` is (..., H, W); leading axes are pooled.  Residuals that touch a
+    non-finite pixel are left out of their block's energy, and blocks with
+    fewer than half of their residuals left are dropped (scattered dead pixels
+    then cost little).
     """
     data = np.asarray(image, dtype=np.float64).reshape((-1,) + np.shape(image)[-2:])
     means, energies = [], []
@@ -54,12 +56,20 @@ def block_statistics(image: np.ndarray, block: int = BLOCK) -> tuple[np.ndarray,
             continue
         shape = (h // block, block, w // block, block)
         inner = (slice(1, h + 1), slice(1, w + 1))
-        energy = (residual[inner] ** 2).reshape(shape).mean(axis=(1, 3))
-        mean = filled[inner].reshape(shape).mean(axis=(1, 3))
-        valid = np.ones(energy.shape, dtype=bool)
-        if not finite.all():
-            bad = ndimage.minimum_filter(finite, 3, mode="nearest")[inner] == 0
-            valid = ~bad.reshape(shape).any(axis=(1, 3))
+        if finite.all():
+            energy = (residual[inner] ** 2).reshape(shape).mean(axis=(1, 3))
+            mean = filled[inner].reshape(shape).mean(axis=(1, 3))
+            means.append(mean.ravel())
+            energies.append(energy.ravel())
+            continue
+        clean = (ndimage.minimum_filter(finite, 3, mode="nearest")[inner] > 0).reshape(shape)
+        count = clean.sum(axis=(1, 3))
+        valid = count >= block * block // 2
+        squares = np.where(clean, residual[inner].reshape(shape) ** 2, 0.0)
+        energy = squares.sum(axis=(1, 3)) / np.maximum(count, 1)
+        known = finite[inner].reshape(shape)
+        values = np.where(known, filled[inner].reshape(shape), 0.0)
+        mean = values.sum(axis=(1, 3)) / np.maximum(known.sum(axis=(1, 3)), 1)
         means.append(mean[valid])
         energies.append(energy[valid])
     if not means:
