@@ -154,3 +154,26 @@ def test_raw_data_methods_get_the_noise_level_in_image_units(monkeypatch):
     counts = 0.01 * np.random.default_rng(0).poisson(np.full((64, 64), 50.0))  # std 0.071
     nt.denoise(counts.astype(np.float32), "filter2noise", noise="poisson", zeta=0.01)
     assert seen and seen[0] == pytest.approx(0.0707, rel=0.15)  # not the stabilised 1.0
+
+
+FEW_STEPS = {
+    "filter2noise": {"iterations": 2, "crop": 32},
+    "zs_n2n": {"iterations": 3, "crop": 1},  # a crop too small to train on means the whole image
+    "noise2score": {"steps": 1, "batch": 1, "patch": 16},
+}
+
+
+@pytest.mark.parametrize("shape", [(5, 5), (2, 3)])
+def test_tiny_planes_are_denoised_or_refused_clearly(shape):
+    from napari_tweedie.denoisers import DENOISERS
+
+    x = (0.5 + 0.1 * np.random.default_rng(0).standard_normal(shape)).astype(np.float32)
+    for method, spec in DENOISERS.items():
+        if spec.requires is not None and spec.requires() is not None:
+            continue  # an optional dependency (bm3d) is missing
+        try:
+            out = nt.denoise(x, method, sigma=0.1, **FEW_STEPS.get(method, {}))
+        except ValueError as error:
+            assert "at least" in str(error), (method, error)
+            continue
+        assert out.shape == shape and np.isfinite(out).all(), method

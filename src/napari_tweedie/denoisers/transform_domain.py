@@ -23,6 +23,9 @@ BM3D_HINT = (
 )
 
 
+BM3D_MIN_SIDE = 16
+
+
 def _wavelet_once(image: np.ndarray, sigma: float, wavelet: str, mode: str) -> np.ndarray:
     return restoration.denoise_wavelet(
         image, sigma=sigma, wavelet=wavelet, mode=mode, method="BayesShrink", rescale_sigma=True
@@ -135,5 +138,9 @@ def denoise_bm3d(
     stages = {"all": bm3d.BM3DStages.ALL_STAGES, "hard": bm3d.BM3DStages.HARD_THRESHOLDING}
     if stage not in stages:
         raise ValueError(f"stage must be one of {sorted(stages)}, got {stage!r}")
-    result = bm3d.bm3d(plane, sigma_psd=float(sigma), profile=profile, stage_arg=stages[stage])
-    return np.asarray(result, dtype=np.float32).reshape(plane.shape)
+    h, w = plane.shape[-2:]
+    # BM3D needs a few 8x8 blocks: a smaller plane is mirrored out, then cropped back
+    pad_y, pad_x = max(0, BM3D_MIN_SIDE - h), max(0, BM3D_MIN_SIDE - w)
+    padded = np.pad(plane, ((0, pad_y), (0, pad_x)), mode="symmetric")
+    result = bm3d.bm3d(padded, sigma_psd=float(sigma), profile=profile, stage_arg=stages[stage])
+    return np.asarray(result, dtype=np.float32).reshape(padded.shape)[:h, :w]

@@ -98,12 +98,15 @@ class _Plateau:
         return self.patience > 0 and step - self.best_step >= self.patience
 
 
+MIN_CROP = 8  # smaller training crops leave the 2x2-downsampled pair too small
+
+
 def _crop(y: torch.Tensor, size: int, generator: torch.Generator | None) -> torch.Tensor:
     """An even-aligned ``size`` square of ``y``: random with ``generator``, else central."""
     h, w = y.shape[-2:]
-    if not 0 < size < min(h, w):
-        return y
     size -= size % 2
+    if not MIN_CROP <= size < min(h, w):  # 0 (or a crop too small to train on): whole image
+        return y
     if generator is None:
         top, left = (h - size) // 4 * 2, (w - size) // 4 * 2
     else:
