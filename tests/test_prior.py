@@ -148,3 +148,26 @@ def test_trained_prior_is_sensible_at_large_sigma(trained):
     out = trained(0.45 + 80.0 * noise, 80.0)
     assert 0.1 < float(out.mean()) < 0.9
     assert float(out.std()) < 0.2
+
+
+@needs_weights
+def test_lazy_tiles_share_one_data_range(noisy_pair, monkeypatch):
+    from dataclasses import replace
+
+    from napari_tweedie.denoisers import DENOISERS
+
+    _, noisy, sigma = noisy_pair
+    # a dark half and a bright one: per-tile percentiles would scale the tiles differently
+    image = np.concatenate([noisy, 3.0 * noisy + 2.0], axis=1)
+    spec = DENOISERS["prior"]
+    ranges = []
+
+    def spy(plane, **params):
+        ranges.append(params.get("data_range"))
+        return spec.func(plane, **params)
+
+    monkeypatch.setitem(DENOISERS, "prior", replace(spec, func=spy))
+    nt.denoise_lazy(image, "prior", sigma=sigma, tile=64).compute(scheduler="synchronous")
+    low, high = np.percentile(image, [0.5, 99.5])
+    assert len(ranges) > 1 and len(set(ranges)) == 1
+    np.testing.assert_allclose(ranges[0], (low, high), rtol=1e-5)

@@ -132,7 +132,7 @@ class Noise2Score:
         if self.device.type == "cpu":
             padded = padded.contiguous(memory_format=torch.channels_last)
         s = self.net(padded, float(sigma_a))[..., :h, :w]
-        return s[:, 0].double().cpu().numpy()
+        return s[:, 0].cpu().double().numpy()  # MPS has no float64
 
     def score(self, y: np.ndarray, sigma_a: float = 0.0) -> np.ndarray:
         """The learned score ``d/dy log p(y)`` of the noisy data, in the data's units.

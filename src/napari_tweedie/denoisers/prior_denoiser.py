@@ -44,6 +44,13 @@ def _unit_range(image: np.ndarray) -> tuple[float, float]:
     return low, high
 
 
+def _resolve_range(sample: np.ndarray, sigma: float, params: dict) -> dict:
+    """Fix the data range once for the whole image (the same scaling for every tile)."""
+    if params.get("data_range") is not None:
+        return params
+    return params | {"data_range": _unit_range(np.asarray(sample, np.float32))}
+
+
 def _ramp(length: int, halo: int, first: bool, last: bool) -> np.ndarray:
     weight = np.ones(length, np.float32)
     if halo > 0:
@@ -71,6 +78,7 @@ def denoise_prior(
     tile: int = 512,
     ensemble: bool = False,
     device: str = "auto",
+    data_range: tuple[float, float] | None = None,
 ) -> np.ndarray:
     """Denoise with the bundled EDM prior (a UNet trained on offline images, see its model card).
 
@@ -90,6 +98,10 @@ def denoise_prior(
         accurate, eight times slower.
     device : str
         ``"auto"`` (CUDA, then MPS, then CPU), ``"cpu"``, ``"cuda"`` or ``"mps"``.
+    data_range : (low, high), optional
+        The values mapped to the network's [0, 1] (default: the plane's 0.5 and
+        99.5 percentiles).  ``denoise_lazy`` fixes it once for the whole array,
+        so that every tile is scaled alike.
 
     Returns
     -------
@@ -101,7 +113,7 @@ def denoise_prior(
     from ..prior.ensemble import self_ensemble
 
     plane = np.asarray(image, dtype=np.float32)
-    low, high = _unit_range(plane)
+    low, high = _unit_range(plane) if data_range is None else (float(v) for v in data_range)
     if not high > low or sigma <= 0:
         return plane.copy()
     scale = high - low
@@ -165,6 +177,6 @@ register(
         fast=True,
         radius=lambda sigma, **params: PRIOR_HALO,
         requires=prior_available,
-        resolve=None,
+        resolve=_resolve_range,
     )
 )
