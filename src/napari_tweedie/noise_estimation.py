@@ -38,10 +38,11 @@ _FILTER = np.outer([1.0, -2.0, 1.0], [1.0, -2.0, 1.0]) / 6.0  # unit noise gain
 def block_statistics(image: np.ndarray, block: int = BLOCK) -> tuple[np.ndarray, np.ndarray]:
     """Immerkaer (1996) residual energies and local means of ``block`` x ``block`` squares.
 
-    ``image`` is (..., H, W); leading axes are pooled.  Residuals that touch a
-    non-finite pixel are left out of their block's energy, and blocks with
-    fewer than half of their residuals left are dropped (scattered dead pixels
-    then cost little).
+    ``image`` is (..., H, W); leading axes are pooled.  Blocks touching a
+    non-finite pixel are dropped, unless that leaves fewer than half of the
+    usable blocks (scattered dead pixels touch almost every block): then the
+    residuals that touch one are left out of their block's energy, and blocks
+    with fewer than half of their residuals left are dropped.
     """
     data = np.asarray(image, dtype=np.float64).reshape((-1,) + np.shape(image)[-2:])
     means, energies = [], []
@@ -65,6 +66,9 @@ def block_statistics(image: np.ndarray, block: int = BLOCK) -> tuple[np.ndarray,
         clean = (ndimage.minimum_filter(finite, 3, mode="nearest")[inner] > 0).reshape(shape)
         count = clean.sum(axis=(1, 3))
         valid = count >= block * block // 2
+        whole = count == block * block
+        if whole.sum() >= valid.sum() / 2:  # enough untouched blocks: use only those
+            valid = whole
         squares = np.where(clean, residual[inner].reshape(shape) ** 2, 0.0)
         energy = squares.sum(axis=(1, 3)) / np.maximum(count, 1)
         known = finite[inner].reshape(shape)
