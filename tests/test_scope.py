@@ -29,3 +29,29 @@ def test_a_transposed_view_is_refused_but_the_whole_layer_works():
     with pytest.raises(ValueError, match="transposed"):
         roi_for("Current slice", viewer, layer)
     assert roi_for("Whole layer", viewer, layer).shape == (6, 40, 60)
+
+
+def test_results_overlay_a_rotated_sheared_affine_source_exactly():
+    from napari_tweedie._widgets.restore_inputs import oriented, placement
+    from napari_tweedie._widgets.scope import overlay
+    from napari_tweedie.data import ROI
+
+    viewer = ViewerModel()
+    affine = np.array([[1.0, 0.2, 3.0], [0.0, 1.1, -2.0], [0.0, 0.0, 1.0]])
+    source = viewer.add_image(
+        np.zeros((40, 60)), scale=(2.0, 0.5), translate=(10, -4), rotate=30, shear=[0.1],
+        affine=affine,
+    )  # fmt: skip
+    roi = ROI((slice(8, 30), slice(12, 50)))
+    result = viewer.add_image(np.zeros(roi.shape), **overlay(source, roi))
+    for point in ([0, 0], [5, 7], [21, 37]):
+        np.testing.assert_allclose(
+            result.data_to_world(point), source.data_to_world(np.add(point, roi.offset))
+        )
+    # super-resolution x2: fine pixel (1, 1) is centred a quarter source pixel past (0, 0)'s
+    fine = viewer.add_image(
+        np.zeros((44, 76)), **placement(source, roi, (44, 76)), **oriented(source)
+    )
+    np.testing.assert_allclose(
+        fine.data_to_world([1, 1]), source.data_to_world(np.add([0.25, 0.25], roi.offset))
+    )

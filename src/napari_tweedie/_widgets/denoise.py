@@ -27,7 +27,7 @@ from .jobs import Job
 from .live import LiveLayers
 from .params import param_values, widget_for
 from .results import follow_default_output, put_image, whole_layer_job, zarr_target
-from .scope import SCOPES, full_resolution, image_layer_names, result_translate, roi_for
+from .scope import SCOPES, full_resolution, image_layer_names, overlay, roi_for
 
 LIVE_DELAY_MS = 300
 PREVIEW_INTERVAL_S = 0.25
@@ -254,8 +254,7 @@ class DenoiseWidget(Container):
         self._previews.show(
             f"{layer.name} [{method} preview]",
             estimate.reshape(roi.shape),
-            scale=layer.scale,
-            translate=result_translate(layer, roi),
+            **overlay(layer, roi),
             contrast_limits=layer.contrast_limits,
             colormap=layer.colormap,
         )

@@ -15,7 +15,7 @@ from ..data import ROI, compute_with_progress
 from ..denoisers.filter2noise import Filter2Noise
 from .jobs import Job
 from .results import whole_layer_job
-from .scope import current_index, full_resolution, result_translate
+from .scope import current_index, full_resolution, overlay
 
 __all__ = ["ModelActions"]
 
@@ -75,8 +75,7 @@ class ModelActions:
             self.viewer.add_image(
                 result,
                 name=name,
-                scale=layer.scale,
-                translate=result_translate(layer, roi),
+                **overlay(layer, roi),
                 contrast_limits=layer.contrast_limits,
                 colormap=layer.colormap,
             )

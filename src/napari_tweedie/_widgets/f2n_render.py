@@ -17,7 +17,7 @@ import numpy as np
 
 from ..data import ROI
 from ..denoisers.filter2noise import Filter2Noise
-from .scope import result_translate
+from .scope import overlay, result_translate
 
 #: Multipliers (sigma_x, sigma_y, sigma_r) of labels 1 and 2 until the user changes them.
 DEFAULT_REGIONS = {1: (0.5, 0.5, 0.5), 2: (2.0, 2.0, 2.0)}
@@ -111,8 +111,7 @@ class SigmaMapEditing:
         labels = self.viewer.add_labels(
             np.zeros(roi.shape, np.int32),
             name=name,
-            scale=layer.scale,
-            translate=result_translate(layer, roi),
+            **overlay(layer, roi),
             opacity=0.4,
         )
         labels.selected_label = int(self.region.value)
@@ -145,9 +144,7 @@ class SigmaMapEditing:
             self.viewer.layers.remove(name)
         kwargs.setdefault("contrast_limits", layer.contrast_limits)
         kwargs.setdefault("colormap", layer.colormap)
-        return self.viewer.add_image(
-            data, name=name, scale=layer.scale, translate=translate, **kwargs
-        )
+        return self.viewer.add_image(data, name=name, **overlay(layer, roi), **kwargs)
 
     def _result_layer(self, layer, roi: ROI, plane: np.ndarray):
         """The preallocated preview/result layer (starts as the noisy region)."""

@@ -19,7 +19,7 @@ from ..denoisers import DENOISERS
 from ..restoration import restore_steps, simulate_measurement
 from .jobs import Job
 from .live import LiveLayers
-from .restore_inputs import PRESETS, observed_mask, on_plane, placement
+from .restore_inputs import PRESETS, observed_mask, on_plane, oriented, placement
 from .scope import full_resolution, roi_for
 
 OPERATOR_NAMES = ("denoise", "blur", "inpaint", "superres", "ct", "mri")
@@ -220,7 +220,7 @@ class RestoreWidget(Container):
     def _placement(self, layer, roi, shape) -> dict:
         if self.operator.value == "ct" and not self.simulate.value:
             return {}  # a sinogram: the image grid is not the layer's
-        return placement(layer, roi, shape)
+        return placement(layer, roi, shape) | oriented(layer)
 
     def _stepped(self, step, layer, roi) -> None:
         self.progress.max, self.progress.value = step.n, step.i
@@ -256,7 +256,12 @@ class RestoreWidget(Container):
             )
         if self.trajectory:
             stack = np.stack([on_plane(step, place) for step in self.trajectory])
-            trajectory_place = {k: np.r_[1.0 if k == "scale" else 0.0, v] for k, v in place.items()}
+            # a leading step axis: placed by scale and translate only (not rotate/shear/affine)
+            trajectory_place = {
+                k: np.r_[1.0 if k == "scale" else 0.0, v]
+                for k, v in place.items()
+                if k in ("scale", "translate")
+            }
             self.viewer.add_image(
                 stack, name=f"{tag} trajectory", colormap="gray", visible=False, **trajectory_place
             )

@@ -63,8 +63,13 @@ def placement(layer, roi: ROI, shape) -> dict:
     scale = np.asarray(layer.scale, dtype=float)
     ratio = np.ones(scale.size)
     ratio[-2:] = np.asarray(roi.shape[-2:]) / np.asarray(shape[-2:])
-    translate = result_translate(layer, roi) + scale * (ratio - 1) / 2
+    translate = result_translate(layer, roi, shift=(ratio - 1) / 2)
     return {"scale": scale * ratio, "translate": translate}
+
+
+def oriented(layer) -> dict:
+    """The layer's rotation, shear and affine, for results drawn over it."""
+    return {"rotate": layer.rotate, "shear": layer.shear, "affine": layer.affine}
 
 
 def on_plane(data: np.ndarray, place: dict) -> np.ndarray:

@@ -13,7 +13,7 @@ import numpy as np
 
 from ..data import ROI, open_array, store_atomic
 from .jobs import Job
-from .scope import result_translate
+from .scope import overlay, result_translate
 
 STORE_KEY = "napari_tweedie_store"  # layer metadata: the zarr store a result layer reads
 
@@ -41,7 +41,7 @@ def put_image(
 ) -> napari.layers.Image:
     """Create or update the image layer ``name`` showing ``data`` over ``roi`` of ``source``.
 
-    The layer gets the source's scale and a translate that overlays it on the
+    The layer gets the source's transforms and a translate that overlays it on the
     region; an existing layer of the same shape is updated in place (its
     contrast limits kept).  ``kwargs`` go to ``add_image`` (default: the
     source's contrast limits and colormap).
@@ -56,7 +56,7 @@ def put_image(
         viewer.layers.remove(name)
     kwargs.setdefault("contrast_limits", source.contrast_limits)
     kwargs.setdefault("colormap", source.colormap)
-    return viewer.add_image(data, name=name, scale=source.scale, translate=translate, **kwargs)
+    return viewer.add_image(data, name=name, **overlay(source, roi), **kwargs)
 
 
 def default_output(stem: str) -> Path:
@@ -143,6 +143,9 @@ def whole_layer_job(
             name=name,
             scale=source.scale,
             translate=source.translate,
+            rotate=source.rotate,
+            shear=source.shear,
+            affine=source.affine,
             contrast_limits=source.contrast_limits,
             colormap=source.colormap,
             metadata={STORE_KEY: str(written)},

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 from napari.layers import Image, Shapes
+from napari.utils.transforms import Affine
 
 from ..data.roi import ROI
 
@@ -97,9 +98,27 @@ def roi_for(scope: str, viewer, layer: Image) -> ROI:
     raise ValueError(f"unknown scope {scope!r}; expected one of {SCOPES}")
 
 
-def result_translate(layer: Image, roi: ROI) -> np.ndarray:
-    """World ``translate`` that overlays a result of ``roi`` on ``layer``."""
-    return np.asarray(layer.translate) + np.asarray(roi.offset) * np.asarray(layer.scale)
+def result_translate(layer: Image, roi: ROI, shift=0.0) -> np.ndarray:
+    """``translate`` that overlays a result of ``roi`` on ``layer`` (see :func:`overlay`).
+
+    ``shift`` moves the result's origin, in the layer's pixels (a finer grid).
+    The layer's own rotation and shear apply to the ROI's offset too.
+    """
+    own = Affine(
+        scale=layer.scale, translate=layer.translate, rotate=layer.rotate, shear=layer.shear
+    )
+    return np.asarray(own(np.asarray(roi.offset, dtype=float) + shift))
+
+
+def overlay(layer: Image, roi: ROI) -> dict:
+    """``add_image`` keywords that place a result of ``roi`` over ``layer``: every transform."""
+    return {
+        "scale": layer.scale,
+        "translate": result_translate(layer, roi),
+        "rotate": layer.rotate,
+        "shear": layer.shear,
+        "affine": layer.affine,
+    }
 
 
 def image_layer_names(viewer) -> list[str]:
