@@ -79,3 +79,14 @@ def test_denoise_widget_saves_the_recipe_it_runs(make_napari_viewer, noisy_pair,
     assert recipe["params"] == {k: v for k, v in widget.settings().items()
                                 if k not in ("method", "noise", "sigma", "seed")}  # fmt: skip
     assert "recipe saved" in widget.status.value
+
+
+def test_a_recipe_finds_its_files_next_to_it(tmp_path, monkeypatch):
+    folder = tmp_path / "project"
+    folder.mkdir()
+    np.save(folder / "m.npy", np.ones((4, 4), np.float32))
+    recipe = {"napari_tweedie_recipe": 1, "command": "restore", "operator": "inpaint",
+              "params": {"mask": "m.npy", "sigma_y": 0.01}}  # fmt: skip
+    save_recipe(recipe, folder / "r.json")
+    monkeypatch.chdir(tmp_path)  # the command runs from elsewhere
+    assert load_recipe(folder / "r.json")["params"]["mask"] == str(folder / "m.npy")

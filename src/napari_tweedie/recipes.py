@@ -88,12 +88,21 @@ def save_recipe(recipe: dict, path: str | os.PathLike) -> Path:
 
 
 def load_recipe(path: str | os.PathLike) -> dict:
-    """Read and validate a recipe file (``ValueError`` with the reason when it is not one)."""
+    """Read and validate a recipe file (``ValueError`` with the reason when it is not one).
+
+    Relative file names among the parameters (``"mask": "mask.npy"``) are
+    taken next to the recipe, wherever the command runs from.
+    """
     try:
         recipe = json.loads(Path(path).read_text())
     except json.JSONDecodeError as error:
         raise ValueError(f"recipe {path}: not valid JSON ({error})") from error
-    return validate(recipe)
+    recipe = validate(recipe)
+    folder = Path(path).resolve().parent
+    for key, value in recipe.get("params", {}).items():
+        if isinstance(value, str) and not Path(value).is_absolute() and (folder / value).exists():
+            recipe["params"][key] = str(folder / value)
+    return recipe
 
 
 def recipe_arguments(recipe: dict, input_path: str, output_path: str) -> list[str]:
