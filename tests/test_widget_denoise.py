@@ -150,14 +150,19 @@ def test_live_reruns_after_parameter_change(qtbot, viewer_with_noisy):
     )
 
 
+def apply_whole(qtbot, widget, target, method: str = "gaussian") -> None:
+    """Apply ``method`` to the whole layer into ``target`` and wait for the job."""
+    widget.method.value = method
+    widget.output.value = target
+    wait_job(qtbot, widget, widget.apply_to_whole_layer())
+
+
 def test_apply_to_whole_layer_writes_zarr_and_opens_it_lazily(qtbot, tmp_path, viewer_with_noisy):
     import dask.array as da
 
     viewer, clean, noisy = viewer_with_noisy
     widget = DenoiseWidget(viewer)
-    widget.method.value = "gaussian"
-    widget.output.value = tmp_path / "whole.zarr"
-    wait_job(qtbot, widget, widget.apply_to_whole_layer())
+    apply_whole(qtbot, widget, tmp_path / "whole.zarr")
     assert (tmp_path / "whole.zarr").is_dir(), widget.status.value
     layer = viewer.layers["noisy [gaussian, whole]"]
     assert isinstance(layer.data, da.Array) and layer.data.shape == noisy.shape
@@ -198,11 +203,9 @@ def test_default_output_follows_layer_and_method_until_edited(viewer_with_noisy,
 def test_apply_refuses_a_store_another_result_layer_shows(qtbot, tmp_path, viewer_with_noisy):
     viewer, _, noisy = viewer_with_noisy
     widget = DenoiseWidget(viewer)
-    widget.method.value = "gaussian"
-    widget.output.value = tmp_path / "shared.zarr"
-    wait_job(qtbot, widget, widget.apply_to_whole_layer())
+    apply_whole(qtbot, widget, tmp_path / "shared.zarr")
     first = np.asarray(viewer.layers["noisy [gaussian, whole]"].data)
-    wait_job(qtbot, widget, widget.apply_to_whole_layer())  # same result layer: replaced
+    apply_whole(qtbot, widget, tmp_path / "shared.zarr")  # same result layer: replaced
     assert len([lay for lay in viewer.layers if "whole" in lay.name]) == 1
     widget.method.value = "tv"
     widget.output.value = tmp_path / "shared.zarr"
