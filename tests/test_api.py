@@ -35,6 +35,7 @@ def test_nd_dask_input_is_processed_plane_by_plane(noisy_pair):
     result = nt.denoise(da.from_array(stack, chunks=(1, 1, 48, 48)), "tv", sigma=sigma)
     assert result.shape == stack.shape
     np.testing.assert_allclose(result[0, 0], nt.denoise(noisy, "tv", sigma=sigma), atol=1e-6)
+    np.testing.assert_allclose(result[0, 1], nt.denoise(noisy[::-1], "tv", sigma=sigma), atol=1e-6)
 
 
 def test_integer_input_odd_sizes_and_units(rng):
@@ -69,12 +70,20 @@ def test_constant_image_stays_constant():
     image = np.full((40, 50), 7.0, np.float32)
     for method in FAST:
         np.testing.assert_allclose(nt.denoise(image, method), 7.0, atol=1e-4, err_msg=method)
+        # with a real noise level the filters act (the estimate of a constant image is 0)
+        strong = nt.denoise(image, method, sigma=0.5)
+        np.testing.assert_allclose(strong, 7.0, atol=1e-4, err_msg=method)
 
 
 def test_same_seed_same_result(noisy_pair):
     _, noisy, sigma = noisy_pair
     a = nt.denoise(noisy, "nl_means", sigma=sigma, seed=3)
     np.testing.assert_array_equal(a, nt.denoise(noisy, "nl_means", sigma=sigma, seed=3))
+    # a seeded method: the seed reaches it, and another one gives another result
+    fit = dict(sigma=sigma, iterations=5, crop=32)
+    b = nt.denoise(noisy[:48, :48], "zs_n2n", seed=3, **fit)
+    np.testing.assert_array_equal(b, nt.denoise(noisy[:48, :48], "zs_n2n", seed=3, **fit))
+    assert not np.array_equal(b, nt.denoise(noisy[:48, :48], "zs_n2n", seed=4, **fit))
 
 
 @pytest.mark.parametrize(
