@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 from qtpy.QtCore import Qt
 
+import napari_tweedie as nt
 from napari_tweedie._widgets.denoise import DenoiseWidget
 from napari_tweedie.denoisers import DENOISERS, DenoiserSpec
 from napari_tweedie.steps import Step
@@ -70,6 +71,8 @@ def test_3d_stack_current_slice_lands_on_its_plane(qtbot, make_napari_viewer, no
     result = viewer.layers["stack [gaussian]"]
     assert result.data.shape == (1, 96, 96)
     np.testing.assert_allclose(result.translate, [2, 0, 0])
+    # plane 2's result: the widget estimates sigma on that plane, as nt.denoise does
+    np.testing.assert_allclose(result.data[0], nt.denoise(noisy.T, "gaussian"), atol=1e-5)
 
 
 def slow_method(image, *, sigma, seed, steps=400):
