@@ -81,6 +81,30 @@ def test_denoise_widget_saves_the_recipe_it_runs(make_napari_viewer, noisy_pair,
     assert "recipe saved" in widget.status.value
 
 
+def test_replaying_a_widget_recipe_gives_the_widget_whole_layer_result(
+    qtbot, make_napari_viewer, tmp_path
+):
+    from napari_tweedie._widgets.denoise import DenoiseWidget
+
+    rng = np.random.default_rng(0)
+    # larger than one tile, so that the tiling must match too; wavelet is not local
+    image = (0.5 + 0.1 * rng.standard_normal((600, 560))).astype(np.float32)
+    source = tmp_path / "in.npy"
+    np.save(source, image)
+    viewer = make_napari_viewer()
+    viewer.add_image(image, name="noisy")
+    widget = DenoiseWidget(viewer)
+    widget.layer.value, widget.method.value = "noisy", "wavelet"
+    widget.output.value = tmp_path / "widget.zarr"
+    job = widget.apply_to_whole_layer()
+    qtbot.waitUntil(lambda: not job.running, timeout=60_000)
+    from_widget = np.asarray(viewer.layers["noisy [wavelet, whole]"].data)
+    recipe = widget.save_recipe(tmp_path / "recipe.json")
+    out = tmp_path / "replayed.npy"
+    assert main(["run", str(recipe), str(source), str(out), "--quiet"]) == 0
+    np.testing.assert_allclose(np.load(out), from_widget, atol=1e-6)
+
+
 def test_a_recipe_finds_its_files_next_to_it(tmp_path, monkeypatch):
     folder = tmp_path / "project"
     folder.mkdir()
