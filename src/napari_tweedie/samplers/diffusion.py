@@ -135,7 +135,7 @@ def diffpir(
     op: LinearOperator,
     y: Tensor,
     lam: float = 7.0,
-    zeta: float = 0.3,
+    zeta: float = 1.0,
     sigma_y: float | None = None,
     generator: torch.Generator | None = None,
 ) -> StepGenerator:
@@ -146,12 +146,15 @@ def diffpir(
     else conjugate gradients); ``zeta`` mixes fresh noise into the re-noising.
     The noise estimate is taken from the data-corrected ``x0``, so with
     ``zeta < 1`` each step undoes a fraction ``sqrt(1 - zeta) sigma_next / sigma``
-    of its data correction: ``zeta = 1`` restores better (a 128 px crop of Set12
-    04, 70 % inpainting, 50 steps: 19.8 dB at 0.3, 23.1 dB at 1) but its samples
-    are ~30 % too narrow on the tests' Gaussian super-resolution posterior, where
-    0.3 is calibrated (std ratio 0.96 in ``benchmarks/bench_calibration.py``).
-    It is not calibrated everywhere: at observed inpainting pixels its samples
-    are 1.9x too wide there, while the holes are right (0.90).
+    of its data correction.  The default ``zeta = 1`` restores best: on Set12 01
+    and 04 (``benchmarks/bench_restore.py --images 01,04 --samplers diffpir
+    --problems inpaint,superres,mri --samples 1 --set zeta=1.0``), against TV,
+    +0.96 / -0.08 / +0.58 dB on inpainting / 4x super-resolution / MRI, where
+    0.3 gave -2.35 / -0.65 / -1.25.  Its samples are then too narrow on a
+    Gaussian posterior (``benchmarks/bench_calibration.py``: std ratio 0.71 for
+    2x super-resolution, 0.67 in inpainting holes), where ``zeta = 0.3`` is
+    calibrated for super-resolution (0.95) but 1.9x too wide at observed
+    inpainting pixels: pass 0.3 when the spread matters more than the mean.
     """
     noise_level = max(op.sigma_y if sigma_y is None else sigma_y, 1e-3)
     for i, n, sigma, sigma_next in _steps(sigmas):
