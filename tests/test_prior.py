@@ -8,6 +8,7 @@ import struct
 
 import numpy as np
 import pytest
+import skimage
 import torch
 
 import napari_tweedie as nt
@@ -130,15 +131,16 @@ def test_registry_entry_beats_the_noisy_input(noisy_pair):
 
 
 @needs_weights
-def test_tiles_blend_seamlessly(noisy_pair):
+def test_tiles_blend_seamlessly():
     from napari_tweedie.denoisers.prior_denoiser import denoise_prior
 
-    _, noisy, sigma = noisy_pair
-    big = np.tile(noisy, (2, 2))[:130, :190]
-    whole = denoise_prior(big, sigma=sigma, tile=512)
-    tiled = denoise_prior(big, sigma=sigma, tile=128)
-    assert tiled.shape == big.shape
-    assert np.abs(tiled - whole).mean() < 0.01
+    clean = skimage.data.camera()[100:400, 100:400].astype(np.float32) / 255
+    noisy = clean + 0.1 * np.random.default_rng(0).standard_normal(clean.shape).astype(np.float32)
+    whole = denoise_prior(noisy, sigma=0.1, tile=512)
+    tiled = denoise_prior(noisy, sigma=0.1, tile=128)  # 3 x 3 tiles, seams across edges
+    assert tiled.shape == noisy.shape
+    # with the halo the worst pixel is off by ~0.01; without it, seams reach ~0.12
+    assert np.abs(tiled - whole).max() < 0.03
 
 
 @needs_weights
