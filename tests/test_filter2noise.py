@@ -136,8 +136,10 @@ def test_painting_a_region_changes_only_that_region_and_its_reach(fitted, noisy_
 
 def test_fit_yields_steps_and_can_be_cancelled(noisy_64):
     _, noisy = noisy_64
+    threads = torch.get_num_threads()
     gen = fit_filter2noise(noisy, iterations=500, crop=64, preview_every=2, early_stop=False)
     first, second = next(gen), next(gen)
+    assert torch.get_num_threads() == threads  # its one-thread setting is not held while paused
     assert isinstance(first, Step) and (first.i, second.i, first.n) == (2, 4, 500)
     assert first.x0_hat.shape == noisy.shape and "loss" in first.info
     gen.close()  # cancel: no exception, no further work
