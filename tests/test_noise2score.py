@@ -177,7 +177,8 @@ def test_dask_and_folder_inputs_and_nans(noisy_stack, tmp_path):
     assert model.noise_model.sigma == pytest.approx(SIGMA, rel=0.3)
     for i, image in enumerate(noisy_stack[:2]):
         np.save(tmp_path / f"{i}.npy", image)
-    run(fit_noise2score(str(tmp_path), steps=1, **FAST))
+    from_folder = run(fit_noise2score(str(tmp_path), steps=1, **FAST))
+    assert from_folder.noise_model.sigma == pytest.approx(SIGMA, rel=0.3)  # the images were read
     holey = noisy_stack[0].copy()
     holey[10:20, 10:20] = np.nan
     out = model.denoise(holey)
