@@ -61,7 +61,7 @@ def put_image(
 
 def default_output(stem: str) -> Path:
     """``<cwd>/<stem>.zarr`` with the characters unsafe in file names replaced."""
-    safe = re.sub(r"[^\w.-]+", "_", stem).strip("._") or "result"
+    safe = re.sub(r"_+", "_", re.sub(r"[^\w.-]+", "_", stem)).strip("._") or "result"
     return Path.cwd() / f"{safe}.zarr"
 
 
