@@ -128,3 +128,19 @@ def test_progress_callback_sees_only_its_own_computation(tmp_path, monkeypatch):
         store_atomic(da.ones((16, 16), chunks=8), tmp_path / "out.zarr", callback=cancel)
     assert viewer_read["sum"] == 64.0
     assert seen == [1] and list(tmp_path.iterdir()) == []
+
+
+def test_callbacks_active_around_a_write_still_see_it(tmp_path):
+    from dask.callbacks import Callback
+
+    class Counter(Callback):
+        def __init__(self):
+            super().__init__()
+            self.tasks = 0
+
+        def _posttask(self, key, result, dsk, state, worker_id):
+            self.tasks += 1
+
+    with Counter() as counter:  # e.g. a user's dask ProgressBar
+        store_atomic(da.ones((32, 32), chunks=16), tmp_path / "out.npy")
+    assert counter.tasks > 0

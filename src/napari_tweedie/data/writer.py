@@ -82,9 +82,13 @@ class _TaskProgress(Callback):
             raise Cancelled("cancelled by the user")
 
 
-def _local_callbacks(callback: ProgressCallback | None) -> list:
-    """The ``callbacks=`` argument of one local dask computation (dask's tuple form)."""
-    return [_TaskProgress(callback)._callback] if callback else []
+def _local_callbacks(callback: ProgressCallback | None) -> list | None:
+    """The ``callbacks=`` argument of one local dask computation (dask's tuple form).
+
+    ``None`` without a callback: dask then uses the callbacks active around the
+    call (a user's ``ProgressBar``), as it does for any computation.
+    """
+    return [_TaskProgress(callback)._callback] if callback else None
 
 
 def store_atomic(
@@ -142,7 +146,7 @@ def regular_chunks(array: da.Array, chunks: tuple[int, ...] | None) -> tuple[int
     return tuple(chunks) if chunks else tuple(max(c) for c in array.chunks)
 
 
-def _write_zarr(array: da.Array, tmp: Path, chunks, callbacks: list) -> None:
+def _write_zarr(array: da.Array, tmp: Path, chunks, callbacks: list | None) -> None:
     shape = regular_chunks(array, chunks)
     store = zarr.create_array(
         str(tmp), shape=array.shape, chunks=shape, dtype=array.dtype, zarr_format=3
@@ -150,18 +154,18 @@ def _write_zarr(array: da.Array, tmp: Path, chunks, callbacks: list) -> None:
     da.store(array.rechunk(shape), store, lock=False, callbacks=callbacks)
 
 
-def _write_tiff(array: da.Array, tmp: Path, chunks, callbacks: list) -> None:
+def _write_tiff(array: da.Array, tmp: Path, chunks, callbacks: list | None) -> None:
     import tifffile
 
     tifffile.imwrite(tmp, np.asarray(array.compute(callbacks=callbacks)), compression="zlib")
 
 
-def _write_npy(array: da.Array, tmp: Path, chunks, callbacks: list) -> None:
+def _write_npy(array: da.Array, tmp: Path, chunks, callbacks: list | None) -> None:
     with open(tmp, "wb") as handle:
         np.save(handle, np.asarray(array.compute(callbacks=callbacks)))
 
 
-def _write_png(array: da.Array, tmp: Path, chunks, callbacks: list) -> None:
+def _write_png(array: da.Array, tmp: Path, chunks, callbacks: list | None) -> None:
     import imageio.v3 as iio
 
     data = np.asarray(array.compute(callbacks=callbacks))

@@ -55,7 +55,7 @@ def self_ensemble(
     if not 1 <= count <= 8:
         raise ValueError(f"count must be in 1..8, got {count}")
     if count == 1:
-        return denoiser(x, sigma)
+        return denoiser(x, sigma).to(x.dtype)
     total = torch.zeros_like(x, dtype=torch.float32)
     for k in range(count):
         total += dihedral(denoiser(dihedral(x, k), sigma), k, inverse=True).float()
