@@ -60,6 +60,8 @@ def test_what_the_holes_hold_does_not_matter(image, sampler):
     kwargs = dict(mask=mask, sampler=sampler, prior=smooth_prior, steps=6, seed=1, sigma_y=0.5)
     clean_holes = nt.restore(mask * image, "inpaint", **kwargs)
     np.testing.assert_allclose(nt.restore(junk, "inpaint", **kwargs).mean, clean_holes.mean)
+    holes_as_nan = np.where(mask > 0, image, np.nan).astype(np.float32)
+    np.testing.assert_allclose(nt.restore(holes_as_nan, "inpaint", **kwargs).mean, clean_holes.mean)
 
 
 def test_same_seed_same_result_different_seed_different(image):
@@ -106,6 +108,15 @@ def test_bad_arguments(image, kwargs, error, match):
         nt.restore(
             image, "inpaint", mask=np.ones_like(image), steps=2, **{"prior": smooth_prior} | kwargs
         )
+
+
+def test_nan_where_the_measurement_is_observed_is_an_error(image):
+    holed = image.copy()
+    holed[3, 4] = np.nan
+    with pytest.raises(ValueError, match="where it is observed"):
+        nt.restore(holed, "inpaint", mask=np.ones_like(image), steps=2, prior=smooth_prior)
+    with pytest.raises(ValueError, match="where it is observed"):
+        nt.restore(holed, "denoise", sigma_y=1.0, steps=2, prior=smooth_prior)
 
 
 def test_cli_restore_writes_mean_and_std(tmp_path, image):

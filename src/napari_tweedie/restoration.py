@@ -81,11 +81,15 @@ def prepare(y, operator: str, device: torch.device, **op_params) -> Problem:
     measurement = np.asarray(y)
     if measurement.ndim != 2:
         raise ValueError(f"expected a 2-D measurement, got shape {measurement.shape}")
-    if not np.isfinite(measurement).all():
-        raise ValueError("the measurement contains NaN or infinite values")
     op = make_operator(operator, measurement.shape, **op_params)
     dtype = torch.complex64 if np.iscomplexobj(measurement) else torch.float32
-    y_t = op.observed(torch.as_tensor(measurement, dtype=dtype, device=device)[None, None])
+    finite = np.isfinite(measurement)
+    y_t = torch.as_tensor(np.where(finite, measurement, 0), dtype=dtype, device=device)[None, None]
+    y_t = op.observed(y_t)
+    # NaN may mark what is not observed (inpainting holes); anywhere else it is an error
+    bad = op.observed(torch.as_tensor(~finite, dtype=torch.float32, device=device)[None, None])
+    if bool((bad.abs() > 0).any()):
+        raise ValueError("the measurement contains NaN or infinite values where it is observed")
     baseline = op.baseline(y_t)
     lo, hi = np.percentile(baseline.real.cpu().numpy(), [0.5, 99.5])
     scale = float(hi - lo) if hi > lo else 1.0

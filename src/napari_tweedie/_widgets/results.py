@@ -13,7 +13,7 @@ import numpy as np
 
 from ..data import ROI, open_array, store_atomic
 from .jobs import Job
-from .scope import overlay, result_translate
+from .scope import check_planes, overlay, result_translate
 
 STORE_KEY = "napari_tweedie_store"  # layer metadata: the zarr store a result layer reads
 
@@ -121,6 +121,7 @@ def whole_layer_job(
     background by :func:`~napari_tweedie.data.store_atomic` (never over the
     source file), then added as the layer ``name`` over the source.
     """
+    check_planes(source)
     target = zarr_target(target)
     in_use = stores_in_use(viewer, except_name=name)
     if target.resolve() in in_use:
