@@ -16,6 +16,10 @@ def test_rgb_layers_are_refused_in_every_scope():
     for scope in SCOPES:
         with pytest.raises(ValueError, match="RGB"):
             roi_for(scope, viewer, layer)
+    from napari_tweedie._widgets.results import whole_layer_job
+
+    with pytest.raises(ValueError, match="RGB"):  # "Apply to whole layer" too
+        whole_layer_job(viewer, layer, layer.data, "out.zarr", "x", on_error=print)
 
 
 def test_a_transposed_view_is_refused_but_the_whole_layer_works():
