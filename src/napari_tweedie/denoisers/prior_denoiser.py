@@ -100,8 +100,9 @@ def denoise_prior(
         ``"auto"`` (CUDA, then MPS, then CPU), ``"cpu"``, ``"cuda"`` or ``"mps"``.
     data_range : (low, high), optional
         The values mapped to the network's [0, 1] (default: the plane's 0.5 and
-        99.5 percentiles).  ``denoise_lazy`` fixes it once for the whole array,
-        so that every tile is scaled alike.
+        99.5 percentiles).  ``nt.denoise`` and ``denoise_lazy`` fix it once
+        for the whole array (from the sample the noise is estimated on), so that
+        every tile and every plane of a stack is scaled alike.
 
     Returns
     -------
