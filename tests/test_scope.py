@@ -36,8 +36,8 @@ def test_a_transposed_view_is_refused_but_the_whole_layer_works():
 
 
 def test_results_overlay_a_rotated_sheared_affine_source_exactly():
-    from napari_tweedie._widgets.restore_inputs import oriented, placement
-    from napari_tweedie._widgets.scope import overlay
+    from napari_tweedie._widgets.restore_inputs import placement
+    from napari_tweedie._widgets.scope import oriented, overlay
     from napari_tweedie.data import ROI
 
     viewer = ViewerModel()

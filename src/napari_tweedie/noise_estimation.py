@@ -49,7 +49,7 @@ def block_statistics(image: np.ndarray, block: int = BLOCK) -> tuple[np.ndarray,
     second = np.array([1.0, -2.0, 1.0])
     for plane in data:
         finite = np.isfinite(plane)
-        filled = plane if finite.all() else np.where(finite, plane, 0.0)
+        filled = np.where(finite, plane, 0.0)
         residual = ndimage.correlate1d(filled, second, axis=0, mode="nearest")
         residual = ndimage.correlate1d(residual, second / 6.0, axis=1, mode="nearest")
         h, w = (plane.shape[0] - 2) // block * block, (plane.shape[1] - 2) // block * block
@@ -57,12 +57,6 @@ def block_statistics(image: np.ndarray, block: int = BLOCK) -> tuple[np.ndarray,
             continue
         shape = (h // block, block, w // block, block)
         inner = (slice(1, h + 1), slice(1, w + 1))
-        if finite.all():
-            energy = (residual[inner] ** 2).reshape(shape).mean(axis=(1, 3))
-            mean = filled[inner].reshape(shape).mean(axis=(1, 3))
-            means.append(mean.ravel())
-            energies.append(energy.ravel())
-            continue
         clean = (ndimage.minimum_filter(finite, 3, mode="nearest")[inner] > 0).reshape(shape)
         count = clean.sum(axis=(1, 3))
         valid = count >= block * block // 2

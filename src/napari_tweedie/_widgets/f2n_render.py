@@ -17,7 +17,8 @@ import numpy as np
 
 from ..data import ROI
 from ..denoisers.filter2noise import Filter2Noise
-from .scope import overlay, result_translate
+from .results import put_image
+from .scope import overlay
 
 #: Multipliers (sigma_x, sigma_y, sigma_r) of labels 1 and 2 until the user changes them.
 DEFAULT_REGIONS = {1: (0.5, 0.5, 0.5), 2: (2.0, 2.0, 2.0)}
@@ -133,18 +134,8 @@ class SigmaMapEditing:
 
     def _put_layer(self, layer, roi: ROI, values: np.ndarray, what: str, **kwargs):
         """Create or update the layer ``"<layer> [filter2noise, what]"`` over ``roi``."""
-        name = self._name(what, layer.name)
-        data = np.asarray(values, np.float32).reshape(roi.shape)
-        translate = result_translate(layer, roi)
-        if name in self.viewer.layers and self.viewer.layers[name].data.shape == data.shape:
-            target = self.viewer.layers[name]
-            target.data, target.translate = data, translate
-            return target
-        if name in self.viewer.layers:
-            self.viewer.layers.remove(name)
-        kwargs.setdefault("contrast_limits", layer.contrast_limits)
-        kwargs.setdefault("colormap", layer.colormap)
-        return self.viewer.add_image(data, name=name, **overlay(layer, roi), **kwargs)
+        data = np.asarray(values, np.float32)
+        return put_image(self.viewer, layer, roi, data, self._name(what, layer.name), **kwargs)
 
     def _result_layer(self, layer, roi: ROI, plane: np.ndarray):
         """The preallocated preview/result layer (starts as the noisy region)."""

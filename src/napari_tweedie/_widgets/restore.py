@@ -19,8 +19,8 @@ from ..denoisers import DENOISERS
 from ..restoration import restore_steps, simulate_measurement
 from .jobs import Job
 from .live import LiveLayers
-from .restore_inputs import PRESETS, observed_mask, on_plane, oriented, placement
-from .scope import full_resolution, roi_for
+from .restore_inputs import PRESETS, observed_mask, on_plane, placement
+from .scope import full_resolution, oriented, roi_for
 
 OPERATOR_NAMES = ("denoise", "blur", "inpaint", "superres", "ct", "mri")
 SAMPLER_NAMES = ("dds", "pnp", "diffpir", "red_diff", "dps", "ddim")

@@ -67,11 +67,6 @@ def placement(layer, roi: ROI, shape) -> dict:
     return {"scale": scale * ratio, "translate": translate}
 
 
-def oriented(layer) -> dict:
-    """The layer's rotation, shear and affine, for results drawn over it."""
-    return {"rotate": layer.rotate, "shear": layer.shear, "affine": layer.affine}
-
-
 def on_plane(data: np.ndarray, place: dict) -> np.ndarray:
     """``data`` (h, w) with the layer's leading axes (length 1) so that it sits on its plane."""
     ndim = len(place.get("scale", ())) or data.ndim

@@ -13,7 +13,7 @@ import numpy as np
 
 from ..data import ROI, open_array, store_atomic
 from .jobs import Job
-from .scope import check_planes, overlay, result_translate
+from .scope import check_planes, oriented, overlay
 
 STORE_KEY = "napari_tweedie_store"  # layer metadata: the zarr store a result layer reads
 
@@ -47,16 +47,16 @@ def put_image(
     source's contrast limits and colormap).
     """
     data = np.asarray(data).reshape(roi.shape)
-    translate = result_translate(source, roi)
+    place = overlay(source, roi)
     if name in viewer.layers and viewer.layers[name].data.shape == data.shape:
         target = viewer.layers[name]
-        target.data, target.translate = data, translate
+        target.data, target.translate = data, place["translate"]
         return target
     if name in viewer.layers:
         viewer.layers.remove(name)
     kwargs.setdefault("contrast_limits", source.contrast_limits)
     kwargs.setdefault("colormap", source.colormap)
-    return viewer.add_image(data, name=name, **overlay(source, roi), **kwargs)
+    return viewer.add_image(data, name=name, **place, **kwargs)
 
 
 def default_output(stem: str) -> Path:
@@ -144,9 +144,7 @@ def whole_layer_job(
             name=name,
             scale=source.scale,
             translate=source.translate,
-            rotate=source.rotate,
-            shear=source.shear,
-            affine=source.affine,
+            **oriented(source),
             contrast_limits=source.contrast_limits,
             colormap=source.colormap,
             metadata={STORE_KEY: str(written)},

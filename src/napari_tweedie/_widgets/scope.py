@@ -110,15 +110,14 @@ def result_translate(layer: Image, roi: ROI, shift=0.0) -> np.ndarray:
     return np.asarray(own(np.asarray(roi.offset, dtype=float) + shift))
 
 
+def oriented(layer: Image) -> dict:
+    """The layer's rotation, shear and affine, for results drawn over it."""
+    return {"rotate": layer.rotate, "shear": layer.shear, "affine": layer.affine}
+
+
 def overlay(layer: Image, roi: ROI) -> dict:
     """``add_image`` keywords that place a result of ``roi`` over ``layer``: every transform."""
-    return {
-        "scale": layer.scale,
-        "translate": result_translate(layer, roi),
-        "rotate": layer.rotate,
-        "shear": layer.shear,
-        "affine": layer.affine,
-    }
+    return {"scale": layer.scale, "translate": result_translate(layer, roi), **oriented(layer)}
 
 
 def image_layer_names(viewer) -> list[str]:

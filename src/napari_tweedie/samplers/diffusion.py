@@ -148,13 +148,14 @@ def diffpir(
     ``zeta < 1`` each step undoes a fraction ``sqrt(1 - zeta) sigma_next / sigma``
     of its data correction.  The default ``zeta = 1`` restores best: on Set12 01
     and 04 (``benchmarks/bench_restore.py --images 01,04 --samplers diffpir
-    --problems inpaint,superres,mri --samples 1 --set zeta=1.0``), against TV,
-    +0.96 / -0.08 / +0.58 dB on inpainting / 4x super-resolution / MRI, where
-    0.3 gave -2.35 / -0.65 / -1.25.  Its samples are then too narrow on a
-    Gaussian posterior (``benchmarks/bench_calibration.py``: std ratio 0.71 for
-    2x super-resolution, 0.67 in inpainting holes), where ``zeta = 0.3`` is
-    calibrated for super-resolution (0.95) but 1.9x too wide at observed
-    inpainting pixels: pass 0.3 when the spread matters more than the mean.
+    --problems inpaint,superres,mri --samples 1 --set zeta=1.0``, step-14200
+    prior), against TV, +1.02 / -0.07 / +0.67 dB on inpainting / 4x
+    super-resolution / MRI, where 0.3 gave -2.34 / -0.60 / -1.20.  Its samples
+    are then too narrow on a Gaussian posterior (``benchmarks/bench_calibration.py``:
+    std ratio 0.71 for 2x super-resolution, 0.67 in inpainting holes), where
+    ``zeta = 0.3`` is calibrated for super-resolution (0.95) but 1.9x too wide
+    at observed inpainting pixels: pass 0.3 when the spread matters more than
+    the mean.
     """
     noise_level = max(op.sigma_y if sigma_y is None else sigma_y, 1e-3)
     for i, n, sigma, sigma_next in _steps(sigmas):
