@@ -3,8 +3,9 @@
 Data: scikit-image's bundled images (``camera`` left out: Set12 contains it;
 ``astronaut`` and ``hubble_deep_field`` held out for validation), pydicom's CT/MR
 test files that decode (``CT_small.dcm`` held out: it is the ``ct_low_dose``
-sample), matplotlib's ``s1045.ima.gz`` MRI slice and ``grace_hopper.jpg``, the
-stardist wheel's ``img2d.tif``/``img3d.tif`` nuclei, and the sample images in
+sample), matplotlib's ``s1045.ima.gz`` MRI slice, ``grace_hopper.jpg`` and
+``Minduka_Present_Blue_Pack.png``, PyWavelets' ``aero`` and ``ascent`` and
+scikit-learn's ``china`` and ``flower`` (when installed), the stardist wheel's ``img2d.tif``/``img3d.tif`` nuclei, and the sample images in
 ``sample_data/*_clean.tif`` whose source is not already loaded (never
 ``hubble`` or ``ct_low_dose``).  Set12 is never read here: it is the test set
 (``benchmarks/bench_prior.py``).
@@ -193,10 +194,37 @@ def matplotlib_images(log) -> list[tuple[str, str, np.ndarray]]:
         path = cbook.get_sample_data("s1045.ima.gz", asfileobj=False)
         raw = np.frombuffer(gzip.decompress(Path(path).read_bytes()), dtype=">u2")
         out.append(("mpl:s1045", "medical", to_unit(raw.reshape(256, 256))))
-        photo = mpimg.imread(cbook.get_sample_data("grace_hopper.jpg", asfileobj=False))
-        out.append(("mpl:grace_hopper", "photo", to_unit(to_gray(photo), robust=False)))
+        for name in ("grace_hopper.jpg", "Minduka_Present_Blue_Pack.png"):
+            photo = mpimg.imread(cbook.get_sample_data(name, asfileobj=False))
+            unit = to_unit(to_gray(photo), robust=False)
+            out.append((f"mpl:{name.split('.')[0]}", "photo", unit))
     except Exception as error:
         log(f"  matplotlib sample data: skipped ({type(error).__name__}: {error})")
+    return out
+
+
+def extra_photos(log) -> list[tuple[str, str, np.ndarray]]:
+    """Photographs shipped in other wheels: PyWavelets' aero/ascent, scikit-learn's china/flower.
+
+    PyWavelets comes with ``bm3d``; scikit-learn is optional (training only). Neither
+    set overlaps Set12 (PyWavelets' ``camera`` is the cameraman and is left out).
+    """
+    out = []
+    try:
+        import pywt.data
+
+        for name in ("aero", "ascent"):
+            out.append((f"pywt:{name}", "photo", to_gray(getattr(pywt.data, name)())))
+    except Exception as error:
+        log(f"  PyWavelets images: skipped ({type(error).__name__}: {error})")
+    try:
+        from sklearn.datasets import load_sample_images
+
+        found = load_sample_images()
+        for path, image in zip(found.filenames, found.images):
+            out.append((f"sklearn:{Path(path).stem}", "photo", to_gray(image)))
+    except Exception as error:
+        log(f"  scikit-learn sample images: skipped ({type(error).__name__}: {error})")
     return out
 
 
@@ -261,6 +289,7 @@ def _duplicate(image: np.ndarray, kept: list[tuple[str, str, np.ndarray]]) -> st
 def collect_data(wheel: Path | None, log=print) -> list[tuple[str, str, np.ndarray]]:
     """All training images as (name, group, float32 2-D array on [0, 1]), de-duplicated."""
     found = skimage_images(log) + dicom_images(log) + matplotlib_images(log)
+    found += extra_photos(log)
     found += stardist_images(wheel, log)
     loaded = {"stardist" for n, _, _ in found if n.startswith("stardist:")}
     loaded |= {n for n, _, _ in found if n.startswith("mpl:")}
