@@ -30,28 +30,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
 from napari_tweedie.operators import Inpaint, SuperResolution  # noqa: E402
 from napari_tweedie.samplers import SAMPLERS, karras_sigmas  # noqa: E402
+from napari_tweedie.samplers.gaussian import GaussianPrior  # noqa: E402
 from napari_tweedie.steps import run  # noqa: E402
 
 MEAN, STD, SIGMA_Y, SIDE = 0.5, 0.2, 0.05, 16
 # (sampler, settings): the defaults, and DiffPIR's zeta 0.3 (calibrated for super-resolution)
+PRIOR = GaussianPrior(MEAN, STD)  # the exact denoiser and the closed-form posterior
 SAMPLERS_WITH_SPREAD = (("dds", {}), ("diffpir", {}), ("diffpir", {"zeta": 0.3}), ("dps", {}))
-
-
-def gaussian_denoiser(x, sigma):
-    """The exact MMSE denoiser of the N(MEAN, STD^2) prior."""
-    sigma = torch.as_tensor(sigma, dtype=x.dtype).reshape(-1, 1, 1, 1)
-    return MEAN + STD**2 / (STD**2 + sigma**2) * (x - MEAN)
-
-
-def exact_posterior(op, y):
-    """(mean, std) of x0 given y, from the dense matrix of ``op``."""
-    n = SIDE * SIDE
-    columns = [op.forward(e.view(1, 1, SIDE, SIDE)).flatten() for e in torch.eye(n)]
-    a = torch.stack(columns, 1).double()
-    precision = a.T @ a / SIGMA_Y**2 + torch.eye(n, dtype=torch.float64) / STD**2
-    covariance = torch.linalg.inv(precision)
-    mean = covariance @ (a.T @ y.flatten().double() / SIGMA_Y**2 + MEAN / STD**2)
-    return mean, covariance.diag().sqrt()
 
 
 def problems(generator):
@@ -81,15 +66,13 @@ def main(argv=None) -> int:
     for problem, op, observed in problems(generator):
         truth = MEAN + STD * torch.randn(1, 1, SIDE, SIDE, generator=generator)
         y = op.simulate(truth, generator)
-        mean, std = exact_posterior(op, y)
+        mean, std = (t.flatten().double() for t in PRIOR.posterior(op, y, SIGMA_Y))
         for name, settings in SAMPLERS_WITH_SPREAD:
             sigmas = karras_sigmas(args.steps, sigma_max=20.0)
             x = sigmas[0] * torch.randn(args.samples, 1, SIDE, SIDE, generator=generator)
             batch_y = y.expand(args.samples, *y.shape[1:])
             samples = run(
-                SAMPLERS[name](
-                    gaussian_denoiser, x, sigmas, op=op, y=batch_y, generator=generator, **settings
-                )
+                SAMPLERS[name](PRIOR, x, sigmas, op=op, y=batch_y, generator=generator, **settings)
             )
             label = name + "".join(f" {k}={v}" for k, v in settings.items())
             row = {"problem": problem, "sampler": label}

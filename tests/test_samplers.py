@@ -8,27 +8,12 @@ import torch
 
 from napari_tweedie.operators import Identity, Inpaint, SuperResolution
 from napari_tweedie.samplers import SAMPLERS, karras_sigmas
+from napari_tweedie.samplers.gaussian import GaussianPrior
 from napari_tweedie.steps import run
 
 MU, TAU2 = 0.5, 0.04  # prior: every pixel ~ N(MU, TAU2), independent
 H = W = 8
-
-
-def gaussian_denoiser(x, sigma):
-    """Exact Tweedie estimate E[x0 | x] under the Gaussian prior."""
-    s2 = sigma.view(-1, 1, 1, 1) ** 2
-    return (TAU2 * x + s2 * MU) / (TAU2 + s2)
-
-
-def posterior(op, y, sigma_y):
-    """Closed-form posterior mean and per-pixel std of x0 given y = A x0 + sigma_y n."""
-    n = H * W
-    columns = [op.forward(e.view(1, 1, H, W)).flatten() for e in torch.eye(n)]
-    a = torch.stack(columns, 1).double()
-    precision = a.T @ a / sigma_y**2 + torch.eye(n, dtype=torch.float64) / TAU2
-    cov = torch.linalg.inv(precision)
-    mean = cov @ (a.T @ y.flatten().double() / sigma_y**2 + MU / TAU2)
-    return mean.view(H, W).float(), cov.diagonal().sqrt().view(H, W).float()
+PRIOR = GaussianPrior(MU, TAU2**0.5)  # its exact denoiser, and closed-form posteriors
 
 
 @pytest.fixture(scope="module")
@@ -37,14 +22,14 @@ def superres_problem():
     op = SuperResolution((H, W), 2, sigma_y=0.02)
     x0 = MU + TAU2**0.5 * torch.randn(1, 1, H, W, generator=g)
     y = op.forward(x0) + 0.02 * torch.randn(1, 1, H // 2, W // 2, generator=g)
-    return op, y, *posterior(op, y, 0.02)
+    return op, y, *PRIOR.posterior(op, y, 0.02)
 
 
 def sample(name, op, y, count=1000, steps=60, seed=1, **kwargs):
     sigmas = karras_sigmas(steps, sigma_max=5.0)
     g = torch.Generator().manual_seed(seed)
     x = sigmas[0] * torch.randn(count, 1, H, W, generator=g)
-    return run(SAMPLERS[name](gaussian_denoiser, x, sigmas, op=op, y=y, generator=g, **kwargs))
+    return run(SAMPLERS[name](PRIOR, x, sigmas, op=op, y=y, generator=g, **kwargs))
 
 
 @pytest.mark.parametrize("name", ["dps", "dds", "diffpir", "red_diff"])
@@ -69,11 +54,9 @@ def test_ddim_from_the_noisy_image_samples_the_denoising_posterior():
     sigma_y = 0.1
     y = MU + TAU2**0.5 * torch.randn(1, 1, H, W, generator=g)
     y = y + sigma_y * torch.randn(1, 1, H, W, generator=g)
-    mean, std = posterior(Identity((H, W)), y, sigma_y)
+    mean, std = PRIOR.posterior(Identity((H, W)), y, sigma_y)
     sigmas = torch.cat([torch.linspace(sigma_y, 0.0, 200)])
-    out = run(
-        SAMPLERS["ddim"](gaussian_denoiser, y.repeat(2000, 1, 1, 1), sigmas, eta=1.0, generator=g)
-    )
+    out = run(SAMPLERS["ddim"](PRIOR, y.repeat(2000, 1, 1, 1), sigmas, eta=1.0, generator=g))
     assert ((out.mean(0)[0] - mean).abs() / std).mean() < 0.1
     assert 0.9 < (out.std(0)[0] / std).mean() < 1.1
 
@@ -126,7 +109,7 @@ def sample_gen(name, count, **kwargs):
     sigmas = karras_sigmas(10, sigma_max=5.0)
     g = torch.Generator().manual_seed(7)
     x = sigmas[0] * torch.randn(count, 1, H, W, generator=g)
-    return SAMPLERS[name](gaussian_denoiser, x, sigmas, generator=g, **kwargs)
+    return SAMPLERS[name](PRIOR, x, sigmas, generator=g, **kwargs)
 
 
 def test_karras_schedule_is_decreasing_and_ends_at_zero():

@@ -16,6 +16,7 @@ import dask.array as da
 import numpy as np
 
 from . import noise as noise_models
+from .data.finite import fill_non_finite
 from .data.tiles import map_tiles
 from .denoisers import DENOISERS, DenoiserSpec
 from .noise_setup import (  # noqa: F401  (re-exported: their home before noise_setup)
@@ -56,17 +57,6 @@ def split_params(spec: DenoiserSpec, noise: str, params: dict) -> tuple[dict, di
     return method_params, {k: v for k, v in params.items() if k in noise_keys}
 
 
-def _fill_nan(plane: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
-    bad = ~np.isfinite(plane)
-    if not bad.any():
-        return plane, None
-    if bad.all():
-        raise ValueError("the image has no finite values")
-    filled = plane.copy()
-    filled[bad] = np.median(plane[~bad])
-    return filled, bad
-
-
 def _as_float_image(image) -> np.ndarray:
     if isinstance(image, da.Array):
         image = image.compute()
@@ -104,7 +94,7 @@ def denoise_steps(
     planes = data.reshape((-1,) + data.shape[-2:])
     out = np.empty_like(planes)
     for index, plane in enumerate(planes):
-        filled, bad = _fill_nan(plane)
+        filled, bad = fill_non_finite(plane)
         out[index] = yield from setup.apply_steps(spec, filled, seed + index, method_params)
         if bad is not None:
             out[index][bad] = np.nan
@@ -229,7 +219,7 @@ class _TileDenoiser:
             if not np.isfinite(plane).any():  # a masked or padded tile: nothing to denoise
                 out[index] = plane
                 continue
-            filled, bad = _fill_nan(plane)
+            filled, bad = fill_non_finite(plane)
             out[index] = self.setup.apply(self.spec, filled, seed, self.params)
             if bad is not None:
                 out[index][bad] = np.nan

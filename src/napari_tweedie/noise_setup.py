@@ -17,6 +17,7 @@ from functools import partial
 import numpy as np
 
 from . import noise as noise_models
+from .data.finite import fill_non_finite
 from .denoisers import DenoiserSpec
 from .steps import Step, map_steps, run
 
@@ -109,6 +110,4 @@ def resolve_noise(sample: np.ndarray, noise: str, sigma: float | None, noise_par
 
 def finite_sample(sample: np.ndarray) -> np.ndarray:
     """``sample`` as float32 with non-finite values replaced by the median (ValueError if none)."""
-    if not np.isfinite(sample).any():
-        raise ValueError("the image has no finite values")
-    return np.where(np.isfinite(sample), sample, np.nanmedian(sample)).astype(np.float32)
+    return fill_non_finite(np.asarray(sample, np.float32))[0]

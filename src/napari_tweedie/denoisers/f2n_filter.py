@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from ..data.finite import fill_non_finite
 from .bilateral import bilateral_filter_varying
 from .f2n_tiles import apply_lazy as _apply_lazy
 
@@ -204,10 +205,8 @@ class Filter2Noise:
         array = np.asarray(image, np.float32)
         if array.ndim != 2:
             raise ValueError(f"expected a 2-D image, got shape {array.shape}")
-        bad = ~np.isfinite(array)
-        if bad.any():  # filled for the filter (NaN would spread); put back by _keep_nans
-            fill = np.median(array[~bad]) if not bad.all() else self.offset
-            array = np.where(bad, np.float32(fill), array)
+        # filled for the filter (NaN would spread); put back by _keep_nans
+        array = fill_non_finite(array, if_empty=self.offset)[0]
         return np.ascontiguousarray((array - np.float32(self.offset)) / np.float32(self.scale))
 
     def save(self, path: str | Path) -> Path:

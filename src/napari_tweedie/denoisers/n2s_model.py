@@ -33,6 +33,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from ..data.finite import fill_non_finite
 from ..data.tiles import map_tiles
 from ..noise_models import NoiseModel, make_noise_model
 from ..prior.bundled import pad_to_multiple, pick_device, read_weights
@@ -161,18 +162,15 @@ class Noise2Score:
         data = np.asarray(image, np.float64)
         if data.ndim < 2:
             raise ValueError(f"expected an image with at least 2 axes (Y, X), got {data.shape}")
-        bad = ~np.isfinite(data)
-        if bad.all():
-            raise ValueError("the image has no finite values")
-        if bad.any():
-            data = np.where(bad, np.median(data[~bad]), data)
+        data, bad = fill_non_finite(data)
         model = scale_noise_model(noise_model or self.noise_model, self.scale)
         ys = (data - self.offset) / self.scale
         with np.errstate(all="ignore"):
             xs = np.asarray(model.tweedie(ys, self.score_scaled), np.float64)
         xs = np.where(np.isfinite(xs), xs, ys)
         out = (xs * self.scale + self.offset).astype(np.float32)
-        out[bad] = np.nan
+        if bad is not None:
+            out[bad] = np.nan
         return out
 
     def apply_lazy(
