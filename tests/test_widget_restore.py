@@ -61,6 +61,21 @@ def test_run_updates_live_estimate_and_ends_with_mean_and_std(
     assert trajectory.data.shape[0] > 1 and trajectory.data.shape[1:] == (64, 48)
 
 
+def test_trajectory_slices_land_where_the_mean_does_on_a_rotated_sheared_layer(qtbot, viewer):
+    layer = viewer.layers["noisy"]
+    layer.rotate, layer.shear = 30.0, [0.2]
+    layer.affine = np.array([[1.0, 0.1, 3.0], [0.0, 1.0, -2.0], [0.0, 0.0, 1.0]])
+    widget = RestoreWidget(viewer)
+    widget.operator.value, widget.steps.value = "denoise", 4
+    wait(qtbot, widget, widget.run())
+    mean = viewer.layers["noisy [denoise, dds] mean"]
+    trajectory = viewer.layers["noisy [denoise, dds] trajectory"]
+    for pixel in ([0.0, 0.0], [10.0, 40.0], [63.0, 5.0]):
+        expected = np.asarray(layer.data_to_world(pixel))
+        np.testing.assert_allclose(mean.data_to_world(pixel), expected, atol=1e-9)
+        np.testing.assert_allclose(trajectory.data_to_world([1.0, *pixel])[1:], expected, atol=1e-9)
+
+
 def test_cancel_stops_within_a_second_and_leaves_no_half_layer(qtbot, viewer):
     widget = RestoreWidget(viewer)
     widget.operator.value, widget.steps.value = "denoise", 1000

@@ -20,7 +20,7 @@ from ..restoration import restore_steps, simulate_measurement
 from .jobs import Job
 from .live import LiveLayers
 from .restore_inputs import PRESETS, observed_mask, on_plane, placement
-from .scope import full_resolution, oriented, roi_for
+from .scope import full_resolution, oriented, roi_for, stacked
 
 OPERATOR_NAMES = ("denoise", "blur", "inpaint", "superres", "ct", "mri")
 SAMPLER_NAMES = ("dds", "pnp", "diffpir", "red_diff", "dps", "ddim")
@@ -256,14 +256,8 @@ class RestoreWidget(Container):
             )
         if self.trajectory:
             stack = np.stack([on_plane(step, place) for step in self.trajectory])
-            # a leading step axis: placed by scale and translate only (not rotate/shear/affine)
-            trajectory_place = {
-                k: np.r_[1.0 if k == "scale" else 0.0, v]
-                for k, v in place.items()
-                if k in ("scale", "translate")
-            }
             self.viewer.add_image(
-                stack, name=f"{tag} trajectory", colormap="gray", visible=False, **trajectory_place
+                stack, name=f"{tag} trajectory", colormap="gray", visible=False, **stacked(place)
             )
         self.status.value = f"done: {tag}"
 

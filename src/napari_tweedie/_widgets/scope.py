@@ -120,6 +120,33 @@ def overlay(layer: Image, roi: ROI) -> dict:
     return {"scale": layer.scale, "translate": result_translate(layer, roi), **oriented(layer)}
 
 
+def stacked(place: dict) -> dict:
+    """``add_image`` keywords for results stacked on a new first axis (e.g. sampler steps).
+
+    ``place`` holds the keywords of one result (scale, translate and optionally
+    rotate, shear, affine); they are folded into one affine matrix that leaves
+    the new axis alone, so each slice lands where that one result would.
+    """
+    if not place:
+        return {}
+    inner = Affine(
+        scale=place["scale"],
+        translate=place["translate"],
+        rotate=place.get("rotate"),
+        shear=place.get("shear"),
+    ).affine_matrix
+    outer = place.get("affine")
+    matrix = inner if outer is None else _matrix(outer) @ inner
+    full = np.eye(len(matrix) + 1)
+    full[1:, 1:] = matrix
+    return {"affine": full}
+
+
+def _matrix(affine) -> np.ndarray:
+    """The matrix of a napari ``Affine`` (or an array already)."""
+    return np.asarray(getattr(affine, "affine_matrix", affine), float)
+
+
 def image_layer_names(viewer) -> list[str]:
     """Image layers, sources before results (results are named "<layer> [<method>]")."""
     names = [lay.name for lay in viewer.layers if isinstance(lay, Image)]
