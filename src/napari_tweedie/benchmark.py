@@ -31,9 +31,10 @@ from pathlib import Path
 
 import numpy as np
 from skimage import color, data
-from skimage.metrics import peak_signal_noise_ratio, structural_similarity
+from skimage.metrics import structural_similarity
 
 from .denoisers import DENOISERS
+from .metrics import clipped_psnr
 
 SIGMA = 25.0 / 255.0
 BM3D_PUBLISHED = 29.96
@@ -112,12 +113,6 @@ def denoise_once(spec, noisy: np.ndarray, seed: int) -> tuple[np.ndarray, float,
     peak = tracemalloc.get_traced_memory()[1] / 2**20
     tracemalloc.stop()
     return np.asarray(estimate, np.float32), seconds, peak
-
-
-def clipped_psnr(estimate: np.ndarray, clean: np.ndarray) -> float:
-    """PSNR (dB) of ``estimate`` clipped to [0, 1] against ``clean`` on [0, 1] (as for Set12)."""
-    estimate = np.clip(np.asarray(estimate, np.float64), 0.0, 1.0)
-    return float(peak_signal_noise_ratio(np.asarray(clean, np.float64), estimate, data_range=1.0))
 
 
 def evaluate(spec, dataset: str, triples, seed: int) -> dict:
