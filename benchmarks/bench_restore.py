@@ -41,6 +41,9 @@ import napari_tweedie as nt
 from napari_tweedie.baselines import tv_least_squares
 from napari_tweedie.benchmark import set12_dir
 from napari_tweedie.cli import parse_settings
+from napari_tweedie.prior import load_prior
+from napari_tweedie.prior.ensemble import SelfEnsemble
+from napari_tweedie.priors import BUNDLED_PRIORS
 from napari_tweedie.restoration import prepare, simulate_measurement
 
 PROBLEMS = {
@@ -211,10 +214,10 @@ def main() -> None:
     if args.threads:
         torch.set_num_threads(args.threads)
     prior = args.prior
-    if prior == "default":
-        from napari_tweedie.prior import load_prior
-
-        prior = load_prior("cpu", args.weights)
+    if prior in BUNDLED_PRIORS:
+        network = load_prior("cpu", args.weights)
+        prior = network if prior == "default" else SelfEnsemble(network)
+        prior.metadata = network.metadata
     payload: dict = {"threads": torch.get_num_threads(), "args": vars(args)}
     if not args.only_time_dds:
         rows = run(args, prior)

@@ -5,8 +5,8 @@ sample data, PyWavelets' ``aero``/``ascent``, scikit-learn's sample photos,
 the stardist wheel's nuclei and the project's ``sample_data``, with the
 held-out images left out (see ``SKIMAGE_SKIP`` and friends).
 :func:`save_data` writes what was collected, with the validation images, to
-one ``.npz``; :func:`load_data` reads it back, so a machine with torch and
-numpy alone (a rented GPU) trains on exactly the same data.
+one ``.npz`` (float16); :func:`load_data` reads it back, so a machine without
+the sources' packages (a rented GPU) trains on the same images.
 """
 
 from __future__ import annotations

@@ -54,3 +54,26 @@ def test_prior_method_offers_the_ensemble_and_it_denoises():
     }
     assert error["x8"] < error["noisy"] / 4
     assert not np.array_equal(plain, ensembled)
+
+
+def test_default_x8_prior_is_the_ensembled_network_and_restores():
+    import napari_tweedie as nt
+    from napari_tweedie.prior import load_prior
+    from napari_tweedie.priors import get_prior
+
+    if DENOISERS["prior"].requires() is not None:
+        pytest.skip("bundled weights missing")
+    x = torch.rand(2, 1, 16, 24, generator=torch.Generator().manual_seed(0))
+    sigma = torch.tensor([0.05, 0.2])
+    network = load_prior(device="cpu")
+    x8 = get_prior("default-x8", device="cpu")
+    assert x8.differentiable
+    torch.testing.assert_close(x8(x, sigma), self_ensemble(network, x, sigma))
+    assert not torch.allclose(x8(x, sigma), network(x, sigma))
+    clean = np.tile(np.linspace(0.2, 0.8, 32, dtype=np.float32), (32, 1))
+    mask = np.random.default_rng(0).random(clean.shape) > 0.5
+    result = nt.restore(
+        clean * mask, "inpaint", mask=mask, sigma_y=0.01, prior="default-x8",
+        sampler="pnp", steps=5, device="cpu",
+    )  # fmt: skip
+    assert np.mean((result.mean - clean) ** 2) < np.mean((clean * mask - clean) ** 2) / 10

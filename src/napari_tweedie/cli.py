@@ -79,7 +79,9 @@ def build_parser() -> argparse.ArgumentParser:
     res.add_argument("output", help="posterior mean: .zarr, .tif, .tiff or .npy (float32)")
     res.add_argument("--operator", required=True, choices=sorted(OPERATORS))
     res.add_argument("--sampler", default="dds", choices=sorted(SAMPLERS))
-    res.add_argument("--prior", default="default", help="'default' or a denoiser name")
+    res.add_argument(
+        "--prior", default="default", help="'default', 'default-x8' (8x slower) or a denoiser name"
+    )
     res.add_argument("--steps", type=int, default=50)
     res.add_argument("--samples", type=int, default=1)
     res.add_argument("--seed", type=int, default=0)

@@ -109,5 +109,8 @@ def resolve_noise(sample: np.ndarray, noise: str, sigma: float | None, noise_par
 
 
 def finite_sample(sample: np.ndarray) -> np.ndarray:
-    """``sample`` as float32 with non-finite values replaced by the median (ValueError if none)."""
+    """``sample`` as float32 with non-finite values replaced by the median (ValueError if none).
+
+    May be ``sample`` itself (not a copy) when it is float32 and finite everywhere.
+    """
     return fill_non_finite(np.asarray(sample, np.float32))[0]

@@ -14,6 +14,9 @@ from torch import Tensor
 
 from .prior.bundled import pick_device  # noqa: F401  (re-exported: restoration imports it from here)
 
+#: names of the bundled network: plain, and averaged over 8 flips/rotations (8x slower)
+BUNDLED_PRIORS = ("default", "default-x8")
+
 
 class RegistryDenoiser:
     """A registry (classical or fitted) denoiser used as a Gaussian prior, item by item.
@@ -28,7 +31,8 @@ class RegistryDenoiser:
 
         if method not in DENOISERS:
             raise ValueError(
-                f"unknown prior {method!r}: use 'default', a callable or one of {sorted(DENOISERS)}"
+                f"unknown prior {method!r}: use {' or '.join(map(repr, BUNDLED_PRIORS))}, "
+                f"a callable or one of {sorted(DENOISERS)}"
             )
         self.spec = DENOISERS[method]
         self.spec.check_available()
@@ -51,8 +55,10 @@ def get_prior(prior: str | Callable = "default", device: str | torch.device = "a
     """The denoiser behind a ``prior=`` argument of :func:`napari_tweedie.restore`."""
     if callable(prior):
         return prior
-    if prior == "default":
+    if prior in BUNDLED_PRIORS:
         from .prior import load_prior
+        from .prior.ensemble import SelfEnsemble
 
-        return load_prior(device=device)
+        network = load_prior(device=device)
+        return network if prior == "default" else SelfEnsemble(network)
     return RegistryDenoiser(prior)

@@ -220,8 +220,10 @@ def restore(
         estimate, zero std); their own parameters (e.g. ``gamma``, ``cg_steps``,
         ``eta``, ``zeta``, ``lam``, ``lr``) pass through ``**params``.
     prior : str or callable
-        ``"default"`` (the bundled network), a ``DENOISERS`` key, or a callable
-        ``D(x, sigma)`` on [0, 1] images.
+        ``"default"`` (the bundled network), ``"default-x8"`` (the same averaged
+        over the eight flips and rotations: 8x slower, a little better; worth it
+        with ``"pnp"``), a ``DENOISERS`` key, or a callable ``D(x, sigma)`` on
+        [0, 1] images.
     steps, samples, seed : int
         Sampler steps, number of posterior samples, seed (same seed, same result).
     device : str

@@ -3,8 +3,9 @@
 A denoiser trained with rotation and flip augmentation is (nearly) equivariant
 to the eight symmetries of the square.  Averaging ``T^-1 D(T x)`` over them
 cancels part of the network's error at eight times the cost.  For a
-Gaussian denoiser the average is still a denoiser; it is offered as an option
-of the plain ``"prior"`` method, not used inside the diffusion samplers.
+Gaussian denoiser the average is still a denoiser: it is an option of the plain
+``"prior"`` method, and :class:`SelfEnsemble` is the prior ``"default-x8"`` of
+the inverse solvers (worth it for plug-and-play, whose 50 calls are cheap).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from collections.abc import Callable
 import torch
 from torch import Tensor
 
-__all__ = ["dihedral", "self_ensemble"]
+__all__ = ["SelfEnsemble", "dihedral", "self_ensemble"]
 
 
 def dihedral(x: Tensor, k: int, inverse: bool = False) -> Tensor:
@@ -32,7 +33,7 @@ def dihedral(x: Tensor, k: int, inverse: bool = False) -> Tensor:
 
 
 def self_ensemble(
-    denoiser: Callable[[Tensor, float], Tensor], x: Tensor, sigma: float, count: int = 8
+    denoiser: Callable[[Tensor, float], Tensor], x: Tensor, sigma: float | Tensor, count: int = 8
 ) -> Tensor:
     """Mean of ``T^-1 D(T x, sigma)`` over the first ``count`` symmetries of :func:`dihedral`.
 
@@ -42,8 +43,8 @@ def self_ensemble(
         ``D(x, sigma)`` on tensors whose last two axes are Y, X (any H, W).
     x : Tensor
         The noisy image(s).
-    sigma : float
-        Noise level passed to ``denoiser``.
+    sigma : float or Tensor
+        Noise level passed to ``denoiser`` (a scalar, or one per batch item).
     count : int
         How many symmetries (1: the plain denoiser; 8: all of them).
 
@@ -60,3 +61,17 @@ def self_ensemble(
     for k in range(count):
         total += dihedral(denoiser(dihedral(x, k), sigma), k, inverse=True).float()
     return (total / count).to(x.dtype)
+
+
+class SelfEnsemble:
+    """``D(x, sigma)`` averaged over the eight symmetries of the square (see :func:`self_ensemble`).
+
+    Differentiable when ``denoiser`` is (DPS can use it), eight times slower.
+    """
+
+    def __init__(self, denoiser: Callable[[Tensor, Tensor], Tensor], count: int = 8):
+        self.denoiser, self.count = denoiser, count
+        self.differentiable = getattr(denoiser, "differentiable", True)
+
+    def __call__(self, x: Tensor, sigma: Tensor) -> Tensor:
+        return self_ensemble(self.denoiser, x, sigma, self.count)
