@@ -48,6 +48,7 @@ import torch
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
+sys.path.insert(0, str(ROOT / "scripts"))  # its sibling modules, however it is started
 
 
 def _bare_package() -> None:
@@ -145,6 +146,7 @@ def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--minutes", type=float, default=150, help="time budget of this run")
     parser.add_argument("--resume", action="store_true", help="continue from the saved state")
+    parser.add_argument("--max-steps", type=int, default=None, help="also stop after N steps")
     parser.add_argument("--overwrite", action="store_true", help="start afresh over a saved state")
     parser.add_argument("--device", default="auto", help="auto | cpu | cuda | mps")
     parser.add_argument("--threads", type=int, default=1, help="CPU threads for torch")
@@ -314,7 +316,8 @@ def main(argv=None) -> int:
     # reserve time for the final validation + save so that the run ends within its budget
     budget = args.minutes * 60 - min(60.0, 0.1 * args.minutes * 60) - (time.monotonic() - started)
     model.train()
-    while stop["signal"] is None and time.monotonic() - t0 < budget:
+    max_steps = args.max_steps if args.max_steps is not None else math.inf
+    while stop["signal"] is None and time.monotonic() - t0 < budget and session_steps < max_steps:
         t_step = time.monotonic()
         lr = lr_at(args, t_step - t0, session_steps)
         for group in optimizer.param_groups:
