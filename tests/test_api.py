@@ -186,3 +186,30 @@ def test_tiny_planes_are_denoised_or_refused_clearly(shape):
             assert "at least" in str(error), (method, error)
             continue
         assert out.shape == shape and np.isfinite(out).all(), method
+
+
+def test_lazy_cancel_stops_a_fitting_method_within_a_step(monkeypatch):
+    from napari_tweedie.data import Cancelled
+    from napari_tweedie.denoisers import DENOISERS, DenoiserSpec
+
+    seen = []
+
+    def fitting(image, *, sigma, seed, steps=400):
+        for i in range(steps):
+            seen.append(i)
+            yield nt.Step(i + 1, steps, x0_hat=image)
+        return image
+
+    spec = DenoiserSpec(
+        "fit_test", fitting, (), "a fitting test", iterative=True, gaussian_only=False
+    )
+    monkeypatch.setitem(DENOISERS, "fit_test", spec)
+    image = np.random.default_rng(0).random((64, 64), np.float32)
+    lazy = nt.denoise_lazy(image, "fit_test", sigma=0.1, tile=64, cancelled=lambda: len(seen) >= 5)
+    with pytest.raises(Cancelled):
+        lazy.compute(scheduler="synchronous")
+    assert len(seen) == 5  # not the 400 steps of the tile
+    uncancelled = nt.denoise_lazy(image, "fit_test", sigma=0.1, tile=64, cancelled=lambda: False)
+    np.testing.assert_array_equal(uncancelled.compute(), image)
+    with pytest.raises(Cancelled):  # a one-shot method: checked before the plane
+        nt.denoise_lazy(image, "gaussian", sigma=0.1, cancelled=lambda: True).compute()

@@ -161,6 +161,28 @@ def apply_whole(qtbot, widget, target, method: str = "gaussian") -> None:
     wait_job(qtbot, widget, widget.apply_to_whole_layer())
 
 
+def test_cancel_of_a_whole_layer_fit_stops_within_the_tile(
+    qtbot, tmp_path, viewer_with_noisy, slow_registered
+):
+    viewer, *_ = viewer_with_noisy
+    widget = DenoiseWidget(viewer)
+    widget.method.value, widget.output.value = "slow_test", tmp_path / "whole.zarr"
+    job = widget.apply_to_whole_layer()
+    finished = []
+    job.worker.finished.connect(
+        lambda: finished.append(time.monotonic()), Qt.ConnectionType.DirectConnection
+    )
+    qtbot.wait(500)  # inside the one tile's 400 steps of 10 ms
+    assert not finished
+    started = time.monotonic()
+    widget.cancel_button.clicked.emit()
+    qtbot.waitUntil(lambda: bool(finished), timeout=5000)
+    assert finished[0] - started < 1.0  # not the ~3.5 s left in the tile
+    qtbot.wait(200)
+    assert [lay.name for lay in viewer.layers] == ["noisy"]
+    assert not (tmp_path / "whole.zarr").exists()
+
+
 def test_apply_to_whole_layer_writes_zarr_and_opens_it_lazily(qtbot, tmp_path, viewer_with_noisy):
     import dask.array as da
 

@@ -9,7 +9,7 @@ and tiling of large arrays.
 
 from __future__ import annotations
 
-from collections.abc import Generator
+from collections.abc import Callable, Generator
 from dataclasses import dataclass
 
 import dask.array as da
@@ -18,6 +18,7 @@ import numpy as np
 from . import noise as noise_models
 from .data.finite import fill_non_finite
 from .data.tiles import map_tiles
+from .data.writer import Cancelled
 from .denoisers import DENOISERS, DenoiserSpec
 from .noise_setup import (  # noqa: F401  (re-exported: their home before noise_setup)
     NOISE_PARAMETERS,
@@ -173,6 +174,7 @@ def denoise_lazy(
     seed: int = 0,
     tile: int = DEFAULT_TILE,
     overlap: int | None = None,
+    cancelled: Callable[[], bool] | None = None,
     **params,
 ) -> da.Array:
     """Tiled, lazy :func:`denoise` for arrays larger than memory (dask in, dask out).
@@ -181,6 +183,13 @@ def denoise_lazy(
     (with ``overlap`` pixels of context, default the method's radius) is
     denoised with them and borders are blended linearly (see
     :func:`~napari_tweedie.data.map_tiles`).
+
+    ``cancelled``, a function polled from the worker threads (a GUI's Cancel
+    flag), is checked before each tile's plane and, for the methods that fit
+    (Filter2Noise, zero-shot Noise2Noise), at every training step: once it
+    returns True the computation raises :class:`~napari_tweedie.data.Cancelled`
+    within a step rather than after the tile.  Methods with their own lazy path
+    (Noise2Score) ignore it.
     """
     spec = get_spec(method)
     method_params, noise_params = split_params(spec, noise, params)
@@ -198,7 +207,7 @@ def denoise_lazy(
     if overlap is None:
         overlap = spec.radius(setup.sigma, **method_params) if spec.radius else 32
     return map_tiles(
-        _TileDenoiser(spec, setup, method_params),
+        _TileDenoiser(spec, setup, method_params, cancelled),
         array.astype(np.float32),
         tile,
         int(overlap),
@@ -211,6 +220,7 @@ class _TileDenoiser:
     spec: DenoiserSpec
     setup: NoiseSetup
     params: dict
+    cancelled: Callable[[], bool] | None = None
 
     def __call__(self, block: np.ndarray, *, seed: int) -> np.ndarray:
         planes = block.reshape((-1,) + block.shape[-2:])
@@ -220,7 +230,19 @@ class _TileDenoiser:
                 out[index] = plane
                 continue
             filled, bad = fill_non_finite(plane)
-            out[index] = self.setup.apply(self.spec, filled, seed, self.params)
+            out[index] = self._apply(filled, seed)
             if bad is not None:
                 out[index][bad] = np.nan
         return out.reshape(block.shape)
+
+    def _apply(self, plane: np.ndarray, seed: int) -> np.ndarray:
+        """One plane; with ``cancelled``, checked before it and at each step of a fitting method."""
+        if self.cancelled is None:
+            return self.setup.apply(self.spec, plane, seed, self.params)
+        if self.cancelled():
+            raise Cancelled("cancelled by the user")
+        keep_going = (lambda step: not self.cancelled()) if self.spec.iterative else None
+        result = run(self.setup.apply_steps(self.spec, plane, seed, self.params), keep_going)
+        if result is None:  # run() closed the generator between two steps
+            raise Cancelled("cancelled by the user")
+        return result

@@ -198,8 +198,13 @@ class DenoiseWidget(Container):
             settings = self.settings()
             target = zarr_target(self.output.value)
             data = full_resolution(layer)
+
+            # the worker calls this after `job` is bound: Cancel then stops within a fitting step
+            def lazy():
+                return api.denoise_lazy(data, cancelled=lambda: job.cancelled, **settings)
+
             job = whole_layer_job(
-                self.viewer, layer, lambda: api.denoise_lazy(data, **settings), target,
+                self.viewer, layer, lazy, target,
                 f"{layer.name} [{settings['method']}, whole]",
                 on_error=self._failed, on_progress=self._progressed, on_finish=self._idle,
                 on_done=lambda path: self._say(f"wrote {path}"),
