@@ -144,3 +144,18 @@ def test_callbacks_active_around_a_write_still_see_it(tmp_path):
     with Counter() as counter:  # e.g. a user's dask ProgressBar
         store_atomic(da.ones((32, 32), chunks=16), tmp_path / "out.npy")
     assert counter.tasks > 0
+
+
+def test_pyramid_output_keeps_full_resolution_and_halves_each_level(tmp_path):
+    from napari_tweedie.data import open_array, open_levels, store_atomic
+
+    image = np.random.default_rng(0).random((2, 101, 70)).astype(np.float32)
+    target = store_atomic(da.from_array(image, chunks=(1, 32, 32)), tmp_path / "p.zarr", levels=9)
+    levels = open_levels(target)
+    shapes = [(2, 101, 70), (2, 50, 35), (2, 25, 17), (2, 12, 8), (2, 6, 4), (2, 3, 2)]
+    assert [a.shape for a in levels] == shapes  # 9 asked: it stops at 2 x 2 or above
+    np.testing.assert_array_equal(open_array(target).compute(), image)  # level 0, as before
+    np.testing.assert_allclose(levels[1][1, 7, 3].compute(), image[1, 14:16, 6:8].mean(), rtol=1e-6)
+    assert all(a.dtype == np.float32 for a in levels)
+    with pytest.raises(ValueError, match="multiscale"):
+        store_atomic(image, tmp_path / "p.tif", levels=2)

@@ -214,6 +214,30 @@ def test_multiscale_dask_layer_current_view_reads_full_resolution(
     assert result.data.shape == big.shape  # full resolution, whatever level is displayed
 
 
+def test_whole_layer_result_of_a_pyramid_is_a_pyramid(
+    qtbot, make_napari_viewer, noisy_pair, tmp_path
+):
+    import dask.array as da
+
+    from napari_tweedie.data import open_array
+
+    clean, noisy, _ = noisy_pair
+    big = np.kron(noisy, np.ones((2, 2), np.float32))  # 192x192 full resolution
+    levels = [big, big[::2, ::2], big[::4, ::4]]
+    viewer = make_napari_viewer()
+    viewer.add_image([da.from_array(a, chunks=64) for a in levels], name="pyramid", multiscale=True)
+    widget = DenoiseWidget(viewer)
+    apply_whole(qtbot, widget, tmp_path / "whole.zarr")
+    result = viewer.layers["pyramid [gaussian, whole]"]
+    assert result.multiscale and [a.shape for a in result.data] == [(192, 192), (96, 96), (48, 48)]
+    full = np.asarray(result.data[0])
+    np.testing.assert_allclose(full, nt.denoise_lazy(big, "gaussian").compute(), atol=1e-5)
+    np.testing.assert_allclose(
+        np.asarray(result.data[1])[5, 7], full[10:12, 14:16].mean(), rtol=1e-5
+    )
+    np.testing.assert_array_equal(open_array(tmp_path / "whole.zarr").compute(), full)
+
+
 def test_default_output_follows_layer_and_method_until_edited(viewer_with_noisy, tmp_path):
     viewer, _, noisy = viewer_with_noisy
     viewer.add_image(noisy, name="other")

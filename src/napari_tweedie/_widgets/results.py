@@ -11,7 +11,7 @@ from typing import Any
 import napari
 import numpy as np
 
-from ..data import ROI, open_array, store_atomic
+from ..data import ROI, open_levels, store_atomic
 from .jobs import Job
 from .scope import check_planes, oriented, overlay
 
@@ -119,7 +119,9 @@ def whole_layer_job(
     called in the worker (where set-up that reads pixels, such as a noise
     estimate, does not block the GUI); it is computed tile by tile in the
     background by :func:`~napari_tweedie.data.store_atomic` (never over the
-    source file), then added as the layer ``name`` over the source.
+    source file), then added as the layer ``name`` over the source.  A
+    multiscale source gets a multiscale result (an OME-Zarr pyramid with as
+    many levels), so that napari can show it zoomed out without reading it all.
     """
     check_planes(source)
     target = zarr_target(target)
@@ -132,15 +134,19 @@ def whole_layer_job(
     path = getattr(source.source, "path", None)
     inputs = [path] if path else []
 
+    levels = len(source.data) if source.multiscale else 1
+
     def work(progress):
         array = lazy() if callable(lazy) else lazy
-        return store_atomic(array, target, inputs=inputs, callback=progress)
+        return store_atomic(array, target, inputs=inputs, callback=progress, levels=levels)
 
     def done(written: Path) -> None:
         if name in viewer.layers:
             viewer.layers.remove(name)
+        pyramid = open_levels(written)
         viewer.add_image(
-            open_array(written),
+            pyramid if len(pyramid) > 1 else pyramid[0],
+            multiscale=len(pyramid) > 1,
             name=name,
             scale=source.scale,
             translate=source.translate,

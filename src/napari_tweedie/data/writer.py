@@ -12,6 +12,7 @@ import os
 import shutil
 import uuid
 from collections.abc import Callable, Iterable
+from functools import partial
 from pathlib import Path
 
 import dask
@@ -21,6 +22,7 @@ import zarr
 from dask.callbacks import Callback
 
 from .io import suffix_of
+from .pyramid import write_pyramid
 
 ProgressCallback = Callable[[int, int], "bool | None"]
 
@@ -98,6 +100,7 @@ def store_atomic(
     inputs: Iterable[str | os.PathLike] = (),
     callback: ProgressCallback | None = None,
     chunks: tuple[int, ...] | None = None,
+    levels: int = 1,
 ) -> Path:
     """Compute ``array`` into ``target`` atomically.
 
@@ -115,6 +118,12 @@ def store_atomic(
         With a ``dask.distributed`` client active, progress is not reported.
     chunks : tuple of int, optional
         Zarr chunk shape (default: the dask array's, made regular).
+    levels : int
+        ``.zarr`` only: with more than one, an OME-Zarr group holding the
+        array and ``levels - 1`` 2x-downsampled copies
+        (:func:`~napari_tweedie.data.pyramid.write_pyramid`); :func:`open_array`
+        reads its full resolution, :func:`~napari_tweedie.data.pyramid.open_levels`
+        all of it.
 
     Returns
     -------
@@ -123,7 +132,10 @@ def store_atomic(
     """
     target = check_not_input(target, inputs)
     suffix = suffix_of(target)
-    writers = {".zarr": _write_zarr, ".tif": _write_tiff, ".tiff": _write_tiff}
+    if levels > 1 and suffix != ".zarr":
+        raise ValueError("a multiscale output (levels > 1) must be a .zarr store")
+    writers = {".zarr": partial(_write_zarr, levels=levels), ".tif": _write_tiff}
+    writers[".tiff"] = _write_tiff
     writers |= {".npy": _write_npy, ".png": _write_png}
     if suffix not in writers:
         raise ValueError(f"unsupported output format {suffix!r}; use " + ", ".join(writers))
@@ -146,8 +158,11 @@ def regular_chunks(array: da.Array, chunks: tuple[int, ...] | None) -> tuple[int
     return tuple(chunks) if chunks else tuple(max(c) for c in array.chunks)
 
 
-def _write_zarr(array: da.Array, tmp: Path, chunks, callbacks: list | None) -> None:
+def _write_zarr(array: da.Array, tmp: Path, chunks, callbacks: list | None, levels: int) -> None:
     shape = regular_chunks(array, chunks)
+    if levels > 1:
+        write_pyramid(array, tmp, shape, levels, callbacks)
+        return
     store = zarr.create_array(
         str(tmp), shape=array.shape, chunks=shape, dtype=array.dtype, zarr_format=3
     )
