@@ -213,3 +213,14 @@ def test_lazy_cancel_stops_a_fitting_method_within_a_step(monkeypatch):
     np.testing.assert_array_equal(uncancelled.compute(), image)
     with pytest.raises(Cancelled):  # a one-shot method: checked before the plane
         nt.denoise_lazy(image, "gaussian", sigma=0.1, cancelled=lambda: True).compute()
+
+
+def test_a_pickled_tile_denoiser_leaves_the_cancel_flag_behind():
+    import pickle
+
+    from napari_tweedie.api import _TileDenoiser
+    from napari_tweedie.denoisers import DENOISERS
+
+    tile = _TileDenoiser(DENOISERS["gaussian"], None, {"sigma_spatial": 1.0}, lambda: True)
+    copy = pickle.loads(pickle.dumps(tile))  # a dask.distributed worker cannot see the GUI
+    assert copy.cancelled is None and copy.params == tile.params

@@ -159,3 +159,33 @@ def test_pyramid_output_keeps_full_resolution_and_halves_each_level(tmp_path):
     assert all(a.dtype == np.float32 for a in levels)
     with pytest.raises(ValueError, match="multiscale"):
         store_atomic(image, tmp_path / "p.tif", levels=2)
+
+
+def test_pyramid_levels_skip_missing_pixels_round_integers_and_name_their_axes(tmp_path):
+    from napari_tweedie.data import open_levels, store_atomic
+
+    rng = np.random.default_rng(1)
+    image = rng.random((64, 64)).astype(np.float32)
+    image[rng.random(image.shape) < 0.05] = np.nan
+    levels = open_levels(store_atomic(image, tmp_path / "nan.zarr", levels=4))
+    assert np.isnan(levels[3].compute()).mean() == 0  # scattered gaps do not spread
+    counts = np.array([[1, 2], [2, 2]], np.uint8)  # mean 1.75
+    small = open_levels(store_atomic(np.tile(counts, (4, 4)), tmp_path / "int.zarr", levels=2))
+    assert small[1].dtype == np.uint8 and np.all(small[1].compute() == 2)
+    attrs = zarr.open_group(str(tmp_path / "int.zarr"), mode="r").attrs["ome"]
+    axes = attrs["multiscales"][0]["axes"]
+    assert [(a["name"], a["type"]) for a in axes] == [("y", "space"), ("x", "space")]
+    with pytest.raises(ValueError, match="2 to 5 axes"):
+        store_atomic(np.zeros((1,) * 4 + (8, 8)), tmp_path / "six.zarr", levels=2)
+    assert not list(tmp_path.glob(".six.zarr*"))
+
+
+def test_progress_counts_on_across_a_pyramids_levels(tmp_path):
+    from napari_tweedie.data import store_atomic
+
+    seen = []
+    image = da.from_array(np.ones((64, 64), np.float32), chunks=16)
+    store_atomic(image, tmp_path / "p.zarr", levels=3, callback=lambda d, t: seen.append((d, t)))
+    done = [d for d, _ in seen]
+    assert done == sorted(done) and all(d <= t for d, t in seen)
+    assert seen[0][1] < seen[-1][1]  # the total grows as the levels come

@@ -235,6 +235,10 @@ class _TileDenoiser:
                 out[index][bad] = np.nan
         return out.reshape(block.shape)
 
+    def __reduce__(self):
+        # pickled for a dask.distributed worker, which cannot see the GUI's Cancel flag
+        return (_TileDenoiser, (self.spec, self.setup, self.params, None))
+
     def _apply(self, plane: np.ndarray, seed: int) -> np.ndarray:
         """One plane; with ``cancelled``, checked before it and at each step of a fitting method."""
         if self.cancelled is None:

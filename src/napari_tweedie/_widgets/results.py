@@ -134,7 +134,7 @@ def whole_layer_job(
     path = getattr(source.source, "path", None)
     inputs = [path] if path else []
 
-    levels = len(source.data) if source.multiscale else 1
+    levels = len(source.data) if source.multiscale and source.ndim <= 5 else 1
 
     def work(progress):
         array = lazy() if callable(lazy) else lazy

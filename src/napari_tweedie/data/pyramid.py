@@ -14,13 +14,35 @@ import dask.array as da
 import numpy as np
 import zarr
 
+#: OME-Zarr axes for 2 to 5 dimensions (time, channel, then space, as 0.5 orders them)
+AXES = {
+    2: (("y", "space"), ("x", "space")),
+    3: (("z", "space"), ("y", "space"), ("x", "space")),
+    4: (("t", "time"), ("z", "space"), ("y", "space"), ("x", "space")),
+    5: (("t", "time"), ("c", "channel"), ("z", "space"), ("y", "space"), ("x", "space")),
+}
+
+
+def _finite_mean(blocks: np.ndarray, axis=None) -> np.ndarray:
+    """Mean over ``axis`` of the finite values only (NaN where there is none)."""
+    finite = np.isfinite(blocks)
+    total = np.where(finite, blocks, 0).sum(axis=axis, dtype=np.float64)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return total / finite.sum(axis=axis)
+
 
 def downsample(array: da.Array) -> da.Array:
-    """Mean of 2x2 blocks over the last two axes, in ``array``'s dtype (odd edges dropped)."""
+    """Mean of 2x2 blocks over the last two axes (odd edges dropped), in ``array``'s dtype.
+
+    Missing pixels (NaN) are left out of their block's mean, so that scattered
+    gaps do not spread through the levels; integers are rounded, not truncated.
+    """
     y, x = array.ndim - 2, array.ndim - 1
     even = array[..., : array.shape[y] // 2 * 2, : array.shape[x] // 2 * 2]
     chunks = {y: max(2, even.chunksize[y] // 2 * 2), x: max(2, even.chunksize[x] // 2 * 2)}
-    mean = da.coarsen(np.mean, even.rechunk(chunks), {y: 2, x: 2}, trim_excess=True)
+    mean = da.coarsen(_finite_mean, even.rechunk(chunks), {y: 2, x: 2}, trim_excess=True)
+    if np.issubdtype(array.dtype, np.integer):
+        mean = da.round(mean)
     return mean.astype(array.dtype)
 
 
@@ -36,6 +58,9 @@ def write_pyramid(
     array: da.Array, path: Path, chunks: tuple[int, ...], levels: int, callbacks: list | None
 ) -> None:
     """Write ``array`` as level "0" of an OME-Zarr group at ``path``, then the smaller levels."""
+    if array.ndim not in AXES:
+        raise ValueError(f"a multiscale output needs 2 to 5 axes, got {array.ndim}")
+    axes = [{"name": name, "type": kind} for name, kind in AXES[array.ndim]]
     group = zarr.open_group(str(path), mode="w", zarr_format=3)
     levels = level_count(array.shape, levels)
     current = array.rechunk(chunks)
@@ -44,7 +69,11 @@ def write_pyramid(
             current = downsample(current)
             current = current.rechunk(tuple(min(c, s) for c, s in zip(chunks, current.shape)))
         stored = group.create_array(
-            str(k), shape=current.shape, chunks=current.chunksize, dtype=current.dtype
+            str(k),
+            shape=current.shape,
+            chunks=current.chunksize,
+            dtype=current.dtype,
+            dimension_names=[a["name"] for a in axes],
         )
         da.store(current, stored, lock=False, callbacks=callbacks)
         current = da.from_zarr(stored)  # the next level reads this one back, not the source
@@ -53,7 +82,7 @@ def write_pyramid(
         "version": "0.5",
         "multiscales": [
             {
-                "axes": [{"name": f"dim_{i}"} for i in range(array.ndim)],
+                "axes": axes,
                 "datasets": [
                     {"path": str(k), "coordinateTransformations": [{"type": "scale", "scale": f}]}
                     for k, f in enumerate(factors)

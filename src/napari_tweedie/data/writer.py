@@ -76,7 +76,8 @@ class _TaskProgress(Callback):
         self.done = 0
 
     def _start_state(self, dsk, state):
-        self.total = sum(len(state[key]) for key in ("ready", "waiting", "running"))
+        # several computations (a pyramid's levels) count on from the earlier ones
+        self.total = self.done + sum(len(state[key]) for key in ("ready", "waiting", "running"))
 
     def _posttask(self, key, result, dsk, state, worker_id):
         self.done += 1
