@@ -189,3 +189,19 @@ def test_progress_counts_on_across_a_pyramids_levels(tmp_path):
     done = [d for d, _ in seen]
     assert done == sorted(done) and all(d <= t for d, t in seen)
     assert seen[0][1] < seen[-1][1]  # the total grows as the levels come
+
+
+def test_a_chunk_still_computing_at_a_failure_leaves_no_temporary_store(tmp_path):
+    import time
+
+    def chunk(block, block_info=None):
+        if block_info[0]["chunk-location"] == (0, 0):
+            raise RuntimeError("this tile fails")
+        time.sleep(0.5)  # still running when the failure ends the computation
+        return block
+
+    lazy = da.ones((8, 16), np.float32, chunks=(8, 8)).map_blocks(chunk, dtype=np.float32)
+    with pytest.raises(RuntimeError, match="tile fails"):
+        store_atomic(lazy, tmp_path / "out.zarr")
+    time.sleep(1.5)  # the slow chunk has finished and tried to write by now
+    assert list(tmp_path.iterdir()) == []

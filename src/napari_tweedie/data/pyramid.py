@@ -55,9 +55,19 @@ def level_count(shape: tuple[int, ...], wanted: int) -> int:
 
 
 def write_pyramid(
-    array: da.Array, path: Path, chunks: tuple[int, ...], levels: int, callbacks: list | None
+    array: da.Array,
+    path: Path,
+    chunks: tuple[int, ...],
+    levels: int,
+    callbacks: list | None,
+    gate=None,
 ) -> None:
-    """Write ``array`` as level "0" of an OME-Zarr group at ``path``, then the smaller levels."""
+    """Write ``array`` as level "0" of an OME-Zarr group at ``path``, then the smaller levels.
+
+    Chunk writes go through ``gate`` (a :class:`~napari_tweedie.data.writer.WriteGate`)
+    when given, so that none lands after a failed computation's clean-up.
+    """
+
     if array.ndim not in AXES:
         raise ValueError(f"a multiscale output needs 2 to 5 axes, got {array.ndim}")
     axes = [{"name": name, "type": kind} for name, kind in AXES[array.ndim]]
@@ -75,7 +85,8 @@ def write_pyramid(
             dtype=current.dtype,
             dimension_names=[a["name"] for a in axes],
         )
-        da.store(current, stored, lock=False, callbacks=callbacks)
+        target = stored if gate is None else gate.target(stored)
+        da.store(current, target, lock=False, callbacks=callbacks)
         current = da.from_zarr(stored)  # the next level reads this one back, not the source
     factors = [[1.0] * (array.ndim - 2) + [2.0**k, 2.0**k] for k in range(levels)]
     group.attrs["ome"] = {

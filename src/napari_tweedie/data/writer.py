@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
+import threading
 import uuid
 from collections.abc import Callable, Iterable
 from functools import partial
@@ -135,7 +136,8 @@ def store_atomic(
     suffix = suffix_of(target)
     if levels > 1 and suffix != ".zarr":
         raise ValueError("a multiscale output (levels > 1) must be a .zarr store")
-    writers = {".zarr": partial(_write_zarr, levels=levels), ".tif": _write_tiff}
+    gate = WriteGate()  # closed when the computation failed: no chunk lands after that
+    writers = {".zarr": partial(_write_zarr, levels=levels, gate=gate), ".tif": _write_tiff}
     writers[".tiff"] = _write_tiff
     writers |= {".npy": _write_npy, ".png": _write_png}
     if suffix not in writers:
@@ -149,6 +151,9 @@ def store_atomic(
         writers[suffix](da.asarray(array), tmp, chunks, callbacks)
         replace(tmp, target)
     except BaseException:
+        # dask raises without waiting for the tasks still running: their writes
+        # are refused from now on, and those under way end before the removal
+        gate.close()
         remove(tmp)
         raise
     return target
@@ -159,15 +164,67 @@ def regular_chunks(array: da.Array, chunks: tuple[int, ...] | None) -> tuple[int
     return tuple(chunks) if chunks else tuple(max(c) for c in array.chunks)
 
 
-def _write_zarr(array: da.Array, tmp: Path, chunks, callbacks: list | None, levels: int) -> None:
+class WriteGate:
+    """Lets chunk writes through until :meth:`close`, which waits for those under way."""
+
+    def __init__(self):
+        self._changed = threading.Condition()
+        self._active = 0
+        self._closed = False
+
+    def target(self, array) -> GatedTarget:
+        """``array`` as a ``da.store`` target whose writes pass through this gate."""
+        return GatedTarget(array, self)
+
+    def write(self, array, key, value) -> None:
+        with self._changed:
+            if self._closed:
+                return
+            self._active += 1
+        try:
+            array[key] = value
+        finally:
+            with self._changed:
+                self._active -= 1
+                self._changed.notify_all()
+
+    def close(self, timeout: float = 30.0) -> None:
+        """Refuse further writes; wait (up to ``timeout`` s) for the ones under way."""
+        with self._changed:
+            self._closed = True
+            self._changed.wait_for(lambda: self._active == 0, timeout)
+
+
+class GatedTarget:
+    """A ``da.store`` target writing into ``array`` through a :class:`WriteGate`."""
+
+    def __init__(self, array, gate: WriteGate):
+        self.array, self.gate = array, gate
+        self.shape, self.dtype = array.shape, array.dtype
+
+    def __setitem__(self, key, value) -> None:
+        self.gate.write(self.array, key, value)
+
+    def __reduce__(self):
+        # sent to a dask.distributed worker: the gate (a lock) stays here, the array goes
+        return (_ungated, (self.array,))
+
+
+def _ungated(array):
+    return array
+
+
+def _write_zarr(
+    array: da.Array, tmp: Path, chunks, callbacks: list | None, levels: int, gate: WriteGate
+) -> None:
     shape = regular_chunks(array, chunks)
     if levels > 1:
-        write_pyramid(array, tmp, shape, levels, callbacks)
+        write_pyramid(array, tmp, shape, levels, callbacks, gate)
         return
     store = zarr.create_array(
         str(tmp), shape=array.shape, chunks=shape, dtype=array.dtype, zarr_format=3
     )
-    da.store(array.rechunk(shape), store, lock=False, callbacks=callbacks)
+    da.store(array.rechunk(shape), gate.target(store), lock=False, callbacks=callbacks)
 
 
 def _write_tiff(array: da.Array, tmp: Path, chunks, callbacks: list | None) -> None:
