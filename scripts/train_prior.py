@@ -10,9 +10,8 @@ PyWavelets' ``aero`` and ``ascent``, scikit-learn's ``china`` and ``flower``
 ``hubble`` or ``ct_low_dose``).  Set12 is never read here: it is the test set
 (``benchmarks/bench_prior.py``).  ``--save-data FILE.npz`` stores all of it
 (with the validation images) and ``--data FILE.npz`` trains on that file, so a
-machine without pydicom, PyWavelets or the stardist wheel (a rented GPU) trains on
-the same images (stored as float16);
-``scripts/train_on_device.sh`` does that.
+machine without pydicom, PyWavelets or the stardist wheel (a rented GPU) trains
+on the same images (stored as float16); ``scripts/train_on_device.sh`` does that.
 
 Examples
 --------

@@ -241,11 +241,11 @@ class _TileDenoiser:
 
     def _apply(self, plane: np.ndarray, seed: int) -> np.ndarray:
         """One plane; with ``cancelled``, checked before it and at each step of a fitting method."""
-        if self.cancelled is None:
-            return self.setup.apply(self.spec, plane, seed, self.params)
-        if self.cancelled():
+        cancelled = self.cancelled
+        if cancelled is not None and cancelled():
             raise Cancelled("cancelled by the user")
-        keep_going = (lambda step: not self.cancelled()) if self.spec.iterative else None
+        watch = cancelled is not None and self.spec.iterative
+        keep_going = (lambda step: not cancelled()) if watch else None
         result = run(self.setup.apply_steps(self.spec, plane, seed, self.params), keep_going)
         if result is None:  # run() closed the generator between two steps
             raise Cancelled("cancelled by the user")

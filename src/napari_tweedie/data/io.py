@@ -83,12 +83,18 @@ def _open_zarr(path: Path) -> da.Array:
     )
 
 
-def _ome_full_resolution_path(attrs: dict) -> str | None:
-    """Path of the first (full-resolution) dataset of OME-Zarr 0.4 or 0.5 metadata."""
+def ome_dataset_paths(attrs: dict) -> list[str] | None:
+    """Paths of the datasets (levels, largest first) of OME-Zarr 0.4 or 0.5 metadata."""
     multiscales = attrs.get("multiscales") or attrs.get("ome", {}).get("multiscales")
     if not multiscales:
         return None
-    return str(multiscales[0]["datasets"][0]["path"])
+    return [str(dataset["path"]) for dataset in multiscales[0]["datasets"]]
+
+
+def _ome_full_resolution_path(attrs: dict) -> str | None:
+    """Path of the first (full-resolution) dataset of OME-Zarr 0.4 or 0.5 metadata."""
+    paths = ome_dataset_paths(attrs)
+    return paths[0] if paths else None
 
 
 def _open_tiff(path: Path) -> da.Array:

@@ -9,10 +9,16 @@ two axes (odd edges dropped), computed from the level already on disk.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import dask.array as da
 import numpy as np
 import zarr
+
+from .io import ome_dataset_paths
+
+if TYPE_CHECKING:
+    from .writer import WriteGate
 
 #: OME-Zarr axes for 2 to 5 dimensions (time, channel, then space, as 0.5 orders them)
 AXES = {
@@ -60,14 +66,13 @@ def write_pyramid(
     chunks: tuple[int, ...],
     levels: int,
     callbacks: list | None,
-    gate=None,
+    gate: WriteGate,
 ) -> None:
     """Write ``array`` as level "0" of an OME-Zarr group at ``path``, then the smaller levels.
 
-    Chunk writes go through ``gate`` (a :class:`~napari_tweedie.data.writer.WriteGate`)
-    when given, so that none lands after a failed computation's clean-up.
+    Chunk writes go through ``gate``, so that none lands after a failed
+    computation's clean-up.
     """
-
     if array.ndim not in AXES:
         raise ValueError(f"a multiscale output needs 2 to 5 axes, got {array.ndim}")
     axes = [{"name": name, "type": kind} for name, kind in AXES[array.ndim]]
@@ -85,8 +90,7 @@ def write_pyramid(
             dtype=current.dtype,
             dimension_names=[a["name"] for a in axes],
         )
-        target = stored if gate is None else gate.target(stored)
-        da.store(current, target, lock=False, callbacks=callbacks)
+        da.store(current, gate.target(stored), lock=False, callbacks=callbacks)
         current = da.from_zarr(stored)  # the next level reads this one back, not the source
     factors = [[1.0] * (array.ndim - 2) + [2.0**k, 2.0**k] for k in range(levels)]
     group.attrs["ome"] = {
@@ -108,8 +112,7 @@ def open_levels(path: str | Path) -> list[da.Array]:
     node = zarr.open(str(path), mode="r")
     if isinstance(node, zarr.Array):
         return [da.from_zarr(node)]
-    attrs = dict(node.attrs)
-    multiscales = attrs.get("multiscales") or attrs.get("ome", {}).get("multiscales")
-    if not multiscales:
+    paths = ome_dataset_paths(dict(node.attrs))
+    if not paths:
         raise ValueError(f"{path} is a zarr group without OME-Zarr multiscales")
-    return [da.from_zarr(node[str(d["path"])]) for d in multiscales[0]["datasets"]]
+    return [da.from_zarr(node[level]) for level in paths]

@@ -137,9 +137,13 @@ def store_atomic(
     if levels > 1 and suffix != ".zarr":
         raise ValueError("a multiscale output (levels > 1) must be a .zarr store")
     gate = WriteGate()  # closed when the computation failed: no chunk lands after that
-    writers = {".zarr": partial(_write_zarr, levels=levels, gate=gate), ".tif": _write_tiff}
-    writers[".tiff"] = _write_tiff
-    writers |= {".npy": _write_npy, ".png": _write_png}
+    writers = {
+        ".zarr": partial(_write_zarr, levels=levels, gate=gate),
+        ".tif": _write_tiff,
+        ".tiff": _write_tiff,
+        ".npy": _write_npy,
+        ".png": _write_png,
+    }
     if suffix not in writers:
         raise ValueError(f"unsupported output format {suffix!r}; use " + ", ".join(writers))
     target.parent.mkdir(parents=True, exist_ok=True)
