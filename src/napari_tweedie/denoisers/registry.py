@@ -6,23 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-
-@dataclass(frozen=True)
-class Param:
-    """One tunable parameter of a method, with what a GUI needs to show it.
-
-    ``default=None`` means "derived from the noise level" (documented in
-    ``tooltip``).  ``kind`` is ``"float"``, ``"int"``, ``"bool"`` or ``"choice"``.
-    """
-
-    name: str
-    default: Any
-    tooltip: str
-    kind: str = "float"
-    min: float | None = None
-    max: float | None = None
-    step: float | None = None
-    choices: tuple[Any, ...] = ()
+from ..specs import Param
 
 
 @dataclass(frozen=True)
