@@ -40,7 +40,7 @@ from skimage.metrics import peak_signal_noise_ratio, structural_similarity
 import napari_tweedie as nt
 from napari_tweedie.baselines import tv_least_squares
 from napari_tweedie.benchmark import set12_dir
-from napari_tweedie.cli import parse_settings
+from napari_tweedie.cli_args import parse_settings
 from napari_tweedie.prior import load_prior
 from napari_tweedie.prior.ensemble import SelfEnsemble
 from napari_tweedie.priors import BUNDLED_PRIORS

@@ -9,7 +9,8 @@ import tifffile
 import zarr
 
 import napari_tweedie as nt
-from napari_tweedie.cli import main, parse_roi, parse_settings
+from napari_tweedie.cli import main
+from napari_tweedie.cli_args import parse_roi, parse_settings
 
 
 @pytest.fixture(scope="module")
@@ -194,7 +195,7 @@ def test_parsers():
 
 @pytest.mark.parametrize("dtype", [np.uint8, np.int16, np.int32, np.uint32])
 def test_integer_output_saturates_at_the_dtype_limits(dtype):
-    from napari_tweedie.cli import cast_output
+    from napari_tweedie.cli_args import cast_output
 
     info = np.iinfo(dtype)
     values = da.from_array(np.float32([info.min - 10.0, 1.4, float(info.max), 2.0 * info.max]))

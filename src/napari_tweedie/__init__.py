@@ -1,19 +1,27 @@
 """napari-tweedie: self-supervised denoisers and diffusion inverse solvers for napari.
 
-The core (everything but ``_widgets``) imports neither napari nor Qt.
+The core (everything but ``_widgets``) imports neither napari nor Qt.  Every
+public name loads on first use, so ``import napari_tweedie`` stays fast and
+torch, numba and dask.distributed are imported only by the methods that need
+them.
 
 >>> import napari_tweedie as nt
 >>> clean = nt.denoise(noisy, "tv")                      # doctest: +SKIP
 """
 
-from .api import denoise, denoise_lazy, denoise_steps
-from .denoisers import DENOISERS
-from .noise import NOISE_MODELS
-from .steps import Step, run
+from importlib import import_module
 
 __version__ = "0.1.0"
 
-_LAZY = {
+#: public name -> (module, attribute), imported on first access
+_PUBLIC = {
+    "denoise": ("api", "denoise"),
+    "denoise_lazy": ("api", "denoise_lazy"),
+    "denoise_steps": ("api", "denoise_steps"),
+    "DENOISERS": ("denoisers", "DENOISERS"),
+    "NOISE_MODELS": ("noise", "NOISE_MODELS"),
+    "Step": ("steps", "Step"),
+    "run": ("steps", "run"),
     "restore": ("restoration", "restore"),
     "restore_steps": ("restoration", "restore_steps"),
     "Restoration": ("restoration", "Restoration"),
@@ -23,27 +31,15 @@ _LAZY = {
 
 
 def __getattr__(name: str):
-    """Load the torch-based diffusion solvers on first use (keeps ``import`` light)."""
-    if name not in _LAZY:
+    """Import the module behind a public name on first use."""
+    if name not in _PUBLIC:
         raise AttributeError(f"module 'napari_tweedie' has no attribute {name!r}")
-    from importlib import import_module
-
-    module, attribute = _LAZY[name]
+    module, attribute = _PUBLIC[name]
     return getattr(import_module(f".{module}", __name__), attribute)
 
 
-__all__ = [
-    "DENOISERS",
-    "NOISE_MODELS",
-    "OPERATORS",
-    "SAMPLERS",
-    "Restoration",
-    "Step",
-    "__version__",
-    "denoise",
-    "denoise_lazy",
-    "denoise_steps",
-    "restore",
-    "restore_steps",
-    "run",
-]
+def __dir__() -> list[str]:
+    return sorted(__all__)
+
+
+__all__ = sorted([*_PUBLIC, "__version__"])

@@ -35,6 +35,7 @@ from skimage.metrics import structural_similarity
 
 from .denoisers import DENOISERS
 from .metrics import clipped_psnr
+from .steps import run
 
 SIGMA = 25.0 / 255.0
 BM3D_PUBLISHED = 29.96
@@ -93,22 +94,16 @@ def load_skimage(quick: bool, seed: int) -> list[tuple[str, np.ndarray, np.ndarr
     return triples
 
 
-def _finish(result):
-    """Run a generator function's result to completion (iterative methods)."""
-    if not hasattr(result, "send"):
-        return result
-    try:
-        while True:
-            next(result)
-    except StopIteration as stop:
-        return stop.value
+def _finish(spec, result):
+    """The array of a registry call: iterative methods are run to completion."""
+    return run(result) if spec.iterative else result
 
 
 def denoise_once(spec, noisy: np.ndarray, seed: int) -> tuple[np.ndarray, float, float]:
     """(estimate, seconds, tracemalloc peak in MiB) of one call with default parameters."""
     tracemalloc.start()
     start = time.perf_counter()
-    estimate = _finish(spec.func(noisy, sigma=SIGMA, seed=seed, **spec.defaults()))
+    estimate = _finish(spec, spec.func(noisy, sigma=SIGMA, seed=seed, **spec.defaults()))
     seconds = time.perf_counter() - start
     peak = tracemalloc.get_traced_memory()[1] / 2**20
     tracemalloc.stop()
@@ -146,7 +141,10 @@ def warm_up(spec, seed: int) -> None:
     """One small call so that JIT compilation and lazy imports are not timed."""
     rng = np.random.default_rng(seed)
     _finish(
-        spec.func(rng.random((32, 32), dtype=np.float32), sigma=SIGMA, seed=seed, **spec.defaults())
+        spec,
+        spec.func(
+            rng.random((32, 32), dtype=np.float32), sigma=SIGMA, seed=seed, **spec.defaults()
+        ),
     )
 
 

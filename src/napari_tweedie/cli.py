@@ -19,7 +19,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from . import __version__
-from .cli_args import (  # noqa: F401  (re-exported: they lived here before cli_args)
+from .cli_args import (
     _positive,
     cast_output,
     check_not_colour,
@@ -27,7 +27,6 @@ from .cli_args import (  # noqa: F401  (re-exported: they lived here before cli_
     load_array_values,
     parse_roi,
     parse_settings,
-    parse_value,
 )
 
 EXPECTED_ERRORS = (ValueError, TypeError, KeyError, FileNotFoundError, ImportError, OSError)
