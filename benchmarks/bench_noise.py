@@ -26,9 +26,9 @@ import numpy as np
 import skimage.color
 import skimage.data
 
-from napari_tweedie import noise
 from napari_tweedie.benchmark import set12_dir
-from napari_tweedie.noise_models import (
+from napari_tweedie.noise import (
+    NOISE_MODELS,
     GammaNoise,
     GaussianNoise,
     PoissonGaussianNoise,
@@ -36,17 +36,17 @@ from napari_tweedie.noise_models import (
 )
 
 LEVELS = [
-    ("gaussian", GaussianNoise(0.02)),
-    ("gaussian", GaussianNoise(0.05)),
-    ("gaussian", GaussianNoise(0.1)),
-    ("poisson", PoissonNoise(0.01)),
-    ("poisson", PoissonNoise(0.03)),
-    ("poisson", PoissonNoise(0.1)),
-    ("poisson_gaussian", PoissonGaussianNoise(0.01, 0.03)),
-    ("poisson_gaussian", PoissonGaussianNoise(0.02, 0.05)),
-    ("gamma", GammaNoise(4.0)),
-    ("gamma", GammaNoise(20.0)),
-    ("gamma", GammaNoise(100.0)),
+    GaussianNoise(0.02),
+    GaussianNoise(0.05),
+    GaussianNoise(0.1),
+    PoissonNoise(0.01),
+    PoissonNoise(0.03),
+    PoissonNoise(0.1),
+    PoissonGaussianNoise(0.01, 0.03),
+    PoissonGaussianNoise(0.02, 0.05),
+    GammaNoise(4.0),
+    GammaNoise(20.0),
+    GammaNoise(100.0),
 ]
 
 
@@ -66,24 +66,16 @@ def load_images(quick: bool) -> dict[str, np.ndarray]:
 
 
 def estimate(name: str, y: np.ndarray) -> tuple[float, ...]:
-    if name == "gaussian":
-        return (noise.estimate_sigma(y),)
-    if name == "poisson":
-        return (noise.estimate_poisson(y),)
-    if name == "poisson_gaussian":
-        return noise.estimate_poisson_gaussian(y)
-    return (noise.estimate_gamma_k(y),)
-
-
-PARAMS = {"gaussian": ("sigma",), "poisson": ("zeta",), "poisson_gaussian": ("zeta", "sigma")}
-PARAMS["gamma"] = ("k",)
+    """The parameters of noise model ``name`` estimated from ``y``, in ``params`` order."""
+    return tuple(NOISE_MODELS[name].estimate(y).values().values())
 
 
 def synthetic_rows(images: dict[str, np.ndarray], seed: int, quick: bool) -> list[dict]:
     rows = []
     levels = LEVELS[::2] if quick else LEVELS
-    for name, model in levels:
-        params = PARAMS[name]
+    for model in levels:
+        name = model.name
+        params = model.param_names()
         true = tuple(getattr(model, p) for p in params)
         ratios: dict[str, list[float]] = {p: [] for p in params}
         for index, image in enumerate(images.values()):

@@ -34,7 +34,7 @@ from skimage.metrics import peak_signal_noise_ratio, structural_similarity
 import napari_tweedie as nt
 from napari_tweedie.benchmark import set12_dir
 from napari_tweedie.denoisers.noise2score import fit_noise2score
-from napari_tweedie.noise_models import make_noise_model
+from napari_tweedie.noise import make_noise_model
 from napari_tweedie.steps import run
 
 NOISES = {

@@ -10,7 +10,7 @@ import torch
 
 import napari_tweedie as nt
 from napari_tweedie.denoisers.noise2score import Noise2Score, fit_noise2score, lattice_step
-from napari_tweedie.noise_models import GammaNoise, PoissonNoise
+from napari_tweedie.noise import GammaNoise, PoissonNoise
 from napari_tweedie.steps import Step, run
 
 SIGMA = 0.1

@@ -5,15 +5,13 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from napari_tweedie.noise_inspect import (
+from napari_tweedie.noise import NOISE_MODELS, make_noise_model
+from napari_tweedie.noise.inspection import (
     aic_scores,
     choose_model,
     inspect_noise,
-    stabilise,
     variance_curve,
-    variance_function,
 )
-from napari_tweedie.noise_models import make_noise_model
 
 CASES = [
     ("gaussian", {"sigma": 0.05}),
@@ -21,6 +19,10 @@ CASES = [
     ("poisson_gaussian", {"zeta": 0.01, "sigma": 0.04}),
     ("gamma", {"k": 15.0}),
 ]
+
+
+def test_the_cases_cover_every_noise_model():
+    assert [name for name, _ in CASES] == list(NOISE_MODELS)
 
 
 @pytest.fixture(scope="module")
@@ -38,7 +40,10 @@ def test_auto_picks_the_true_model_and_its_parameters(smooth, name, params):
     assert found.name == name, found.scores
     for key, value in params.items():
         assert found.params[key] == pytest.approx(value, rel=0.12), found.describe()
-    assert found.describe().startswith(f"{name}: ")
+    assert found.describe() == f"{name}: " + ", ".join(
+        f"{k}={v:.4g}" for k, v in found.params.items()
+    )
+    assert set(found.params) == set(params)
 
 
 @pytest.mark.parametrize(("name", "params"), CASES)
@@ -46,7 +51,7 @@ def test_variance_curve_follows_the_model(smooth, name, params):
     model = make_noise_model(name, **params)
     curve = variance_curve(model.sample(smooth, np.random.default_rng(4)))
     assert 5 <= curve.means.size <= 10 and np.all(np.diff(curve.means) > 0)
-    expected = variance_function(model, curve.means)
+    expected = model.variance(curve.means)
     np.testing.assert_allclose(curve.variances, expected, rtol=0.25)
 
 
@@ -71,7 +76,7 @@ def test_stabilised_noise_has_unit_standard_deviation(name, params):
     rng = np.random.default_rng(7)
     for level in (0.1, 0.4, 0.9):  # flat patches at different intensities
         patch = model.sample(np.full((64, 64), level), rng)
-        assert np.std(stabilise(patch, model)) == pytest.approx(1.0, rel=0.1)
+        assert np.std(model.stabilise(patch)) == pytest.approx(1.0, rel=0.1)
 
 
 def test_bad_input_is_reported():

@@ -1,4 +1,7 @@
-"""Noise models: exact Tweedie inversions, unbiased Anscombe inverse, estimation, sampling."""
+"""Noise models: exact Tweedie inversions, unbiased Anscombe inverse, estimation, sampling.
+
+The last section runs the same checks on every entry of ``NOISE_MODELS``.
+"""
 
 from __future__ import annotations
 
@@ -8,14 +11,17 @@ import skimage.data
 import torch
 from scipy import integrate, special, stats
 
-from napari_tweedie import noise
-from napari_tweedie.noise_models import (
+from napari_tweedie.noise import (
+    NOISE_MODELS,
     GammaNoise,
     GaussianNoise,
+    NoiseModel,
     PoissonGaussianNoise,
     PoissonNoise,
+    estimation,
     make_noise_model,
 )
+from napari_tweedie.noise.vst import generalized_anscombe, inverse_generalized_anscombe
 
 
 @pytest.fixture(scope="module")
@@ -114,9 +120,9 @@ def test_anscombe_inverse_is_unbiased_for_poisson_counts(sigma):
     for lam in (0.3, 1.0, 3.0, 10.0, 40.0, 200.0):
         z = np.arange(0, int(lam + 15 * np.sqrt(lam) + 20), dtype=np.float64)
         pmf = stats.poisson.pmf(z, lam)
-        values = noise.generalized_anscombe(z[:, None] + sigma * nodes[None, :], sigma)
+        values = generalized_anscombe(z[:, None] + sigma * nodes[None, :], sigma)
         ideal = float(pmf @ np.asarray(values, np.float64) @ gh_weights)  # E[f(z)]
-        inverse = float(noise.inverse_generalized_anscombe(np.array([ideal]), sigma)[0])
+        inverse = float(inverse_generalized_anscombe(np.array([ideal]), sigma)[0])
         assert abs(inverse - lam) < 1e-3 + 1e-4 * lam, (lam, inverse)
         if lam <= 3:  # where the naive algebraic inverse is visibly biased
             naive = (ideal / 2) ** 2 - 3 / 8 - sigma**2
@@ -126,7 +132,7 @@ def test_anscombe_inverse_is_unbiased_for_poisson_counts(sigma):
 def test_stabilizer_round_trip_in_image_units():
     zeta = 0.01
     lam = np.array([0.5, 2.0, 8.0])  # mean counts
-    stabilizer = noise.Stabilizer("poisson", zeta=zeta)
+    stabilizer = PoissonNoise(zeta).stabilizer()
     for value in lam:
         z = np.arange(0, 100, dtype=np.float64)
         pmf = stats.poisson.pmf(z, value)
@@ -140,33 +146,33 @@ def test_stabilizer_round_trip_in_image_units():
 @pytest.mark.parametrize("sigma", [0.03, 0.1])
 def test_estimate_sigma_within_10_percent(camera, sigma):
     y = GaussianNoise(sigma).sample(camera, np.random.default_rng(1))
-    assert noise.estimate_sigma(y) == pytest.approx(sigma, rel=0.1)
+    assert estimation.estimate_sigma(y) == pytest.approx(sigma, rel=0.1)
 
 
 @pytest.mark.parametrize("zeta", [0.01, 0.03, 0.1])
 def test_estimate_poisson_within_10_percent(camera, zeta):
     y = PoissonNoise(zeta).sample(camera, np.random.default_rng(2))
-    assert noise.estimate_poisson(y) == pytest.approx(zeta, rel=0.1)
+    assert estimation.estimate_poisson(y) == pytest.approx(zeta, rel=0.1)
     assert PoissonNoise.estimate(y).zeta == pytest.approx(zeta, rel=0.1)
 
 
 @pytest.mark.parametrize(("zeta", "sigma"), [(0.01, 0.03), (0.02, 0.05)])
 def test_estimate_poisson_gaussian_within_10_percent(camera, zeta, sigma):
     y = PoissonGaussianNoise(zeta, sigma).sample(camera, np.random.default_rng(3))
-    est_zeta, est_sigma = noise.estimate_poisson_gaussian(y)
+    est_zeta, est_sigma = estimation.estimate_poisson_gaussian(y)
     assert est_zeta == pytest.approx(zeta, rel=0.1)
     assert est_sigma == pytest.approx(sigma, rel=0.1)
-    fixed = noise.estimate_poisson_gaussian(y, sigma=sigma)
+    fixed = estimation.estimate_poisson_gaussian(y, sigma=sigma)
     assert fixed[0] == pytest.approx(zeta, rel=0.1) and fixed[1] == sigma
     # a given zeta leaves sigma to fit against the whole variance zeta * mean + sigma^2
-    fixed = noise.estimate_poisson_gaussian(y, zeta=zeta)
+    fixed = estimation.estimate_poisson_gaussian(y, zeta=zeta)
     assert fixed[0] == zeta and fixed[1] == pytest.approx(sigma, rel=0.1)
 
 
 @pytest.mark.parametrize("k", [2.0, 10.0, 50.0, 100.0])
 def test_estimate_gamma_k_within_10_percent(camera, k):
     y = GammaNoise(k).sample(camera, np.random.default_rng(4))
-    assert noise.estimate_gamma_k(y) == pytest.approx(k, rel=0.1)
+    assert estimation.estimate_gamma_k(y) == pytest.approx(k, rel=0.1)
 
 
 def test_make_noise_model_estimates_missing_parameters(camera):
@@ -215,3 +221,81 @@ def test_log_likelihoods_match_scipy():
     grid = np.linspace(-1, 3, 4001)
     density = np.exp(PoissonGaussianNoise(0.1, 0.05).log_likelihood(grid, np.full_like(grid, 0.7)))
     assert integrate.simpson(density, x=grid) == pytest.approx(1.0, abs=1e-6)
+
+
+# --- every entry of NOISE_MODELS ---------------------------------------------------
+
+#: a typical value of every noise parameter (a new parameter name needs one here)
+EXAMPLE = {"sigma": 0.05, "zeta": 0.02, "k": 20.0}
+
+
+def example(cls: type[NoiseModel]) -> NoiseModel:
+    return cls(**{name: EXAMPLE[name] for name in cls.param_names()})
+
+
+@pytest.mark.parametrize("name", list(NOISE_MODELS))
+def test_registry_entry_describes_itself(name):
+    cls = NOISE_MODELS[name]
+    assert issubclass(cls, NoiseModel) and cls.name == name
+    assert cls.summary and cls.params and cls.variance_terms
+    assert all(p.default is None and p.kind == "float" and p.tooltip for p in cls.params)
+    model = example(cls)
+    assert model.values() == {n: EXAMPLE[n] for n in cls.param_names()}
+    assert make_noise_model(name, **model.values()) == model
+    assert cls.invalid(model.values()) == []
+    assert cls.invalid({n: -1.0 for n in cls.param_names()}) == list(cls.param_names())
+
+
+@pytest.mark.parametrize("name", list(NOISE_MODELS))
+def test_variance_function_matches_sampling(name):
+    model = example(NOISE_MODELS[name])
+    draws = model.sample(np.full(200000, 0.5), np.random.default_rng(11))
+    expected = float(model.variance(np.array([0.5]))[0])
+    assert draws.var() == pytest.approx(expected, rel=0.03)
+    assert model.mean_variance(draws) == pytest.approx(expected, rel=0.03)
+    assert model.signal_dependent == (model.variance_terms != (0,))
+
+
+@pytest.mark.parametrize("name", list(NOISE_MODELS))
+def test_stabiliser_round_trip_is_unbiased(name):
+    model = example(NOISE_MODELS[name])
+    rng = np.random.default_rng(12)
+    stabilizer = model.stabilizer()
+    for level in (0.1, 0.5, 0.9):
+        y = model.sample(np.full(100000, level), rng)
+        if stabilizer is None:  # additive Gaussian noise: nothing to stabilise
+            assert not model.signal_dependent
+            np.testing.assert_allclose(model.stabilise(y) * model.sigma, y, rtol=1e-5, atol=1e-6)
+            continue
+        d = np.mean(np.asarray(stabilizer.forward(y), np.float64))
+        assert float(stabilizer.inverse(np.array([d]))[0]) == pytest.approx(level, rel=0.01)
+        assert np.std(model.stabilise(y)) == pytest.approx(1.0, rel=0.05)
+
+
+@pytest.mark.parametrize("name", list(NOISE_MODELS))
+def test_tweedie_inverts_sampling_under_a_point_prior(name):
+    # a point prior x: the marginal density is the likelihood itself, and every
+    # posterior estimate is x.  The score is a central difference of the
+    # log-likelihood, over one lattice step zeta for the Poisson family.
+    model = example(NOISE_MODELS[name])
+    x = np.linspace(0.2, 0.8, 256).reshape(16, 16)
+    y = model.sample(x, np.random.default_rng(13))
+    h = getattr(model, "zeta", 1e-4)
+
+    def score(t):
+        return (model.log_likelihood(t + h / 2, x) - model.log_likelihood(t - h / 2, x)) / h
+
+    estimate = model.tweedie(y, score)
+    assert np.all(np.isfinite(estimate))
+    assert np.median(np.abs(estimate / x - 1)) < 0.01
+
+
+@pytest.mark.parametrize("name", list(NOISE_MODELS))
+def test_estimator_recovers_the_parameters(camera, name):
+    truth = example(NOISE_MODELS[name])
+    y = truth.sample(camera, np.random.default_rng(14))
+    found = NOISE_MODELS[name].estimate(y)
+    assert type(found) is type(truth)
+    for key, value in truth.values().items():
+        assert found.values()[key] == pytest.approx(value, rel=0.1), found
+    assert make_noise_model(name, y) == found

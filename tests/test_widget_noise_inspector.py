@@ -6,8 +6,7 @@ import numpy as np
 import pytest
 
 from napari_tweedie._widgets.noise_inspector import NoiseInspectorWidget
-from napari_tweedie.noise_inspect import stabilise
-from napari_tweedie.noise_models import make_noise_model
+from napari_tweedie.noise import make_noise_model
 
 SCALE, TRANSLATE = (2.0, 0.5), (10.0, -4.0)
 
@@ -52,7 +51,7 @@ def test_auto_estimate_on_a_rectangle_and_its_stabilised_view(qtbot, make_napari
     assert layer.data.shape == (140, 170)
     np.testing.assert_allclose(layer.translate, [TRANSLATE[0] + 20, TRANSLATE[1] + 10])
     np.testing.assert_allclose(layer.scale, SCALE)
-    noise = layer.data - stabilise(clean[box], found.model)
+    noise = layer.data - found.model.stabilise(clean[box])
     assert np.std(noise) == pytest.approx(1.0, rel=0.1)  # unit noise at every intensity
     # a second click updates the same layer
     widget.stabilise_button.clicked.emit()

@@ -3,7 +3,7 @@
 Every registered method works on one float32 (Y, X) plane; this module adds
 what users need around it: any dtype and dimensionality (leading axes are
 looped over), dask inputs, NaNs, noise-level estimation, non-Gaussian noise
-through a variance-stabilising transform (both in :mod:`.noise_setup`), seeds,
+through a variance-stabilising transform (both in :mod:`.noise.setup`), seeds,
 and tiling of large arrays.
 """
 
@@ -15,19 +15,11 @@ from dataclasses import dataclass
 import dask.array as da
 import numpy as np
 
-from . import noise as noise_models
 from .data.finite import fill_non_finite
 from .data.tiles import map_tiles
 from .data.writer import Cancelled
 from .denoisers import DENOISERS, DenoiserSpec
-from .noise_setup import (  # noqa: F401  (re-exported: their home before noise_setup)
-    NOISE_PARAMETERS,
-    SAMPLE_PLANE,
-    NoiseSetup,
-    finite_sample,
-    resolve_noise,
-    sample_planes,
-)
+from .noise.setup import NoiseSetup, finite_sample, noise_keywords, resolve_noise, sample_planes
 from .steps import Step, run
 
 DEFAULT_TILE = 512  # widgets, CLI and recipes alike: a replay tiles as the widget did
@@ -44,9 +36,7 @@ def get_spec(method: str) -> DenoiserSpec:
 
 def split_params(spec: DenoiserSpec, noise: str, params: dict) -> tuple[dict, dict]:
     """Split keyword arguments into method parameters and noise parameters; reject unknowns."""
-    if noise not in noise_models.NOISE_MODELS:
-        raise ValueError(f"unknown noise {noise!r}; expected one of {noise_models.NOISE_MODELS}")
-    noise_keys = set(NOISE_PARAMETERS[noise])
+    noise_keys = set(noise_keywords(noise))
     known = {p.name for p in spec.params}
     unknown = set(params) - known - noise_keys
     if unknown:
@@ -143,13 +133,16 @@ def denoise(
     method : str
         A key of ``DENOISERS``: ``"gaussian"``, ``"bilateral"``, ``"tv"``,
         ``"nl_means"``, ``"wavelet"``, ``"bm3d"``, ...
-    noise : {"gaussian", "poisson", "poisson_gaussian", "gamma"}
-        Noise model.  Gaussian denoisers handle the others through a
-        variance-stabilising transform (generalised Anscombe, log for Gamma).
+    noise : str
+        A key of ``NOISE_MODELS``: ``"gaussian"``, ``"poisson"``,
+        ``"poisson_gaussian"``, ``"gamma"``.  Gaussian denoisers handle the
+        others through the model's variance-stabilising transform
+        (generalised Anscombe, log for Gamma).
     sigma : float, optional
         Gaussian noise standard deviation in the image's units; ``None``
-        estimates it (wavelet MAD).  With ``noise="poisson_gaussian"`` the
-        Gaussian part's standard deviation.
+        estimates it (Immerkaer's estimator on textureless 8x8 blocks).
+        With ``noise="poisson_gaussian"`` the Gaussian part's standard
+        deviation.
     seed : int
         Seed of any randomness (plane ``i`` uses ``seed + i``).
     **params

@@ -52,7 +52,8 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="KEY=VALUE",
         help="method or noise parameter (repeatable)",
     )
-    den.add_argument("--noise", default="gaussian", choices=NOISE_MODELS)
+    noise_help = "; ".join(f"{name}: {model.summary}" for name, model in NOISE_MODELS.items())
+    den.add_argument("--noise", default="gaussian", choices=list(NOISE_MODELS), help=noise_help)
     den.add_argument("--sigma", type=float, default=None, help="noise std (default: estimate)")
     den.add_argument("--seed", type=int, default=0)
     den.add_argument(

@@ -67,7 +67,12 @@ class DenoiseWidget(Container):
             value=_default_method(),
             tooltip="denoiser (see the tooltip of each parameter)",
         )
-        self.noise = ComboBox(label="noise", choices=list(NOISE_MODELS), value="gaussian")
+        self.noise = ComboBox(
+            label="noise",
+            choices=list(NOISE_MODELS),
+            value="gaussian",
+            tooltip="; ".join(model.summary for model in NOISE_MODELS.values()),
+        )
         self.sigma_auto = CheckBox(label="estimate noise", value=True)
         self.sigma = FloatSpinBox(
             label="sigma",
@@ -266,8 +271,9 @@ class DenoiseWidget(Container):
 
     def _stepped(self, step) -> None:
         self._progressed(step.i, step.n)
-        if self.sigma_auto.value and self.noise.value == "gaussian" and step.sigma:
-            self.sigma.value = step.sigma  # show the estimated noise level
+        signal_dependent = NOISE_MODELS[self.noise.value].signal_dependent
+        if self.sigma_auto.value and not signal_dependent and step.sigma:
+            self.sigma.value = step.sigma  # show the estimated noise level (the image's units)
 
     def _progressed(self, done: int, total: int) -> None:
         self.progress.max = max(total, 1)

@@ -13,8 +13,9 @@ from typing import Any
 import numpy as np
 
 from ..data import ROI
-from ..denoisers.noise2score import NOISE_PARAMS, Noise2Score, fit_noise2score
-from ..noise_inspect import inspect_noise
+from ..denoisers.noise2score import Noise2Score, fit_noise2score
+from ..noise import NOISE_MODELS
+from ..noise.inspection import inspect_noise
 from ..steps import Step
 
 SAMPLE_SIDE = 512
@@ -50,7 +51,7 @@ def training_steps(
     """:func:`fit_noise2score` on ``data`` that ends early, keeping the model, once ``stop`` is set.
 
     ``noise="auto"`` first picks the model and its parameters with
-    :func:`napari_tweedie.noise_inspect.inspect_noise` on a sample of the data
+    :func:`napari_tweedie.noise.inspection.inspect_noise` on a sample of the data
     and yields a ``Step(0, 0)`` whose ``info["noise"]`` describes it.  Other
     keyword arguments go to :func:`fit_noise2score`.  ``stop`` is checked
     after every training step (the fit then returns its model, usable and resumable).
@@ -61,7 +62,8 @@ def training_steps(
         found = inspect_noise(noise_sample(data))
         noise, noise_params = found.name, found.params
         yield Step(0, 0, info={"noise": found.describe()})
-    params = {k: v for k, v in noise_params.items() if k in NOISE_PARAMS[noise] and v is not None}
+    names = NOISE_MODELS[noise].param_names()
+    params = {k: v for k, v in noise_params.items() if k in names and v is not None}
     return (
         yield from fit_noise2score(
             data, noise=noise, noise_params=params, state=state, stop=stop.is_set, **options

@@ -28,8 +28,7 @@ from magicgui.widgets import (
     SpinBox,
 )
 
-from ..denoisers.noise2score import DEFAULTS, NOISE_PARAMS, Noise2Score
-from ..denoisers.registry import Param
+from ..denoisers.noise2score import DEFAULTS, Noise2Score
 from ..noise import NOISE_MODELS
 from .jobs import Job
 from .n2s_actions import ModelActions
@@ -42,11 +41,8 @@ from .scope import SCOPES, current_index, full_resolution, image_layer_names
 PREVIEW_SIDE = 96
 PREVIEW_INTERVAL_S = 0.25
 ROI_SCOPES = tuple(s for s in SCOPES if s != "Whole layer")
-NOISE_WIDGETS = (
-    Param("sigma", None, "Gaussian noise standard deviation (auto: estimated)", min=0.0),
-    Param("zeta", None, "Poisson scale: y = zeta Poisson(x / zeta) (auto: estimated)", min=0.0),
-    Param("k", None, "Gamma shape: y = x Gamma(k, 1/k) (auto: estimated)", min=0.0),
-)
+#: one widget per noise parameter name (sigma, zeta, k), shown for the models that have it
+NOISE_WIDGETS = tuple({p.name: p for model in NOISE_MODELS.values() for p in model.params}.values())
 
 
 class Noise2ScoreWidget(ModelActions, Container):
@@ -140,7 +136,8 @@ class Noise2ScoreWidget(ModelActions, Container):
         self.layer.reset_choices()
 
     def _show_noise_params(self, event=None) -> None:
-        used = NOISE_PARAMS.get(self.noise.value, ())
+        model = NOISE_MODELS.get(self.noise.value)
+        used = model.param_names() if model else ()
         for widget in self.noise_params:
             widget.visible = widget.name in used
         self.noise_params.visible = bool(used)

@@ -2,7 +2,7 @@
 
 Pick an image layer and a region (Shapes rectangle, current view or current
 slice); "Estimate" fits the chosen noise model, or picks one ("auto", see
-:mod:`napari_tweedie.noise_inspect`), in the background and shows its
+:mod:`napari_tweedie.noise.inspection`), in the background and shows its
 parameters and the variance-vs-mean plot (dots: the region's binned noise
 variance; line: the model).  "Show stabilised view" adds (or updates) a layer
 with the region transformed to unit-variance noise (generalised Anscombe,
@@ -19,7 +19,7 @@ from magicgui.widgets import ComboBox, Container, Label, PushButton
 
 from ..data import ROI
 from ..noise import NOISE_MODELS
-from ..noise_inspect import NoiseInspection, inspect_noise, stabilise, variance_function
+from ..noise.inspection import NoiseInspection, inspect_noise
 from .jobs import Job
 from .plot import MiniPlot, Series
 from .results import Failed, put_image
@@ -58,7 +58,8 @@ class NoiseInspectorWidget(Container):
             label="noise model",
             choices=list(NOISE_CHOICES),
             value="auto",
-            tooltip="auto: the model whose variance function fits the region best (AIC)",
+            tooltip="auto: the model whose variance function fits the region best (AIC); "
+            + "; ".join(model.summary for model in NOISE_MODELS.values()),
         )
         self.estimate_button = PushButton(text="Estimate")
         self.result = Label(label="estimate", value="")
@@ -141,7 +142,7 @@ class NoiseInspectorWidget(Container):
         self.plot.set_series(
             [
                 Series(curve.means, curve.variances, color="#ffb000", dots=True),
-                Series(grid, variance_function(result.model, grid), color="#40c0ff"),
+                Series(grid, result.model.variance(grid), color="#40c0ff"),
             ]
         )
 
@@ -155,7 +156,7 @@ class NoiseInspectorWidget(Container):
         if fit.layer not in self.viewer.layers:
             self._say(f"layer {fit.layer!r} is gone")
             return None
-        data = stabilise(fit.block, fit.result.model)
+        data = fit.result.model.stabilise(fit.block)
         finite = data[np.isfinite(data)]
         low, high = (float(v) for v in np.percentile(finite, [0.5, 99.5]))
         layer = put_image(

@@ -21,15 +21,13 @@ loss perturbs ``v`` (not ``y``), so the denoiser sees
 
 from __future__ import annotations
 
-import math
 from dataclasses import asdict, dataclass, fields, replace
 
 import numpy as np
 import torch
-from scipy import special
 from torch import Tensor
 
-from ..noise_models import NoiseModel
+from ..noise import NoiseModel
 
 __all__ = ["Coordinates", "make_coordinates", "noise_variance", "scale_noise_model"]
 
@@ -83,24 +81,23 @@ def make_coordinates(
     ``model`` and ``sample`` are in the scaled units; ``sigma_eff`` is the
     root mean noise variance there (the identity coordinates' noise level).
     """
+    stabilizer = model.stabilizer()
     if kind == "auto":
-        kind = {"poisson": "anscombe", "poisson_gaussian": "anscombe", "gamma": "log"}.get(
-            model.name, "identity"
-        )
+        kind = stabilizer.kind if stabilizer else "identity"
     if kind == "identity":
         return Coordinates("identity", noise=float(sigma_eff))
+    if stabilizer is None or stabilizer.kind != kind:
+        raise ValueError(f"coordinates {kind!r} do not fit {model.name!r} noise")
     y = np.asarray(sample, np.float64)
     y = y[np.isfinite(y)]
-    if kind == "anscombe" and model.name in ("poisson", "poisson_gaussian"):
-        zeta, sigma, eps, noise = float(model.zeta), float(model.sigma), 0.0, 1.0
-    elif kind == "log" and model.name == "gamma":
+    if kind == "anscombe":
+        zeta, sigma, eps, noise = float(stabilizer.zeta), float(stabilizer.sigma), 0.0, 1.0
+    else:  # log
         high = float(np.percentile(y, 99.9))
         positive = y[y > 0]
         floor = float(np.percentile(positive, 0.1)) if positive.size else high
         zeta, sigma, eps = 1.0, 0.0, max(0.5 * floor, 1e-3 * high, 1e-12)
-        noise = math.sqrt(float(special.polygamma(1, model.k)))
-    else:
-        raise ValueError(f"coordinates {kind!r} do not fit {model.name!r} noise")
+        noise = stabilizer.stabilized_sigma
     low, high = np.percentile(_raw(kind, y, zeta, sigma, eps), [0.1, 99.9])
     span = float(high - low) if high > low else 1.0
     return Coordinates(kind, noise / span, float(low), span, zeta, sigma, eps)
@@ -116,11 +113,4 @@ def noise_variance(model: NoiseModel, sample: np.ndarray) -> float:
     """Noise2Score ``sigma_eff^2``: mean noise variance of ``model`` over the noisy ``sample``."""
     y = np.asarray(sample, np.float64)
     y = y[np.isfinite(y)]
-    name = model.name
-    if name == "gaussian":
-        return float(model.sigma**2)
-    if name in ("poisson", "poisson_gaussian"):
-        return float(model.zeta * max(np.mean(y), 0.0) + model.sigma**2)
-    if name == "gamma":  # Var = x^2 / k and E[y^2] = E[x^2] (k + 1) / k
-        return float(np.mean(y**2) / (model.k + 1))
-    raise ValueError(f"no noise variance for noise model {name!r}")
+    return model.mean_variance(y)

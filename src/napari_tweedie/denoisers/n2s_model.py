@@ -14,7 +14,7 @@ ready-made starting point.  For Poisson and Gamma noise the same form is used
 in variance-stabilised coordinates ``v = g(y)`` and mapped back by the change
 of variables (:mod:`.n2s_coords`).  The fitted model's score is ``s(y; 0)``;
 :meth:`Noise2Score.denoise` feeds it to the noise model's Tweedie formula
-(:meth:`~napari_tweedie.noise_models.NoiseModel.tweedie`).  The network,
+(:meth:`~napari_tweedie.noise.NoiseModel.tweedie`).  The network,
 :class:`ScoreNet` and :func:`build_score_net`, lives in :mod:`.n2s_net`
 (re-exported here).
 
@@ -35,7 +35,7 @@ import torch
 
 from ..data.finite import fill_non_finite
 from ..data.tiles import map_tiles
-from ..noise_models import NoiseModel, make_noise_model
+from ..noise import NoiseModel, make_noise_model
 from ..prior.bundled import pad_to_multiple, pick_device, read_weights
 from ..prior.network import EDMDenoiser, NetConfig
 from .n2s_coords import Coordinates, scale_noise_model

@@ -13,11 +13,17 @@ from collections.abc import Generator
 
 import numpy as np
 
+from ..noise import NOISE_MODELS
 from ..steps import Step
-from .noise2score import DEFAULTS, NOISE_PARAMS, fit_noise2score
+from .noise2score import DEFAULTS, fit_noise2score
 from .registry import DenoiserSpec, Param, register
 
 __all__ = ["denoise_noise2score", "denoise_noise2score_lazy"]
+
+
+def _param_names(noise: str) -> tuple[str, ...]:
+    """The noise model's parameter names; none for an unknown name (the fit reports it)."""
+    return NOISE_MODELS[noise].param_names() if noise in NOISE_MODELS else ()
 
 
 def denoise_noise2score(
@@ -36,7 +42,7 @@ def denoise_noise2score(
     estimated); other keyword arguments go to :func:`fit_noise2score`.
     """
     noise_params = {"sigma": sigma, "zeta": zeta, "k": k}
-    noise_params = {n: noise_params[n] for n in NOISE_PARAMS.get(noise, ())}
+    noise_params = {n: noise_params[n] for n in _param_names(noise)}
     params["minutes"] = params.get("minutes") or None  # 0: no limit (reproducible)
     model = yield from fit_noise2score(image, noise=noise, noise_params=noise_params, seed=seed,
                                        **params)  # fmt: skip
@@ -62,7 +68,7 @@ def denoise_noise2score_lazy(
     from ..steps import run
 
     noise_params = {"sigma": sigma, "zeta": zeta, "k": k}
-    noise_params = {n: noise_params[n] for n in NOISE_PARAMS.get(noise, ())}
+    noise_params = {n: noise_params[n] for n in _param_names(noise)}
     params["minutes"] = params.get("minutes") or None
     model = run(fit_noise2score(array, noise=noise, noise_params=noise_params, seed=seed, **params))
     return model.apply_lazy(array, tile=tile, overlap=32 if overlap is None else int(overlap))

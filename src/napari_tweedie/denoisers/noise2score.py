@@ -6,7 +6,7 @@ Noise2Score denoises a dataset of noisy images without clean ones in two steps:
    amortised residual denoising autoencoder loss (AR-DAE, :mod:`.n2s_training`),
    with ``sigma_a`` annealed from ``sigma_max`` down to ``sigma_min``;
 2. invert the noise with Tweedie's formula for the noise model
-   (:mod:`napari_tweedie.noise_models`): ``y + sigma^2 s(y)`` (Gaussian),
+   (:mod:`napari_tweedie.noise.models`): ``y + sigma^2 s(y)`` (Gaussian),
    ``(y + zeta) exp(zeta s(y + zeta/2))`` (Poisson), ``k y / ((k - 1) - y s(y))``
    (Gamma).  The network does not depend on the noise parameters; only the
    inversion does, so a trained model can be re-applied with other parameters.
@@ -31,7 +31,7 @@ from collections.abc import Callable, Generator
 import numpy as np
 import torch
 
-from ..noise_models import make_noise_model
+from ..noise import noise_model_class
 from ..steps import Step
 from .n2s_coords import make_coordinates, noise_variance, scale_noise_model
 from .n2s_data import PatchSource
@@ -39,12 +39,6 @@ from .n2s_model import Noise2Score, build_score_net
 
 __all__ = ["Noise2Score", "fit_noise2score"]
 
-NOISE_PARAMS = {
-    "gaussian": ("sigma",),
-    "poisson": ("zeta",),
-    "poisson_gaussian": ("zeta", "sigma"),
-    "gamma": ("k",),
-}
 DEFAULTS = dict(
     steps=2000, batch=8, patch=64, sigma_max=0.5, sigma_min=0.02, ema=0.99, preview_every=25
 )
@@ -56,13 +50,14 @@ def _scaling(sample: np.ndarray, noise: str) -> tuple[float, float]:
     """``(offset, scale)`` mapping the data to about [0, 1]; identity if it is already there.
 
     Noisy data on [0, 1] overshoots by a few noise levels, hence the margins.
-    Poisson and Gamma models are not shift-invariant: scale only.
+    Signal-dependent models (Poisson, Gamma) are not shift-invariant: scale only.
     """
     finite = sample[np.isfinite(sample)]
     low, high = (float(v) for v in np.percentile(finite, [0.1, 99.9]))
-    if noise in ("poisson", "poisson_gaussian", "gamma"):
-        if noise == "gamma" and low < -0.05 * max(abs(high), 1e-12):
-            raise ValueError("Gamma noise needs non-negative images")
+    model = noise_model_class(noise)
+    if model.signal_dependent:
+        if model.positive_only and low < -0.05 * max(abs(high), 1e-12):
+            raise ValueError(f"{noise} noise needs non-negative images")
         if 0.25 <= high <= 1.5:
             return 0.0, 1.0
         return 0.0, high if high > 0 else 1.0
@@ -72,17 +67,15 @@ def _scaling(sample: np.ndarray, noise: str) -> tuple[float, float]:
 
 
 def _noise_model(noise: str, sample: np.ndarray, noise_params: dict | None):
-    if noise not in NOISE_PARAMS:
-        raise ValueError(f"unknown noise {noise!r}; expected one of {tuple(NOISE_PARAMS)}")
+    cls = noise_model_class(noise)
     params = {k: v for k, v in (noise_params or {}).items() if v is not None}
-    unknown = set(params) - set(NOISE_PARAMS[noise])
+    unknown = set(params) - set(cls.param_names())
     if unknown:
-        raise ValueError(f"noise {noise!r} takes {NOISE_PARAMS[noise]}, got {sorted(unknown)}")
-    bad = [n for n, v in params.items() if not (math.isfinite(float(v)) and float(v) > 0)]
-    if bad and not (noise == "poisson_gaussian" and bad == ["sigma"] and params["sigma"] == 0):
+        raise ValueError(f"noise {noise!r} takes {cls.param_names()}, got {sorted(unknown)}")
+    if cls.invalid(params):
         raise ValueError(f"noise parameters must be positive, got {params}")
     finite = np.where(np.isfinite(sample), sample, np.nanmedian(sample))
-    return make_noise_model(noise, finite, **params)
+    return cls.estimate(finite, **params)
 
 
 def _new_model(source, noise, noise_params, coordinates, init, config, seed) -> Noise2Score:

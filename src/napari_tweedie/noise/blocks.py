@@ -1,4 +1,4 @@
-"""Noise-level estimation from one noisy image: robust block statistics (no Qt, no torch).
+"""Robust block statistics of one noisy image, the basis of every noise estimator (no torch).
 
 Method (after Immerkaer 1996 and the weak-texture selection of Liu, Tanaka &
 Okutomi 2013, simplified): every pixel gets the residual of the 3x3 filter
@@ -20,11 +20,10 @@ from __future__ import annotations
 from functools import lru_cache
 
 import numpy as np
-from scipy import ndimage, special, stats
 
 __all__ = [
+    "block_dof",
     "block_statistics",
-    "estimate_gamma_k_blocks",
     "estimate_level",
     "estimate_variance_function",
 ]
@@ -44,6 +43,8 @@ def block_statistics(image: np.ndarray, block: int = BLOCK) -> tuple[np.ndarray,
     residuals that touch one are left out of their block's energy, and blocks
     with fewer than half of their residuals left are dropped.
     """
+    from scipy import ndimage
+
     data = np.asarray(image, dtype=np.float64).reshape((-1,) + np.shape(image)[-2:])
     means, energies = [], []
     second = np.array([1.0, -2.0, 1.0])
@@ -101,12 +102,16 @@ def block_dof(excess_kurtosis: float = 0.0, block: int = BLOCK) -> float:
 
 def _gamma_ppf(q: float, dof: float) -> float:
     """``q`` quantile of a block energy divided by its mean (Gamma with shape ``dof / 2``)."""
+    from scipy import stats
+
     shape = dof / 2
     return float(stats.gamma.ppf(q, shape) / shape)
 
 
 def _truncated_mean(threshold: np.ndarray, dof: float) -> np.ndarray:
     """``E[v | v < t] / E[v]`` for ``t = threshold * E[v]`` under the Gamma law."""
+    from scipy import special
+
     shape = dof / 2
     x = np.asarray(threshold) * shape
     return special.gammainc(shape + 1, x) / np.maximum(special.gammainc(shape, x), 1e-300)
@@ -214,23 +219,3 @@ def estimate_variance_function(
             return new
         coef = new
     return coef
-
-
-def estimate_gamma_k_blocks(image: np.ndarray, iterations: int = 4) -> float:
-    """Gamma-noise shape ``k`` of ``y = x Gamma(k, 1/k)``: fits ``variance = mean^2 / k``.
-
-    Gamma noise has excess kurtosis ``6 / k``, which widens the block law; the
-    fit alternates with ``k`` a few times.  Non-positive pixels are ignored.
-    """
-    data = np.asarray(image, dtype=np.float64)
-    means, energies = block_statistics(np.where(data > 0, data, np.nan))
-    if means.size < 16:
-        raise ValueError("cannot estimate Gamma noise: too few positive blocks")
-    k = np.inf
-    for _ in range(iterations):
-        dof = block_dof(round(min(6.0 / k, 60.0), 2))
-        (c,) = estimate_variance_function(means, energies, dof, "quadratic")
-        if c <= 0:
-            return float("inf")
-        k = 1.0 / c
-    return float(k)

@@ -1,11 +1,12 @@
-"""Noise set-up of the denoising API: wavelet-MAD noise level and variance stabilisation (Anscombe).
+"""Noise set-up of the denoising API: the noise level and variance stabilisation around a method.
 
-:func:`resolve_noise` turns a noise model (``"gaussian"``, ``"poisson"``,
-``"poisson_gaussian"``, ``"gamma"``) and a small sample of the image
-(:func:`sample_planes`) into a :class:`NoiseSetup`: the ``sigma`` handed to
-the method and, for non-Gaussian noise, a variance-stabilising transform
-(generalised Anscombe, log for Gamma) applied around Gaussian-only methods.
-Used by :mod:`napari_tweedie.api` (which re-exports these names).
+:func:`resolve_noise` turns a noise model (a name of ``NOISE_MODELS``) and a
+small sample of the image (:func:`sample_planes`) into a :class:`NoiseSetup`:
+the ``sigma`` handed to the method and, for non-Gaussian noise, the model's
+variance-stabilising transform (generalised Anscombe, log for Gamma) applied
+around Gaussian-only methods.  Unknown parameters are estimated by the
+model's own estimator (Immerkaer's block estimator for ``sigma``).  Used by
+:mod:`napari_tweedie.api`.
 """
 
 from __future__ import annotations
@@ -13,25 +14,28 @@ from __future__ import annotations
 from collections.abc import Generator
 from dataclasses import dataclass, replace
 from functools import partial
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from . import noise as noise_models
-from .data.finite import fill_non_finite
-from .denoisers import DenoiserSpec
-from .steps import Step, map_steps, run
+from ..data.finite import fill_non_finite
+from ..steps import Step, map_steps
+from .estimation import estimate_sigma
+from .registry import noise_model_class
+from .vst import Stabilizer
+
+if TYPE_CHECKING:
+    from ..denoisers import DenoiserSpec
 
 __all__ = [
-    "NOISE_PARAMETERS",
     "SAMPLE_PLANE",
     "NoiseSetup",
     "finite_sample",
+    "noise_keywords",
     "resolve_noise",
     "sample_planes",
 ]
 
-NOISE_PARAMETERS = {"gaussian": (), "poisson": ("zeta",), "poisson_gaussian": ("zeta",)}
-NOISE_PARAMETERS |= {"gamma": ("k",)}
 SAMPLE_PLANE = 1024
 
 
@@ -40,7 +44,7 @@ class NoiseSetup:
     """How a Gaussian denoiser sees the data: its ``sigma`` and an optional stabiliser."""
 
     sigma: float
-    stabilizer: noise_models.Stabilizer | None = None
+    stabilizer: Stabilizer | None = None
     image_sigma: float | None = None  # non-Gaussian noise: a typical std in the image's units
 
     def resolve(self, spec: DenoiserSpec, sample: np.ndarray, params: dict) -> dict:
@@ -55,14 +59,10 @@ class NoiseSetup:
         """The noise level in the image's units (for methods that take the raw data)."""
         return self.sigma if self.image_sigma is None else self.image_sigma
 
-    def apply(self, spec: DenoiserSpec, plane: np.ndarray, seed: int, params: dict) -> np.ndarray:
-        """Denoise one finite float32 plane (a tile or a slice)."""
-        return run(self.apply_steps(spec, plane, seed, params))
-
     def apply_steps(
         self, spec: DenoiserSpec, plane: np.ndarray, seed: int, params: dict
     ) -> Generator[Step, None, np.ndarray]:
-        """Generator form of :meth:`apply`: passes on an iterative method's steps.
+        """Denoise one finite float32 plane (a tile or a slice), passing on a method's steps.
 
         Previews (``x0_hat``) are mapped back through the stabiliser's inverse.
         """
@@ -77,7 +77,7 @@ class NoiseSetup:
         return stabilizer.inverse(result) if stabilizer else result
 
 
-def _preview_inverse(stabilizer: noise_models.Stabilizer | None, step: Step) -> Step:
+def _preview_inverse(stabilizer: Stabilizer | None, step: Step) -> Step:
     """``step`` with its preview (``x0_hat``) mapped back through the stabiliser's inverse."""
     if stabilizer is None or step.x0_hat is None:
         return step
@@ -94,17 +94,34 @@ def sample_planes(image) -> np.ndarray:
     return np.asarray(window.compute() if hasattr(window, "compute") else window, np.float32)
 
 
+def noise_keywords(noise: str) -> tuple[str, ...]:
+    """Keyword arguments of :func:`napari_tweedie.denoise` that set ``noise``'s parameters.
+
+    ``sigma`` is not among them: it is an argument of its own.
+    """
+    return tuple(n for n in noise_model_class(noise).param_names() if n != "sigma")
+
+
 def resolve_noise(sample: np.ndarray, noise: str, sigma: float | None, noise_params: dict):
-    """The :class:`NoiseSetup` for ``noise``, estimating unknown parameters from ``sample``."""
+    """The :class:`NoiseSetup` for ``noise``, estimating unknown parameters from ``sample``.
+
+    A noise parameter left at ``None`` (or 0) is estimated; ``sigma`` (``None``:
+    estimated) is used where the model has one.
+    """
     finite = finite_sample(sample)
-    if noise == "gaussian":
-        level = noise_models.estimate_sigma(finite) if sigma is None else float(sigma)
+    cls = noise_model_class(noise)
+    known = {name: float(value) for name, value in noise_params.items() if value}
+    if "sigma" in cls.param_names():
+        known["sigma"] = None if sigma is None else float(sigma)
+    model = cls.estimate(finite, **known)
+    stabilizer = model.stabilizer()
+    if stabilizer is None:  # additive Gaussian noise: the methods' own model
+        level = model.sigma
         if level < 0:
             raise ValueError(f"sigma must be >= 0, got {sigma}")
         scale = float(np.ptp(finite)) or 1.0
         return NoiseSetup(max(level, 1e-6 * scale))
-    stabilizer = noise_models.stabilizer_for(finite, noise, sigma=sigma, **noise_params)
-    typical = noise_models.estimate_sigma(finite)  # signal-dependent: an image-wide average
+    typical = estimate_sigma(finite)  # signal-dependent: an image-wide average
     return NoiseSetup(stabilizer.stabilized_sigma, stabilizer, image_sigma=typical)
 
 

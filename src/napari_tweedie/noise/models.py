@@ -1,4 +1,4 @@
-"""Noise models as objects: sampling, log-likelihood, Tweedie inversion, estimation (no Qt).
+"""The noise models: Gaussian, Poisson, Poisson-Gaussian, Gamma (no Qt, no torch at import).
 
 ``x`` is the clean image, ``y`` the measurement, ``s(y) = d/dy log p(y)`` the
 score of the measurements' marginal density (what Noise2Score, Kim & Ye 2021,
@@ -23,85 +23,31 @@ step; with one Gauss-Legendre node it is ``zeta s(y + zeta/2)``, exact up to
 is also quoted; both agree to first order but are biased by about
 ``-zeta/2`` times the posterior shrinkage (checked on a Gamma prior, whose
 counts are negative binomial, in ``tests/test_noise_models.py``).
-Poisson-Gaussian: the
-same identity moves the Poisson count by one, leaving a Gaussian Tweedie step
-at ``y + zeta``.  Gamma: the likelihood is an exponential family in
-``eta = -k/x`` with base measure ``y^(k-1)``, so Efron's (2011) Tweedie
-formula gives ``E[-k/x | y] = s(y) - (k - 1)/y``; the harmonic posterior mean
-``1 / E[1/x | y]`` follows (Kim & Ye 2021 use it as the estimate).
+Poisson-Gaussian: the same identity moves the Poisson count by one, leaving a
+Gaussian Tweedie step at ``y + zeta``.  Gamma: the likelihood is an
+exponential family in ``eta = -k/x`` with base measure ``y^(k-1)``, so
+Efron's (2011) Tweedie formula gives ``E[-k/x | y] = s(y) - (k - 1)/y``; the
+harmonic posterior mean ``1 / E[1/x | y]`` follows (Kim & Ye 2021 use it as
+the estimate).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import ClassVar
 
 import numpy as np
-import torch
-from scipy import special
 
-from . import noise
+from ..specs import Param
+from . import estimation
+from .base import NoiseModel, evaluate, score_integral
+from .vst import AnscombeStabilizer, LogStabilizer
 
-__all__ = [
-    "GammaNoise",
-    "GaussianNoise",
-    "NoiseModel",
-    "PoissonGaussianNoise",
-    "PoissonNoise",
-    "make_noise_model",
-]
+__all__ = ["GammaNoise", "GaussianNoise", "PoissonGaussianNoise", "PoissonNoise"]
 
-Score = Callable[[np.ndarray], np.ndarray]
-
-
-def _score_integral(y: np.ndarray, score: Score, step: float, nodes: int) -> np.ndarray:
-    """``int_y^{y + step} s(t) dt`` by ``nodes``-point Gauss-Legendre quadrature."""
-    points, weights = np.polynomial.legendre.leggauss(nodes)
-    total = np.zeros_like(y, dtype=np.float64)
-    for t, w in zip(points, weights):
-        total += w * np.asarray(score(y + step * (t + 1) / 2), dtype=np.float64)
-    return total * step / 2
-
-
-@dataclass(frozen=True)
-class NoiseModel:
-    """Base class: ``sample``, ``log_likelihood``, ``tweedie``, ``estimate``, ``stabilizer``."""
-
-    name: ClassVar[str] = ""
-
-    def sample(self, x: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-        """A noisy measurement of ``x`` drawn with ``rng``."""
-        raise NotImplementedError
-
-    def sample_torch(self, x: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
-        """Torch version of :meth:`sample`, drawn with ``generator``."""
-        seed = int(torch.randint(0, 2**63 - 1, (1,), generator=generator))
-        noisy = self.sample(x.detach().cpu().numpy(), np.random.default_rng(seed))
-        return torch.as_tensor(noisy, dtype=x.dtype, device=x.device)
-
-    def log_likelihood(self, y: np.ndarray, x: np.ndarray) -> np.ndarray:
-        """Per-pixel ``log p(y | x)`` (a log-density, or a log-pmf on Poisson lattices)."""
-        raise NotImplementedError
-
-    def tweedie(self, y: np.ndarray, score: Score | np.ndarray) -> np.ndarray:
-        """Estimate of ``x`` from ``y`` and the marginal score (see the module table)."""
-        raise NotImplementedError
-
-    def stabilizer(self) -> noise.Stabilizer | None:
-        """The variance-stabilising transform to unit Gaussian noise (``None`` if Gaussian)."""
-        raise NotImplementedError
-
-    @classmethod
-    def estimate(cls, y: np.ndarray) -> NoiseModel:
-        """The model with its parameters estimated from the noisy ``y``."""
-        raise NotImplementedError
-
-
-def _evaluate(score: Score | np.ndarray, points: np.ndarray) -> np.ndarray:
-    if callable(score):
-        return np.asarray(score(points), dtype=np.float64)
-    return np.asarray(score, dtype=np.float64)
+SIGMA = Param("sigma", None, "Gaussian noise standard deviation (auto: estimated)", min=0.0)
+ZETA = Param("zeta", None, "Poisson scale: y = zeta Poisson(x / zeta) (auto: estimated)", min=0.0)
+K = Param("k", None, "Gamma shape: y = x Gamma(k, 1/k) (auto: estimated)", min=0.0)
 
 
 @dataclass(frozen=True)
@@ -110,12 +56,37 @@ class GaussianNoise(NoiseModel):
 
     sigma: float
     name: ClassVar[str] = "gaussian"
+    summary: ClassVar[str] = "additive white Gaussian noise: y = x + sigma n"
+    params: ClassVar[tuple[Param, ...]] = (SIGMA,)
+    variance_terms: ClassVar[tuple[int, ...]] = (0,)
+    signal_dependent: ClassVar[bool] = False
+
+    @classmethod
+    def estimate(cls, image, *, sigma=None):
+        """Immerkaer's block estimator of ``sigma`` (:func:`.estimation.estimate_sigma`)."""
+        return cls(estimation.estimate_sigma(image) if sigma is None else sigma)
+
+    def variance(self, means):
+        return np.full_like(np.asarray(means, dtype=np.float64), self.sigma**2)
+
+    def mean_variance(self, y):
+        return float(self.sigma**2)
+
+    def stabilizer(self):
+        return None
+
+    def stabilise(self, y):
+        """``y / sigma``: the noise is already Gaussian."""
+        data = np.asarray(y, dtype=np.float32)
+        return (data / max(float(self.sigma), 1e-12)).astype(np.float32)
 
     def sample(self, x, rng):
         x = np.asarray(x, dtype=np.float64)
         return x + self.sigma * rng.standard_normal(x.shape)
 
     def sample_torch(self, x, generator):
+        import torch
+
         return x + self.sigma * torch.randn(x.shape, generator=generator, dtype=x.dtype)
 
     def log_likelihood(self, y, x):
@@ -128,14 +99,7 @@ class GaussianNoise(NoiseModel):
         ``score`` is callable or the array ``s(y)``.
         """
         y = np.asarray(y, dtype=np.float64)
-        return y + self.sigma**2 * _evaluate(score, y)
-
-    def stabilizer(self):
-        return None
-
-    @classmethod
-    def estimate(cls, y):
-        return cls(noise.estimate_sigma(y))
+        return y + self.sigma**2 * evaluate(score, y)
 
 
 @dataclass(frozen=True)
@@ -145,6 +109,31 @@ class PoissonGaussianNoise(NoiseModel):
     zeta: float
     sigma: float
     name: ClassVar[str] = "poisson_gaussian"
+    summary: ClassVar[str] = "Poisson-Gaussian noise: y = zeta Poisson(x / zeta) + sigma n"
+    params: ClassVar[tuple[Param, ...]] = (ZETA, SIGMA)
+    variance_terms: ClassVar[tuple[int, ...]] = (1, 0)
+
+    @classmethod
+    def invalid(cls, values):
+        """As for any model, except that the Gaussian part may be 0 (pure Poisson)."""
+        return [n for n in super().invalid(values) if not (n == "sigma" and values[n] == 0)]
+
+    @classmethod
+    def estimate(cls, image, *, zeta=None, sigma=None):
+        """Robust fit of ``variance = zeta mean + sigma^2``; a given parameter stays fixed."""
+        if zeta is None or sigma is None:
+            zeta, sigma = estimation.estimate_poisson_gaussian(image, zeta=zeta, sigma=sigma)
+        return cls(zeta, sigma)
+
+    def variance(self, means):
+        return self.zeta * np.asarray(means, dtype=np.float64) + self.sigma**2
+
+    def mean_variance(self, y):
+        return float(self.zeta * max(np.mean(y), 0.0) + self.sigma**2)
+
+    def stabilizer(self):
+        """The generalised Anscombe transform."""
+        return AnscombeStabilizer(zeta=self.zeta, sigma=self.sigma)
 
     def sample(self, x, rng):
         lam = np.maximum(np.asarray(x, dtype=np.float64), 0) / self.zeta
@@ -152,6 +141,8 @@ class PoissonGaussianNoise(NoiseModel):
         return counts + self.sigma * rng.standard_normal(counts.shape) if self.sigma else counts
 
     def sample_torch(self, x, generator):
+        import torch
+
         lam = torch.clamp(x, min=0) / self.zeta
         counts = self.zeta * torch.poisson(lam, generator=generator)
         if self.sigma:
@@ -163,6 +154,8 @@ class PoissonGaussianNoise(NoiseModel):
 
         The sum runs over all plausible counts (memory grows with ``max(x)/zeta``).
         """
+        from scipy import special
+
         if self.sigma <= 0:
             return PoissonNoise(self.zeta).log_likelihood(y, x)
         y = np.asarray(y, dtype=np.float64)
@@ -184,16 +177,8 @@ class PoissonGaussianNoise(NoiseModel):
         y = np.asarray(y, dtype=np.float64)
         if not callable(score):
             raise TypeError("Poisson-Gaussian Tweedie needs the score as a function of y")
-        shift = y + self.zeta + self.sigma**2 * _evaluate(score, y + self.zeta)
-        return shift * np.exp(_score_integral(y, score, self.zeta, nodes))
-
-    def stabilizer(self):
-        return noise.Stabilizer("poisson_gaussian", zeta=self.zeta, sigma=self.sigma)
-
-    @classmethod
-    def estimate(cls, y):
-        zeta, sigma = noise.estimate_poisson_gaussian(y)
-        return cls(zeta, sigma)
+        shift = y + self.zeta + self.sigma**2 * evaluate(score, y + self.zeta)
+        return shift * np.exp(score_integral(y, score, self.zeta, nodes))
 
 
 @dataclass(frozen=True)
@@ -202,9 +187,19 @@ class PoissonNoise(PoissonGaussianNoise):
 
     sigma: float = 0.0
     name: ClassVar[str] = "poisson"
+    summary: ClassVar[str] = "scaled Poisson (shot) noise: y = zeta Poisson(x / zeta)"
+    params: ClassVar[tuple[Param, ...]] = (ZETA,)
+    variance_terms: ClassVar[tuple[int, ...]] = (1,)
+
+    @classmethod
+    def estimate(cls, image, *, zeta=None):
+        """Robust fit of ``variance = zeta mean`` (:func:`.estimation.estimate_poisson`)."""
+        return cls(estimation.estimate_poisson(image) if zeta is None else zeta)
 
     def log_likelihood(self, y, x):
         """Scaled Poisson log-pmf ``log Pois(y/zeta; x/zeta)`` on the lattice ``zeta N``."""
+        from scipy import special
+
         z = np.round(np.asarray(y, dtype=np.float64) / self.zeta)
         lam = np.asarray(x, dtype=np.float64) / self.zeta
         return special.xlogy(z, lam) - lam - special.gammaln(z + 1)
@@ -218,14 +213,7 @@ class PoissonNoise(PoissonGaussianNoise):
         y = np.asarray(y, dtype=np.float64)
         if not callable(score):
             raise TypeError("Poisson Tweedie needs the score as a function of y")
-        return (y + self.zeta) * np.exp(_score_integral(y, score, self.zeta, nodes))
-
-    def stabilizer(self):
-        return noise.Stabilizer("poisson", zeta=self.zeta)
-
-    @classmethod
-    def estimate(cls, y):
-        return cls(noise.estimate_poisson(y))
+        return (y + self.zeta) * np.exp(score_integral(y, score, self.zeta, nodes))
 
 
 @dataclass(frozen=True)
@@ -234,12 +222,34 @@ class GammaNoise(NoiseModel):
 
     k: float
     name: ClassVar[str] = "gamma"
+    summary: ClassVar[str] = "multiplicative Gamma (speckle) noise: y = x Gamma(k, 1/k)"
+    params: ClassVar[tuple[Param, ...]] = (K,)
+    variance_terms: ClassVar[tuple[int, ...]] = (2,)
+    positive_only: ClassVar[bool] = True
+
+    @classmethod
+    def estimate(cls, image, *, k=None):
+        """Robust fit of ``variance = mean^2 / k`` (:func:`.estimation.estimate_gamma_k`)."""
+        return cls(estimation.estimate_gamma_k(image) if k is None else k)
+
+    def variance(self, means):
+        m = np.asarray(means, dtype=np.float64)  # multiplicative noise needs a positive signal
+        return np.where(m > 0, m**2 / self.k, np.nan)
+
+    def mean_variance(self, y):
+        return float(np.mean(y**2) / (self.k + 1))  # Var = x^2 / k, E[y^2] = E[x^2] (k + 1) / k
+
+    def stabilizer(self):
+        """``log y``, whose noise has variance ``trigamma(k)``."""
+        return LogStabilizer(k=self.k)
 
     def sample(self, x, rng):
         x = np.asarray(x, dtype=np.float64)
         return x * rng.gamma(self.k, 1.0 / self.k, x.shape)
 
     def log_likelihood(self, y, x):
+        from scipy import special
+
         y = np.asarray(y, dtype=np.float64)
         x = np.asarray(x, dtype=np.float64)
         k = self.k
@@ -251,45 +261,4 @@ class GammaNoise(NoiseModel):
         ``k y / ((k - 1) - y s(y))``; ``score`` is callable or the array ``s(y)``.
         """
         y = np.asarray(y, dtype=np.float64)
-        return self.k * y / ((self.k - 1) - y * _evaluate(score, y))
-
-    def stabilizer(self):
-        return noise.Stabilizer("gamma", k=self.k)
-
-    @classmethod
-    def estimate(cls, y):
-        return cls(noise.estimate_gamma_k(y))
-
-
-_MODELS: dict[str, type[NoiseModel]] = {
-    "gaussian": GaussianNoise,
-    "poisson": PoissonNoise,
-    "poisson_gaussian": PoissonGaussianNoise,
-    "gamma": GammaNoise,
-}
-
-
-def make_noise_model(name: str, image: np.ndarray | None = None, **params: float) -> NoiseModel:
-    """The noise model ``name`` with ``params``; with ``image``, missing ones are estimated.
-
-    Parameters are named as in :func:`napari_tweedie.denoise`: ``sigma``
-    (gaussian), ``zeta`` (poisson), ``zeta`` and ``sigma`` (poisson_gaussian),
-    ``k`` (gamma).
-    """
-    if name not in _MODELS:
-        raise ValueError(f"unknown noise {name!r}; expected one of {tuple(_MODELS)}")
-    cls = _MODELS[name]
-    if image is None:
-        return cls(**params)
-    if name == "gaussian" and params.get("sigma") is None:
-        params = {"sigma": noise.estimate_sigma(image)}
-    elif name == "poisson" and params.get("zeta") is None:
-        params = {"zeta": noise.estimate_poisson(image)}
-    elif name == "gamma" and params.get("k") is None:
-        params = {"k": noise.estimate_gamma_k(image)}
-    elif name == "poisson_gaussian" and None in (params.get("zeta"), params.get("sigma")):
-        zeta, sigma = noise.estimate_poisson_gaussian(
-            image, zeta=params.get("zeta"), sigma=params.get("sigma")
-        )
-        params = {"zeta": zeta, "sigma": sigma}
-    return cls(**params)
+        return self.k * y / ((self.k - 1) - y * evaluate(score, y))

@@ -1,13 +1,15 @@
-"""Noise inspection: the variance-vs-mean curve, noise-model selection, a stabilised view (no Qt).
+"""Noise inspection: the variance-vs-mean curve and the choice of a noise model (no Qt).
 
-The image is cut into 8x8 blocks (:func:`napari_tweedie.noise_estimation.block_statistics`:
+The image is cut into 8x8 blocks (:func:`napari_tweedie.noise.blocks.block_statistics`:
 local mean and Immerkaer residual energy).  The blocks are grouped into up to
 ten intensity bins (quantiles of the block means) and each bin gets a robust
-noise variance (:func:`~napari_tweedie.noise_estimation.estimate_level`, which
+noise variance (:func:`~napari_tweedie.noise.blocks.estimate_level`, which
 keeps the textureless blocks): the points of the *variance function*.
 
-Model selection ("auto").  Every candidate's variance function is fitted to
-the binned points by weighted least squares (:func:`curve_fits`):
+Model selection ("auto").  Every model of ``NOISE_MODELS`` declares the shape
+of its variance function, ``sum_i c_i m^p_i`` (``NoiseModel.variance_terms``),
+and that shape is fitted to the binned points by weighted least squares
+(:func:`curve_fits`):
 
 ============================  ================================  ==========
 model                         variance at mean ``m``            parameters
@@ -24,12 +26,13 @@ from ``n_b`` blocks of ``dof`` degrees of freedom, plus a 3 % floor for
 residual texture), and the score is Akaike's ``AIC = chi2 + 2 p``.  A model
 whose variance function is not positive at every bin (Poisson or Gamma on
 data with non-positive means) is ruled out.  Models within 2 of the best AIC
-are considered equally supported and the first of the order gaussian,
-poisson, gamma, poisson_gaussian wins (Burnham & Anderson's rule of thumb;
-it also picks Gaussian when the intensity range is too narrow to tell).
-A Poisson-Gaussian winner whose Poisson (or Gaussian) part is under 10 % of
-the fitted variance at the median intensity is reported as Gaussian (or
-Poisson): the minor part is not worth a parameter.
+are considered equally supported and the simplest (fewest terms; registry
+order among equals: gaussian, poisson, gamma, poisson_gaussian) wins
+(Burnham & Anderson's rule of thumb; it also picks Gaussian when the
+intensity range is too narrow to tell).  A winner with several terms
+(Poisson-Gaussian) one of whose parts is under 10 % of the fitted variance at
+the median intensity is reported as the model of its other part: the minor
+part is not worth a parameter.
 
 Limits: texture that survives the block selection raises the variance of
 some bins, so on strongly textured regions with weak noise "auto" may
@@ -37,35 +40,30 @@ prefer a signal-dependent model; a narrow intensity range cannot tell
 Poisson from Gamma (both then fit).  The variance curve shown next to the
 choice lets the user judge, and a model can always be forced.
 The chosen model's parameters are then estimated with the project's
-block-level estimators (:func:`napari_tweedie.noise_models.make_noise_model`),
-which are more accurate than the ten-point curve fit used for the choice.
+block-level estimators (``NoiseModel.estimate``), which are more accurate
+than the ten-point curve fit used for the choice.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 
 import numpy as np
-from scipy import optimize
 
-from . import noise_estimation
-from .noise import NOISE_MODELS
-from .noise_models import NoiseModel, make_noise_model
+from . import blocks
+from .base import NoiseModel
+from .registry import NOISE_MODELS
 
 __all__ = [
     "NoiseInspection",
     "VarianceCurve",
     "aic_scores",
     "choose_model",
+    "curve_fits",
     "inspect_noise",
-    "stabilise",
     "variance_curve",
-    "variance_function",
 ]
 
-#: Preference order among equally supported models (simplest first).
-PREFERENCE = ("gaussian", "poisson", "gamma", "poisson_gaussian")
-PARAMETER_COUNT = {"gaussian": 1, "poisson": 1, "gamma": 1, "poisson_gaussian": 2}
 MAX_BINS = 10
 MIN_BIN_BLOCKS = 8
 TEXTURE_FLOOR = 0.05
@@ -123,24 +121,12 @@ class NoiseInspection:
     @property
     def params(self) -> dict[str, float]:
         """The model's parameters by name (``sigma``, ``zeta``, ``k``)."""
-        return {f.name: float(getattr(self.model, f.name)) for f in fields(self.model)}
+        return self.model.values()
 
     def describe(self) -> str:
         """One line: the model and its parameters, e.g. ``poisson: zeta=0.0102``."""
         values = ", ".join(f"{k}={v:.4g}" for k, v in self.params.items())
         return f"{self.name}: {values}"
-
-
-def variance_function(model: NoiseModel, means: np.ndarray) -> np.ndarray:
-    """Noise variance of ``model`` at mean intensities ``means`` (see the module table)."""
-    m = np.asarray(means, dtype=np.float64)
-    if model.name == "gaussian":
-        return np.full_like(m, model.sigma**2)
-    if model.name == "gamma":  # multiplicative noise needs a positive signal
-        return np.where(m > 0, m**2 / model.k, np.nan)
-    if model.name in ("poisson", "poisson_gaussian"):
-        return model.zeta * m + model.sigma**2
-    raise ValueError(f"unknown noise model {model.name!r}")
 
 
 def variance_curve(image: np.ndarray, bins: int = MAX_BINS) -> VarianceCurve:
@@ -154,15 +140,15 @@ def variance_curve(image: np.ndarray, bins: int = MAX_BINS) -> VarianceCurve:
         At most this many intensity bins (quantiles of the block means, at
         least 8 blocks each).
     """
-    means, energies = noise_estimation.block_statistics(np.asarray(image, dtype=np.float64))
-    dof = noise_estimation.block_dof()
+    means, energies = blocks.block_statistics(np.asarray(image, dtype=np.float64))
+    dof = blocks.block_dof()
     if means.size < 2 * MIN_BIN_BLOCKS:
         raise ValueError("region too small to inspect its noise (need about 40x40 pixels)")
     count = int(np.clip(means.size // (2 * MIN_BIN_BLOCKS), 1, bins))
     order = np.argsort(means, kind="stable")
     rows = []
     for group in np.array_split(order, count):
-        level = noise_estimation.estimate_level(energies[group], dof)
+        level = blocks.estimate_level(energies[group], dof)
         if level > 0:
             rows.append((means[group].mean(), level, group.size))
     if not rows:
@@ -174,70 +160,83 @@ def variance_curve(image: np.ndarray, bins: int = MAX_BINS) -> VarianceCurve:
 def curve_fits(curve: VarianceCurve) -> dict[str, tuple[float, ...]]:
     """Weighted least-squares fits of each model's variance function to the binned curve.
 
-    One-parameter models are fitted in log space (closed form: a weighted mean
-    of ``log v_b - log g(m_b)``); Poisson-Gaussian by non-negative least squares
-    on ``v_b`` with rows weighted by ``1 / (v_b s_b)`` (the linearised log
-    misfit).  Returns the coefficients: ``(sigma^2,)``, ``(zeta,)``, ``(1/k,)``,
-    ``(zeta, sigma^2)``; models whose variance function cannot be positive on
-    the bins (Poisson or Gamma with non-positive means) are left out.
+    The coefficients ``c_i`` of ``sum_i c_i m^p_i`` (``NoiseModel.variance_terms``)
+    by model name: ``(sigma^2,)``, ``(zeta,)``, ``(1/k,)``, ``(zeta, sigma^2)``.
+    One-term models are fitted in log space (closed form: a weighted mean of
+    ``log v_b - p log m_b``); several terms by non-negative least squares on
+    ``v_b`` with rows weighted by ``1 / (v_b s_b)`` (the linearised log misfit).
+    Models whose variance function cannot be positive on the bins (Poisson or
+    Gamma with non-positive means) are left out.
     """
-    m, v = curve.means, curve.variances
-    w = 1.0 / curve.log_sd() ** 2
-    log_v = np.log(v)
-    fits: dict[str, tuple[float, ...]] = {}
-    fits["gaussian"] = (float(np.exp(np.average(log_v, weights=w))),)
-    if np.all(m > 0):
-        fits["poisson"] = (float(np.exp(np.average(log_v - np.log(m), weights=w))),)
-        fits["gamma"] = (float(np.exp(np.average(log_v - 2 * np.log(m), weights=w))),)
-    row = 1.0 / (v * curve.log_sd())
-    design = np.stack([m, np.ones_like(m)], axis=1) * row[:, None]
-    coef, _ = optimize.nnls(design, v * row)
-    fits["poisson_gaussian"] = (float(coef[0]), float(coef[1]))
+    fits = {}
+    for name, model in NOISE_MODELS.items():
+        coef = _fit_terms(curve, model.variance_terms)
+        if coef is not None:
+            fits[name] = coef
     return fits
 
 
-def _predict(name: str, coef: tuple[float, ...], m: np.ndarray) -> np.ndarray:
-    if name == "gaussian":
-        return np.full_like(m, coef[0])
-    if name == "poisson":
-        return coef[0] * m
-    if name == "gamma":
-        return coef[0] * m**2
-    return coef[0] * m + coef[1]
+def _fit_terms(curve: VarianceCurve, powers: tuple[int, ...]) -> tuple[float, ...] | None:
+    m, v = curve.means, curve.variances
+    if len(powers) == 1:
+        log_v = np.log(v)
+        if powers[0]:
+            if not np.all(m > 0):
+                return None
+            log_v = log_v - powers[0] * np.log(m)
+        return (float(np.exp(np.average(log_v, weights=1.0 / curve.log_sd() ** 2))),)
+    from scipy import optimize
+
+    row = 1.0 / (v * curve.log_sd())
+    design = np.stack([m**p for p in powers], axis=1) * row[:, None]
+    coef, _ = optimize.nnls(design, v * row)
+    return tuple(float(c) for c in coef)
+
+
+def _predict(powers: tuple[int, ...], coef: tuple[float, ...], m: np.ndarray) -> np.ndarray:
+    return sum(c * m**p for c, p in zip(coef, powers))
 
 
 def aic_scores(curve: VarianceCurve) -> dict[str, float]:
     """Akaike's criterion ``chi2 + 2 p`` of each model's best fit to ``curve`` (lower: better)."""
     scores = {}
     for name, coef in curve_fits(curve).items():
-        predicted = _predict(name, coef, curve.means)
+        predicted = _predict(NOISE_MODELS[name].variance_terms, coef, curve.means)
         if not np.all(np.isfinite(predicted) & (predicted > 0)):
             scores[name] = float("inf")
             continue
         residual = (np.log(curve.variances) - np.log(predicted)) / curve.log_sd()
-        scores[name] = float(np.sum(residual**2) + 2 * PARAMETER_COUNT[name])
+        scores[name] = float(np.sum(residual**2) + 2 * len(NOISE_MODELS[name].params))
     return scores
+
+
+def preference() -> list[str]:
+    """Model names, simplest first (fewest variance terms; registry order among equals)."""
+    return sorted(NOISE_MODELS, key=lambda name: len(NOISE_MODELS[name].variance_terms))
 
 
 def choose_model(curve: VarianceCurve, scores: dict[str, float] | None = None) -> str:
     """The model "auto" picks for ``curve`` (see the module docstring).
 
-    The first model of :data:`PREFERENCE` within :data:`AIC_TIE` of the best
-    AIC; a Poisson-Gaussian choice with a minor part (under :data:`MINOR_PART`
-    of the variance at the median intensity) is reduced to its major part.
+    The first model of :func:`preference` within :data:`AIC_TIE` of the best
+    AIC; a choice with several terms, one of them minor (under
+    :data:`MINOR_PART` of the variance at the median intensity), is reduced to
+    the model of its other terms.
     """
     scores = aic_scores(curve) if scores is None else scores
     best = min(scores.values(), default=float("inf"))
     if not np.isfinite(best):
-        return "gaussian"
-    chosen = next(n for n in PREFERENCE if n in scores and scores[n] <= best + AIC_TIE)
-    if chosen == "poisson_gaussian":
-        zeta, variance = curve_fits(curve)["poisson_gaussian"]
-        signal = zeta * max(float(np.median(curve.means)), 0.0)
-        if signal < MINOR_PART * (signal + variance):
-            return "gaussian"
-        if variance < MINOR_PART * (signal + variance) and "poisson" in scores:
-            return "poisson"
+        return preference()[0]
+    chosen = next(n for n in preference() if n in scores and scores[n] <= best + AIC_TIE)
+    powers = NOISE_MODELS[chosen].variance_terms
+    if len(powers) > 1:
+        median = max(float(np.median(curve.means)), 0.0)
+        parts = [c * median**p for c, p in zip(curve_fits(curve)[chosen], powers)]
+        for index, part in enumerate(parts):
+            rest = powers[:index] + powers[index + 1 :]
+            simpler = next((n for n, m in NOISE_MODELS.items() if m.variance_terms == rest), None)
+            if part < MINOR_PART * sum(parts) and simpler in scores:
+                return simpler
     return chosen
 
 
@@ -248,7 +247,7 @@ def inspect_noise(image: np.ndarray, noise: str = "auto") -> NoiseInspection:
     ----------
     image : (..., H, W) array
         The noisy region (at least about 40x40 pixels).
-    noise : {"auto", "gaussian", "poisson", "poisson_gaussian", "gamma"}
+    noise : {"auto"} or a name of ``NOISE_MODELS``
         The model to fit; ``"auto"`` chooses one by AIC on the variance curve
         (see the module docstring).
 
@@ -257,24 +256,11 @@ def inspect_noise(image: np.ndarray, noise: str = "auto") -> NoiseInspection:
     NoiseInspection
     """
     if noise != "auto" and noise not in NOISE_MODELS:
-        raise ValueError(f"unknown noise {noise!r}; expected 'auto' or one of {NOISE_MODELS}")
+        raise ValueError(
+            f"unknown noise {noise!r}; expected 'auto' or one of {tuple(NOISE_MODELS)}"
+        )
     data = np.asarray(image, dtype=np.float64)
     curve = variance_curve(data)
     scores = aic_scores(curve)
     chosen = choose_model(curve, scores) if noise == "auto" else noise
-    model = make_noise_model(chosen, data)
-    return NoiseInspection(model, curve, scores)
-
-
-def stabilise(image: np.ndarray, model: NoiseModel) -> np.ndarray:
-    """``image`` transformed so that its noise has unit standard deviation everywhere.
-
-    Gaussian: ``y / sigma``.  Poisson and Poisson-Gaussian: the generalised
-    Anscombe transform of the model's :meth:`~NoiseModel.stabilizer`.  Gamma:
-    ``log(y) / sqrt(trigamma(k))``.
-    """
-    data = np.asarray(image, dtype=np.float32)
-    stabilizer = model.stabilizer()
-    if stabilizer is None:
-        return (data / max(float(model.sigma), 1e-12)).astype(np.float32)
-    return (stabilizer.forward(data) / stabilizer.stabilized_sigma).astype(np.float32)
+    return NoiseInspection(NOISE_MODELS[chosen].estimate(data), curve, scores)
