@@ -29,8 +29,8 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
 from napari_tweedie.operators import Inpaint, SuperResolution  # noqa: E402
+from napari_tweedie.prior.gaussian import GaussianPrior  # noqa: E402
 from napari_tweedie.samplers import SAMPLERS, karras_sigmas  # noqa: E402
-from napari_tweedie.samplers.gaussian import GaussianPrior  # noqa: E402
 from napari_tweedie.steps import run  # noqa: E402
 
 MEAN, STD, SIGMA_Y, SIDE = 0.5, 0.2, 0.05, 16
@@ -72,7 +72,9 @@ def main(argv=None) -> int:
             x = sigmas[0] * torch.randn(args.samples, 1, SIDE, SIDE, generator=generator)
             batch_y = y.expand(args.samples, *y.shape[1:])
             samples = run(
-                SAMPLERS[name](PRIOR, x, sigmas, op=op, y=batch_y, generator=generator, **settings)
+                SAMPLERS[name].func(
+                    PRIOR, x, sigmas, op=op, y=batch_y, generator=generator, **settings
+                )
             )
             label = name + "".join(f" {k}={v}" for k, v in settings.items())
             row = {"problem": problem, "sampler": label}

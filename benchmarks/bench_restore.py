@@ -43,7 +43,7 @@ from napari_tweedie.benchmark import set12_dir
 from napari_tweedie.cli_args import parse_settings
 from napari_tweedie.prior import load_prior
 from napari_tweedie.prior.ensemble import SelfEnsemble
-from napari_tweedie.priors import BUNDLED_PRIORS
+from napari_tweedie.prior.select import BUNDLED_PRIORS
 from napari_tweedie.restoration import prepare, simulate_measurement
 
 PROBLEMS = {

@@ -59,7 +59,7 @@ def test_prior_method_offers_the_ensemble_and_it_denoises():
 def test_default_x8_prior_is_the_ensembled_network_and_restores():
     import napari_tweedie as nt
     from napari_tweedie.prior import load_prior
-    from napari_tweedie.priors import get_prior
+    from napari_tweedie.prior.select import get_prior
 
     if DENOISERS["prior"].requires() is not None:
         pytest.skip("bundled weights missing")

@@ -7,8 +7,8 @@ import pytest
 import torch
 
 from napari_tweedie.operators import Identity, Inpaint, SuperResolution
+from napari_tweedie.prior.gaussian import GaussianPrior
 from napari_tweedie.samplers import SAMPLERS, karras_sigmas
-from napari_tweedie.samplers.gaussian import GaussianPrior
 from napari_tweedie.steps import run
 
 MU, TAU2 = 0.5, 0.04  # prior: every pixel ~ N(MU, TAU2), independent
@@ -29,7 +29,7 @@ def sample(name, op, y, count=1000, steps=60, seed=1, **kwargs):
     sigmas = karras_sigmas(steps, sigma_max=5.0)
     g = torch.Generator().manual_seed(seed)
     x = sigmas[0] * torch.randn(count, 1, H, W, generator=g)
-    return run(SAMPLERS[name](PRIOR, x, sigmas, op=op, y=y, generator=g, **kwargs))
+    return run(SAMPLERS[name].func(PRIOR, x, sigmas, op=op, y=y, generator=g, **kwargs))
 
 
 @pytest.mark.parametrize("name", ["dps", "dds", "diffpir", "red_diff"])
@@ -56,7 +56,7 @@ def test_ddim_from_the_noisy_image_samples_the_denoising_posterior():
     y = y + sigma_y * torch.randn(1, 1, H, W, generator=g)
     mean, std = PRIOR.posterior(Identity((H, W)), y, sigma_y)
     sigmas = torch.cat([torch.linspace(sigma_y, 0.0, 200)])
-    out = run(SAMPLERS["ddim"](PRIOR, y.repeat(2000, 1, 1, 1), sigmas, eta=1.0, generator=g))
+    out = run(SAMPLERS["ddim"].func(PRIOR, y.repeat(2000, 1, 1, 1), sigmas, eta=1.0, generator=g))
     assert ((out.mean(0)[0] - mean).abs() / std).mean() < 0.1
     assert 0.9 < (out.std(0)[0] / std).mean() < 1.1
 
@@ -109,7 +109,7 @@ def sample_gen(name, count, **kwargs):
     sigmas = karras_sigmas(10, sigma_max=5.0)
     g = torch.Generator().manual_seed(7)
     x = sigmas[0] * torch.randn(count, 1, H, W, generator=g)
-    return SAMPLERS[name](PRIOR, x, sigmas, generator=g, **kwargs)
+    return SAMPLERS[name].func(PRIOR, x, sigmas, generator=g, **kwargs)
 
 
 def test_karras_schedule_is_decreasing_and_ends_at_zero():

@@ -9,16 +9,16 @@ The measurement is normalised so that the unknown image lies roughly in [0, 1]
 
 from __future__ import annotations
 
-import inspect
 from collections.abc import Callable, Generator
 from dataclasses import dataclass
 
 import numpy as np
 import torch
 
-from .operators import OPERATORS, LinearOperator, make_operator
-from .priors import get_prior, pick_device
-from .samplers import SAMPLERS, karras_sigmas
+from .operators import OPERATORS, LinearOperator, operator_spec
+from .prior.bundled import pick_device
+from .prior.select import get_prior
+from .samplers import SAMPLERS, SamplerSpec, karras_sigmas
 from .steps import Step, map_steps, run
 
 SIGMA_MAX = 20.0
@@ -48,22 +48,20 @@ class Problem:
         return (x.detach().cpu().numpy()[:, 0] * self.scale + self.offset).astype(np.float32)
 
 
-def _keywords(func: Callable) -> set[str]:
-    return {
-        p.name
-        for p in inspect.signature(func).parameters.values()
-        if p.kind == p.KEYWORD_ONLY or p.default is not p.empty
-    }
+def sampler_spec(name: str) -> SamplerSpec:
+    """The spec of sampler ``name``; a ``ValueError`` naming the choices if there is none."""
+    if name not in SAMPLERS:
+        raise ValueError(f"unknown sampler {name!r}; available: {', '.join(SAMPLERS)}")
+    return SAMPLERS[name]
 
 
 def split_params(operator: str, sampler: str, params: dict) -> tuple[dict, dict]:
-    """Route keyword arguments to the operator factory or the sampler; reject unknown ones."""
-    if operator not in OPERATORS:
-        raise ValueError(f"unknown operator {operator!r}; available: {', '.join(OPERATORS)}")
-    if sampler not in SAMPLERS:
-        raise ValueError(f"unknown sampler {sampler!r}; available: {', '.join(SAMPLERS)}")
-    op_keys = _keywords(OPERATORS[operator])
-    sampler_keys = _keywords(SAMPLERS[sampler]) - {"op", "y", "generator", "init", "sigma_y"}
+    """Route keyword arguments to the operator or the sampler by their specs' params.
+
+    Unknown names are a ``TypeError`` listing what each takes.
+    """
+    op_keys = {p.name for p in operator_spec(operator).params}
+    sampler_keys = {p.name for p in sampler_spec(sampler).params}
     unknown = set(params) - op_keys - sampler_keys
     if unknown:
         raise TypeError(
@@ -81,7 +79,7 @@ def prepare(y, operator: str, device: torch.device, **op_params) -> Problem:
     measurement = np.asarray(y)
     if measurement.ndim != 2:
         raise ValueError(f"expected a 2-D measurement, got shape {measurement.shape}")
-    op = make_operator(operator, measurement.shape, **op_params)
+    op = operator_spec(operator).for_measurement(measurement.shape, **op_params)
     dtype = torch.complex64 if np.iscomplexobj(measurement) else torch.float32
     finite = np.isfinite(measurement)
     y_t = torch.as_tensor(np.where(finite, measurement, 0), dtype=dtype, device=device)[None, None]
@@ -119,40 +117,43 @@ def restore_steps(
     torch_device = pick_device(device)
     problem = prepare(y, operator, torch_device, **op_params)
     denoiser = get_prior(prior, torch_device)
-    if sampler == "dps" and getattr(denoiser, "differentiable", True) is False:
-        raise ValueError("DPS needs a differentiable prior (the bundled network or a torch module)")
+    spec = SAMPLERS[sampler]
+    if spec.needs_differentiable_prior and getattr(denoiser, "differentiable", True) is False:
+        raise ValueError(
+            f"{sampler} needs a differentiable prior (the bundled network or a torch module)"
+        )
+    if not spec.data_term:
+        _check_denoising(sampler, operator, problem)
     generator = torch.Generator().manual_seed(int(seed))
     shape = (samples, 1, *problem.op.image_shape)
-    if sampler == "ddim":
-        inner = _ddim_denoising(denoiser, problem, shape, steps, generator, sampler_params)
+    if spec.schedule is not None:
+        sigmas = spec.schedule(steps, problem.op.sigma_y)
     else:
         sigmas = karras_sigmas(steps, sigma_max=SIGMA_MAX)
+    kwargs = spec.defaults() | sampler_params
+    if spec.data_term:
         x = (sigmas[0] * torch.randn(shape, generator=generator)).to(torch_device)
-        if sampler in ("red_diff", "pnp"):
-            start = (problem.baseline - problem.offset) / problem.scale
-            sampler_params.setdefault(
-                "init", torch.as_tensor(start, device=torch_device).expand(shape).clone()
-            )
-        inner = SAMPLERS[sampler](
-            denoiser, x, sigmas, op=problem.op, y=problem.y, generator=generator, **sampler_params
-        )
+        kwargs |= {"op": problem.op, "y": problem.y}
+    else:  # it denoises y from its own noise level
+        x = problem.y.expand(shape).clone()
+    if spec.needs_start_image:
+        start = (problem.baseline - problem.offset) / problem.scale
+        kwargs["init"] = torch.as_tensor(start, device=torch_device).expand(shape).clone()
+    inner = spec.func(denoiser, x, sigmas, generator=generator, **kwargs)
     result = yield from _image_steps(inner, problem)
     images = problem.to_image(result)
     return Restoration(images.mean(0), images.std(0), images, problem.baseline)
 
 
-def _ddim_denoising(denoiser, problem: Problem, shape, steps: int, generator, params: dict):
-    """DDIM has no data term: it restores denoising problems, starting from y at its noise level."""
-    if problem.op.name != "denoise" or problem.op.sigma_y <= 0:
+def _check_denoising(sampler: str, operator: str, problem: Problem) -> None:
+    """Samplers without a data term start from y at its noise level: A = I, sigma_y > 0."""
+    if not OPERATORS[operator].identity or problem.op.sigma_y <= 0:
+        identities = ", ".join(repr(name) for name, op in OPERATORS.items() if op.identity)
+        guided = ", ".join(name for name, spec in SAMPLERS.items() if spec.data_term)
         raise ValueError(
-            "the ddim sampler only solves 'denoise' with sigma_y > 0 (it has no data "
-            "term); use dds, dps, diffpir or red_diff"
+            f"the {sampler} sampler only solves {identities} with sigma_y > 0 (it has no data "
+            f"term); use {guided}"
         )
-    sigmas = karras_sigmas(
-        steps, sigma_min=min(0.002, problem.op.sigma_y / 2), sigma_max=problem.op.sigma_y
-    )
-    x = problem.y.expand(shape).clone()
-    return SAMPLERS["ddim"](denoiser, x, sigmas, generator=generator, **{"eta": 1.0} | params)
 
 
 def _image_steps(inner, problem: Problem):
@@ -178,10 +179,8 @@ def simulate_measurement(
     ``sigma_y`` is in the measurement's units; CT takes ``photons=`` for Poisson
     transmission noise.  Returns a real array, or a complex one for MRI.
     """
-    from .operators import operator_for_image
-
     x = np.asarray(image, dtype=np.float32)
-    op = operator_for_image(operator, x.shape, sigma_y=sigma_y, **op_params)
+    op = operator_spec(operator).for_image(x.shape, sigma_y=sigma_y, **op_params)
     generator = torch.Generator().manual_seed(int(seed))
     y = op.simulate(torch.from_numpy(x)[None, None], generator)
     return y[0, 0].numpy()

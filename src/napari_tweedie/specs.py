@@ -7,6 +7,9 @@ widgets, the CLI, recipes and tests read them and never branch on a name.
 
 from __future__ import annotations
 
+import importlib
+import pkgutil
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,7 +19,8 @@ class Param:
     """One tunable parameter of a method, with what a GUI needs to show it.
 
     ``default=None`` means "derived from the noise level" (documented in
-    ``tooltip``).  ``kind`` is ``"float"``, ``"int"``, ``"bool"`` or ``"choice"``.
+    ``tooltip``).  ``kind`` is ``"float"``, ``"int"``, ``"bool"``, ``"choice"``
+    or ``"array"`` (an image-sized array, e.g. a mask: no scalar control).
     """
 
     name: str
@@ -32,3 +36,13 @@ class Param:
 def defaults(params: tuple[Param, ...]) -> dict[str, Any]:
     """Parameter defaults by name."""
     return {p.name: p.default for p in params}
+
+
+def import_submodules(package: str, path: Iterable[str]) -> None:
+    """Import every module of ``package`` (``path`` is its ``__path__``).
+
+    Registries use it so that a module registering its own spec is found
+    without being listed anywhere else.
+    """
+    for info in pkgutil.iter_modules(path):
+        importlib.import_module(f"{package}.{info.name}")

@@ -9,7 +9,9 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
+from ..specs import Param
 from .base import LinearOperator
+from .spec import SIGMA_Y, OperatorSpec, register
 
 ANGLE_CHUNK = 32
 
@@ -114,3 +116,89 @@ class Radon(LinearOperator):
             return -torch.log(counts.clamp_min(1.0) / self.photons) / mu
         noise = torch.randn(clean.shape, generator=generator, dtype=clean.dtype)
         return clean + self.sigma_y * noise.to(clean.device)
+
+
+def _from_sinogram(
+    y_shape,
+    angles=None,
+    size: int | None = None,
+    sigma_y: float = 0.0,
+    photons: float | None = None,
+    limited: float = 180.0,
+    attenuation: float | None = None,
+) -> Radon:
+    n_angles, detectors = y_shape
+    angles = n_angles if angles is None else angles
+    if np.ndim(angles) == 0 and int(angles) != n_angles:
+        raise ValueError(f"the sinogram has {n_angles} angles, not {angles}")
+    if size is None:
+        shape = (_side_for(detectors),) * 2
+    else:
+        shape = tuple(int(n) for n in np.broadcast_to(np.asarray(size), (2,)))
+    op = Radon(shape, angles, sigma_y, photons, limited, attenuation)
+    if op.diagonal != detectors:
+        raise ValueError(
+            f"sinogram width {detectors} does not fit a {shape[0]}x{shape[1]} image "
+            f"(expects {op.diagonal}); pass size="
+        )
+    return op
+
+
+def _side_for(detectors: int) -> int:
+    """The square image side whose padded diagonal is ``detectors`` (see :class:`Radon`)."""
+    guess = int(np.floor(detectors / np.sqrt(2)))
+    for side in range(guess + 2, max(guess - 3, 0), -1):
+        if Radon((side, side), 1).diagonal == detectors:
+            return side
+    return guess
+
+
+def _from_image(image_shape, angles=60, size=None, **params) -> Radon:
+    del size  # the image's own shape
+    return Radon(image_shape, 60 if angles is None else angles, **params)
+
+
+SPEC = register(
+    OperatorSpec(
+        name="ct",
+        summary="parallel-beam CT: y = the sinogram (Radon transform) + noise",
+        params=(
+            Param(
+                "angles",
+                None,
+                "projection angles: a count (evenly over [0, limited)) or an array (degrees); "
+                "default: the sinogram's rows (simulation: 60)",
+                "int",
+                1,
+                3600,
+            ),
+            Param(
+                "size",
+                None,
+                "image side, or (height, width); default: the square that fits the sinogram",
+                "array",
+            ),
+            SIGMA_Y,
+            Param(
+                "photons",
+                None,
+                "simulation: incident photons per ray for Poisson transmission noise "
+                "(default: Gaussian noise sigma_y)",
+                min=1.0,
+            ),
+            Param(
+                "limited", 180.0, "angular range (degrees) of a count of angles", min=1.0, max=360.0
+            ),
+            Param(
+                "attenuation",
+                None,
+                "simulation: attenuation per pixel length of a value of 1 (default 3 / diagonal)",
+                min=0.0,
+            ),
+        ),
+        factory=_from_sinogram,
+        from_image=_from_image,
+        image_grid=False,
+        shape_param="size",
+    )
+)

@@ -6,7 +6,9 @@ import numpy as np
 import torch
 from torch import Tensor
 
+from ..specs import Param
 from .base import LinearOperator
+from .spec import SIGMA_Y, OperatorSpec, register
 
 
 def cartesian_mask(
@@ -115,3 +117,33 @@ class CartesianMRI(LinearOperator):
         parts = torch.randn((2, *clean.shape), generator=generator, dtype=torch.float32)
         noise = torch.complex(parts[0], parts[1]).to(x.device)
         return clean + self.sigma_y * self.mask.to(x.device) * noise
+
+
+def _from_kspace(
+    y_shape, mask=None, acceleration: float = 4.0, sigma_y: float = 0.0, seed: int = 0
+) -> CartesianMRI:
+    return CartesianMRI(y_shape, mask, acceleration, sigma_y, seed)
+
+
+SPEC = register(
+    OperatorSpec(
+        name="mri",
+        summary="single-coil Cartesian MRI: y = undersampled k-space (complex) + noise",
+        params=(
+            Param(
+                "mask", None, "sampled k-space (1 = sampled; default: from acceleration)", "array"
+            ),
+            Param(
+                "acceleration",
+                4.0,
+                "undersampling: rows / sampled rows (variable density, dense centre)",
+                min=1.0,
+                max=16.0,
+                step=0.5,
+            ),
+            SIGMA_Y,
+        ),
+        factory=_from_kspace,
+        complex_measurement=True,
+    )
+)

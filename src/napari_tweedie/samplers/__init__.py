@@ -1,28 +1,13 @@
-"""Diffusion samplers (generators yielding Step, returning the image) and the registry SAMPLERS."""
+"""Diffusion samplers (generators yielding Step, returning the image) and the registry SAMPLERS.
 
-from .base import Denoiser, karras_sigmas, vp_sigmas
-from .diffusion import ddim, dds, diffpir, dps
-from .pnp import pnp
-from .red_diff import red_diff
+Every module of this package registers its sampler's :class:`SamplerSpec`;
+importing the package imports them all (torch loads only when a sampler runs).
+"""
 
-SAMPLERS = {
-    "ddim": ddim,
-    "dps": dps,
-    "dds": dds,
-    "red_diff": red_diff,
-    "diffpir": diffpir,
-    "pnp": pnp,
-}
+from ..specs import import_submodules
+from .base import Denoiser, karras_sigmas
+from .spec import SAMPLERS, SamplerSpec, register
 
-__all__ = [
-    "SAMPLERS",
-    "Denoiser",
-    "ddim",
-    "dds",
-    "diffpir",
-    "dps",
-    "karras_sigmas",
-    "pnp",
-    "red_diff",
-    "vp_sigmas",
-]
+import_submodules(__name__, __path__)
+
+__all__ = ["SAMPLERS", "Denoiser", "SamplerSpec", "karras_sigmas", "register"]

@@ -10,10 +10,17 @@ prior: its score is ``(D(x, sigma) - x) / sigma^2``.
 from __future__ import annotations
 
 import math
-from typing import Protocol
+from collections.abc import Generator, Iterator
+from typing import TYPE_CHECKING, Protocol
 
-import torch
-from torch import Tensor
+if TYPE_CHECKING:
+    import torch
+    from torch import Tensor
+
+    from ..steps import Step
+
+#: what every sampler returns: a generator of steps whose value is the image batch
+StepGenerator = Generator["Step", None, "Tensor"]
 
 
 class Denoiser(Protocol):
@@ -26,6 +33,8 @@ def karras_sigmas(
     steps: int, sigma_min: float = 0.002, sigma_max: float = 20.0, rho: float = 7.0
 ) -> Tensor:
     """Noise levels of Karras et al. (2022), decreasing, with a final 0 (``steps + 1`` values)."""
+    import torch
+
     if steps < 1:
         raise ValueError(f"need at least one step, got {steps}")
     ramp = torch.linspace(0, 1, steps, dtype=torch.float64)
@@ -34,21 +43,17 @@ def karras_sigmas(
     return torch.cat([sigmas, torch.zeros(1, dtype=torch.float64)]).float()
 
 
-def vp_sigmas(steps: int, beta_min: float = 0.1, beta_max: float = 20.0) -> Tensor:
-    """VE noise levels of the DDPM/VP linear-beta schedule, sampled evenly in time."""
-    t = torch.linspace(1.0, 1e-3, steps, dtype=torch.float64)
-    log_abar = -(beta_min * t + 0.5 * (beta_max - beta_min) * t**2)
-    sigmas = torch.sqrt(torch.expm1(-log_abar))
-    return torch.cat([sigmas, torch.zeros(1, dtype=torch.float64)]).float()
-
-
 def denoise(denoiser: Denoiser, x: Tensor, sigma: float) -> Tensor:
     """Call ``denoiser`` with a per-item sigma tensor."""
+    import torch
+
     return denoiser(x, torch.full((x.shape[0],), float(sigma), dtype=x.dtype, device=x.device))
 
 
 def noise_like(x: Tensor, generator: torch.Generator | None) -> Tensor:
     """Standard normal noise shaped like ``x``, drawn on the CPU generator for reproducibility."""
+    import torch
+
     return torch.randn(x.shape, generator=generator, dtype=x.dtype).to(x.device)
 
 
@@ -73,3 +78,11 @@ def ddim_update(
     down, up = ancestral_split(sigma, sigma_next, eta)
     out = x0 + down * eps
     return out + up * noise_like(x0, generator) if up > 0 else out
+
+
+def levels(sigmas: Tensor) -> Iterator[tuple[int, int, float, float]]:
+    """``(i, n, sigma, sigma_next)`` for each step of a schedule ending with 0."""
+    values = [float(s) for s in sigmas]
+    n = len(values) - 1
+    for i in range(n):
+        yield i, n, values[i], values[i + 1]

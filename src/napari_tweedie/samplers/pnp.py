@@ -16,14 +16,18 @@ stochastic sibling.
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING
 
-import torch
-from torch import Tensor
-
-from ..operators.base import LinearOperator
+from ..specs import Param
 from ..steps import Step
-from .base import Denoiser, denoise
-from .diffusion import StepGenerator
+from .base import Denoiser, StepGenerator, denoise
+from .spec import SamplerSpec, lam_param, register
+
+if TYPE_CHECKING:
+    import torch
+    from torch import Tensor
+
+    from ..operators.base import LinearOperator
 
 
 def pnp_sigmas(steps: int, sigma_max: float, sigma_end: float) -> list[float]:
@@ -76,6 +80,8 @@ def pnp(
     generator : torch.Generator, optional
         Unused (the method is deterministic); accepted for a uniform interface.
     """
+    import torch
+
     del generator
     n = max(1, len(sigmas) - 1)
     noise_level = max(op.sigma_y if sigma_y is None else sigma_y, 1e-4)
@@ -88,3 +94,26 @@ def pnp(
             yield Step(i + 1, n, level, estimate, z)
         result = op.prox(z, y, lam * noise_level**2 / levels[-1] ** 2, steps=cg_steps)
     return result
+
+
+SPEC = register(
+    SamplerSpec(
+        name="pnp",
+        summary="Plug-and-play HQS (Zhang et al. 2021, DPIR): fast, one deterministic estimate",
+        params=(
+            lam_param(0.25),
+            Param("sigma_max", 0.3, "first denoiser level (data on [0, 1])", min=0.0, step=0.05),
+            Param(
+                "sigma_min",
+                0.005,
+                "floor of the last denoiser level (the last is max(sigma_y, sigma_min))",
+                min=0.0,
+                step=0.001,
+            ),
+            Param("cg_steps", 20, "conjugate-gradient steps of the data step", kind="int", min=1),
+        ),
+        func=pnp,
+        needs_start_image=True,
+        stochastic=False,
+    )
+)

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
-import torch
-from torch import Tensor
+from typing import TYPE_CHECKING
 
-from ..operators.base import LinearOperator
+from ..specs import Param
 from ..steps import Step
-from .base import Denoiser, denoise
-from .diffusion import StepGenerator, _steps
+from .base import Denoiser, StepGenerator, denoise, levels, noise_like
 from .pnp import pnp_sigmas
+from .spec import SamplerSpec, lam_param, register
+
+if TYPE_CHECKING:
+    import torch
+    from torch import Tensor
+
+    from ..operators.base import LinearOperator
 
 
 def red_diff(
@@ -35,26 +40,25 @@ def red_diff(
     in which case ``mu`` starts from zeros (:func:`napari_tweedie.restore` passes
     the classical reconstruction as ``init``).
 
-    ``sigma_max`` (default 0.2) replaces the levels of ``sigmas`` by as many
-    levels geometric from ``sigma_max`` to 0.005: started from a classical
+    ``sigma_max`` replaces the levels of ``sigmas`` by as many levels
+    geometric from ``sigma_max`` to 0.005: started from a classical
     reconstruction, the steps at diffusion's top levels (up to 20) only blur
-    it.  These defaults and ``lr=0.02`` were chosen for 50 steps (the paper
-    runs 1000) on Set12 01 and 04, which ``benchmarks/bench_restore.py`` keeps
-    out of its report (``--images 01,04 --samplers red_diff --problems inpaint
-    --samples 1 --set sigma_max=0.2 --set lr=0.02``).  ``sigma_max=None`` keeps
-    ``sigmas``.
+    it.  ``sigma_max=None`` keeps ``sigmas``.  How the defaults were chosen:
+    ``benchmarks/README.md``.
     """
+    import torch
+
     if sigma_max is not None and not sigma_max > 0.005:
         raise ValueError(f"sigma_max must be > 0.005 (the last level), got {sigma_max}")
     mu = (init if init is not None else torch.zeros_like(x)).clone().requires_grad_(True)
     optimiser = torch.optim.Adam([mu], lr=lr, betas=(0.9, 0.99))
     noise_level = max(op.sigma_y if sigma_y is None else sigma_y, 1e-2)
     if sigma_max is not None:
-        levels = pnp_sigmas(max(1, len(sigmas) - 1), sigma_max, 0.005)
-        sigmas = torch.tensor(levels + [0.0])
-    for i, n, sigma, _ in _steps(sigmas):
+        geometric = pnp_sigmas(max(1, len(sigmas) - 1), sigma_max, 0.005)
+        sigmas = torch.tensor(geometric + [0.0])
+    for i, n, sigma, _ in levels(sigmas):
         sigma = max(sigma, 1e-3)
-        eps = torch.randn(x.shape, generator=generator, dtype=x.dtype).to(x.device)
+        eps = noise_like(x, generator)
         with torch.no_grad():
             eps_hat = (mu + sigma * eps - denoise(denoiser, mu + sigma * eps, sigma)) / sigma
         with torch.enable_grad():
@@ -69,3 +73,24 @@ def red_diff(
         current = mu.detach().clone()
         yield Step(i + 1, n, sigma, current, current, {"fidelity": float(fidelity.detach())})
     return mu.detach()
+
+
+SPEC = register(
+    SamplerSpec(
+        name="red_diff",
+        summary="RED-Diff (Mardani et al. 2024): Adam on the image, denoiser as regulariser",
+        params=(
+            lam_param(0.25),
+            Param("lr", 0.02, "Adam learning rate on the image", min=0.0, step=0.005),
+            Param(
+                "sigma_max",
+                0.2,
+                "first noise level (data on [0, 1]); levels go geometrically down to 0.005",
+                min=0.006,
+                step=0.05,
+            ),
+        ),
+        func=red_diff,
+        needs_start_image=True,
+    )
+)

@@ -1,4 +1,4 @@
-"""Priors for the diffusion solvers: the bundled network, a registry denoiser, or any callable.
+"""Which prior a ``prior=`` argument means: the bundled network, a registry denoiser, or a callable.
 
 Everything is a :class:`~napari_tweedie.samplers.Denoiser`: ``D(x, sigma)``
 on images in [0, 1] (B, 1, H, W), ``sigma`` per batch item.
@@ -11,8 +11,6 @@ from collections.abc import Callable
 import numpy as np
 import torch
 from torch import Tensor
-
-from .prior.bundled import pick_device  # noqa: F401  (re-exported: restoration imports it from here)
 
 #: names of the bundled network: plain, and averaged over 8 flips/rotations (8x slower)
 BUNDLED_PRIORS = ("default", "default-x8")
@@ -27,7 +25,7 @@ class RegistryDenoiser:
     differentiable = False
 
     def __init__(self, method: str, **params):
-        from .denoisers import DENOISERS
+        from ..denoisers import DENOISERS
 
         if method not in DENOISERS:
             raise ValueError(
@@ -39,7 +37,7 @@ class RegistryDenoiser:
         self.params = self.spec.defaults() | params
 
     def __call__(self, x: Tensor, sigma: Tensor) -> Tensor:
-        from .steps import run
+        from ..steps import run
 
         out = torch.empty_like(x)
         for index in range(x.shape[0]):
@@ -56,8 +54,8 @@ def get_prior(prior: str | Callable = "default", device: str | torch.device = "a
     if callable(prior):
         return prior
     if prior in BUNDLED_PRIORS:
-        from .prior import load_prior
-        from .prior.ensemble import SelfEnsemble
+        from .bundled import load_prior
+        from .ensemble import SelfEnsemble
 
         network = load_prior(device=device)
         return network if prior == "default" else SelfEnsemble(network)

@@ -1,0 +1,41 @@
+"""Denoising: the identity operator ``A = I``."""
+
+from __future__ import annotations
+
+from torch import Tensor
+
+from .base import LinearOperator
+from .spec import SIGMA_Y, OperatorSpec, register
+
+
+class Identity(LinearOperator):
+    """Denoising: ``A = I``."""
+
+    name = "denoise"
+
+    def forward(self, x: Tensor) -> Tensor:
+        return x
+
+    def adjoint(self, y: Tensor) -> Tensor:
+        return y
+
+    def prox(self, z, y, rho, steps: int = 0):
+        return (y + rho * z) / (1 + rho)
+
+    def _compute_norm(self, device) -> float:
+        return 1.0
+
+
+def _identity(y_shape, sigma_y: float = 0.0) -> Identity:
+    return Identity(y_shape, sigma_y)
+
+
+SPEC = register(
+    OperatorSpec(
+        name="denoise",
+        summary="denoising: y = x + noise",
+        params=(SIGMA_Y,),
+        factory=_identity,
+        identity=True,
+    )
+)

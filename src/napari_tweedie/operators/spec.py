@@ -1,0 +1,95 @@
+"""The operator registry: :class:`OperatorSpec` and ``OPERATORS`` (name -> spec).
+
+Each operator module registers its own spec with :func:`register`; the package
+imports every module, so a new forward model is one new module.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from ..specs import Param, defaults
+
+if TYPE_CHECKING:
+    from .base import LinearOperator
+
+#: every operator's measurement noise (its spec lists it)
+SIGMA_Y = Param(
+    "sigma_y",
+    0.0,
+    "measurement noise std, in the measurement's units (MRI: of the real and of the "
+    "imaginary part each)",
+    min=0.0,
+    step=0.01,
+)
+
+
+@dataclass(frozen=True)
+class OperatorSpec:
+    """A registered forward model ``y = A x + noise``.
+
+    Attributes
+    ----------
+    name : str
+        Registry key (``nt.restore(y, name)``).
+    summary : str
+        One line for tooltips and ``--help``.
+    params : tuple of Param
+        Keyword arguments of ``factory`` (``nt.restore(..., **params)``,
+        ``--set``); ``kind="array"`` ones (masks, PSFs) have no scalar control.
+    factory : callable
+        ``factory(y_shape, **params) -> LinearOperator`` for a measurement of
+        shape ``y_shape`` (the image shape is inferred from it).
+    from_image : callable, optional
+        ``from_image(image_shape, **params) -> LinearOperator`` for an image of
+        known shape (simulation); ``None``: ``factory``, for operators whose
+        measurement has the image's shape.
+    identity : bool
+        ``A = I``: a sampler without a data term (DDIM) can solve it.
+    image_grid : bool
+        The measurement lies on the image's pixel grid (or a coarser one), so
+        results can be drawn over it (a sinogram cannot).
+    complex_measurement : bool
+        The measurement is complex (k-space): a napari image layer cannot hold
+        it, so the GUI simulates it from an image.
+    needs_mask : bool
+        ``mask=`` (1 where a pixel is observed) is required.
+    shape_param : str, optional
+        The parameter that fixes the image shape when the measurement's shape
+        does not (CT: ``size``); a simulation passes the image's shape there.
+    """
+
+    name: str
+    summary: str
+    params: tuple[Param, ...]
+    factory: Callable[..., LinearOperator]
+    from_image: Callable[..., LinearOperator] | None = None
+    identity: bool = False
+    image_grid: bool = True
+    complex_measurement: bool = False
+    needs_mask: bool = False
+    shape_param: str | None = None
+
+    def defaults(self) -> dict[str, Any]:
+        """Parameter defaults by name."""
+        return defaults(self.params)
+
+    def for_image(self, image_shape: tuple[int, ...], **params) -> LinearOperator:
+        """The operator for an unknown image of shape ``image_shape`` (last two axes)."""
+        shape = tuple(int(n) for n in image_shape[-2:])
+        return (self.from_image or self.factory)(shape, **params)
+
+    def for_measurement(self, y_shape: tuple[int, ...], **params) -> LinearOperator:
+        """The operator for a measurement of shape ``y_shape`` (last two axes)."""
+        return self.factory(tuple(int(n) for n in y_shape[-2:]), **params)
+
+
+OPERATORS: dict[str, OperatorSpec] = {}
+
+
+def register(spec: OperatorSpec) -> OperatorSpec:
+    """Add ``spec`` to :data:`OPERATORS` (replacing one of the same name)."""
+    OPERATORS[spec.name] = spec
+    return spec
