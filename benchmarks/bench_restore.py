@@ -57,8 +57,6 @@ PROBLEMS = {
 #: (128 px crops), best PSNR; CT's TV is left out (its CG on the Radon transform is slow).
 TV_WEIGHTS = {"inpaint": 0.01, "superres": 0.001, "blur": 0.0003, "mri": 0.003}
 OWN_BASELINE = {"superres": "bicubic", "ct": "fbp", "mri": "zero-filled"}
-#: samplers whose samples are all the same (run once)
-DETERMINISTIC = {"pnp"}
 
 
 def images(size: int, keys: list[str]) -> dict[str, np.ndarray]:
@@ -121,7 +119,7 @@ def run(args, prior) -> list[dict]:
                     sampler=sampler,
                     prior=prior,
                     steps=args.steps,
-                    samples=1 if sampler in DETERMINISTIC else args.samples,
+                    samples=args.samples if nt.SAMPLERS[sampler].stochastic else 1,
                     seed=0,
                     **params,
                     **args.settings,
@@ -201,7 +199,11 @@ def main() -> None:
         metavar="KEY=VALUE",
         help="sampler parameter for every sampler run (repeatable), e.g. --set zeta=6",
     )
-    parser.add_argument("--samplers", default="dds,diffpir,red_diff,dps")
+    parser.add_argument(
+        "--samplers",
+        default="dds,diffpir,red_diff,dps",
+        help=f"comma-separated, of {','.join(nt.SAMPLERS)}",
+    )
     parser.add_argument("--problems", default=",".join(PROBLEMS))
     parser.add_argument("--threads", type=int, default=0, help="torch threads (0: torch's default)")
     parser.add_argument("--json", type=Path, default=None, help="also write the results here")
