@@ -187,3 +187,60 @@ def test_a_2d_mask_serves_every_plane_of_a_stack_and_a_rectangle(make_napari_vie
     widget.mask_layer.value = "wrong"
     with pytest.raises(ValueError, match="matches neither"):
         widget.measurement()
+
+
+def shown(widget, control) -> bool:
+    return control.native.isVisibleTo(widget.native)
+
+
+def test_only_the_chosen_operators_controls_are_visible(viewer):
+    widget = RestoreWidget(viewer)
+    widget.operator.value = "inpaint"
+    others = ["angles", "photons", "limited", "attenuation", "acceleration"]
+    others += ["sigma_blur", "motion", "motion_angle", "factor"]
+    assert not any(shown(widget, getattr(widget, name)) for name in others)
+    assert shown(widget, widget.mask_layer) and shown(widget, widget.sigma_y)
+    widget.operator.value = "ct"
+    assert all(shown(widget, getattr(widget, name)) for name in ("angles", "photons", "limited"))
+    assert not shown(widget, widget.mask_layer) and not shown(widget, widget.acceleration)
+
+
+def test_only_the_chosen_samplers_controls_are_visible_and_reach_restore(viewer, monkeypatch):
+    widget = RestoreWidget(viewer)
+    controls = widget.sampler_controls
+    for name in restore_widget.SAMPLERS:
+        widget.sampler.value = name
+        visible = [w for w in controls.widgets if shown(widget, w)]
+        assert visible == [w for _, w in controls.by_spec[name].values()]
+    widget.sampler.value = "pnp"
+    controls.by_spec["pnp"]["lam"][1].value = 0.5
+    calls = {}
+
+    def fake_restore_steps(y, operator, **kwargs):
+        calls.update(kwargs)
+        yield from ()
+
+    class FakeJob:
+        def __init__(self, work, **_):
+            self.work = work
+
+        def start(self):
+            return list(self.work())
+
+    monkeypatch.setattr(restore_widget, "restore_steps", fake_restore_steps)
+    monkeypatch.setattr(restore_widget, "Job", FakeJob)
+    assert widget.run() == [], widget.status.value
+    assert calls["sampler"] == "pnp" and calls["lam"] == 0.5 and calls["cg_steps"] == 20
+    assert "zeta" not in calls and "eta" not in calls  # other samplers' parameters
+
+
+def test_every_control_has_its_params_tooltip(viewer):
+    widget = RestoreWidget(viewer)
+    for registry, controls in (
+        (restore_widget.OPERATORS, widget.operator_controls),
+        (restore_widget.SAMPLERS, widget.sampler_controls),
+    ):
+        for name, spec in registry.items():
+            for param in spec.params:
+                if param.kind != "array":
+                    assert controls.by_spec[name][param.name][1].tooltip == param.tooltip

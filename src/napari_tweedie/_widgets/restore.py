@@ -8,7 +8,6 @@ from magicgui.widgets import (
     CheckBox,
     ComboBox,
     Container,
-    FloatSpinBox,
     Label,
     ProgressBar,
     PushButton,
@@ -16,16 +15,18 @@ from magicgui.widgets import (
 )
 
 from ..denoisers import DENOISERS
-from ..priors import BUNDLED_PRIORS
+from ..operators import OPERATORS
+from ..prior.select import BUNDLED_PRIORS
 from ..restoration import restore_steps, simulate_measurement
+from ..samplers import SAMPLERS
 from .jobs import Job
 from .live import LiveLayers
-from .restore_inputs import PRESETS, observed_mask, on_plane, placement
+from .restore_inputs import PRESETS, SpecControls, observed_mask, on_plane, placement
 from .scope import full_resolution, oriented, roi_for, stacked
 
-OPERATOR_NAMES = ("denoise", "blur", "inpaint", "superres", "ct", "mri")
-SAMPLER_NAMES = ("dds", "pnp", "diffpir", "red_diff", "dps", "ddim")
 PREVIEW_INTERVAL_S = 0.2
+#: first values that differ from the API's defaults (a real measurement is noisy)
+START_VALUES = {"sigma_y": 0.05}
 
 
 class RestoreWidget(Container):
@@ -46,6 +47,10 @@ class RestoreWidget(Container):
         self.preview_updates = 0
         self._make_widgets()
         self.preset.changed.connect(self.apply_preset)
+        self.operator.changed.connect(self._operator_chosen)
+        self.sampler.changed.connect(self._sampler_chosen)
+        self._operator_chosen(self.operator.value)
+        self._sampler_chosen(self.sampler.value)
         self.run_button.clicked.connect(self.run)
         self.cancel_button.clicked.connect(self.cancel)
 
@@ -57,25 +62,17 @@ class RestoreWidget(Container):
             value=False,
             tooltip="treat the region as the truth and simulate y = A x + n",
         )
-        self.operator = ComboBox(label="operator", choices=list(OPERATOR_NAMES), value="denoise")
-        self.sigma_y = FloatSpinBox(
-            label="sigma_y",
-            value=0.05,
-            min=0.0,
-            max=1e6,
-            step=0.01,
-            tooltip="measurement noise std, in the measurement's units",
-        )
+        self.operator = ComboBox(label="operator", choices=list(OPERATORS), value="denoise")
+        self.operator_controls = SpecControls(OPERATORS, shared=True, start=START_VALUES)
+        for control in self.operator_controls.widgets:
+            setattr(self, control.name, control)  # widget.sigma_y, widget.angles, ...
         self.mask_layer = ComboBox(
             label="inpaint mask",
             choices=self._layer_names(napari.layers.Labels),
             tooltip="Labels layer: painted pixels (> 0) are missing",
         )
-        self.sigma_blur = FloatSpinBox(label="blur sigma", value=2.0, min=0.3, max=20, step=0.1)
-        self.factor = ComboBox(label="factor", choices=[2, 4], value=2)
-        self.angles = SpinBox(label="CT views", value=60, min=4, max=720)
-        self.acceleration = FloatSpinBox(label="MRI acceleration", value=4.0, min=1, max=16)
-        self.sampler = ComboBox(label="sampler", choices=list(SAMPLER_NAMES), value="dds")
+        self.sampler = ComboBox(label="sampler", choices=list(SAMPLERS), value="dds")
+        self.sampler_controls = SpecControls(SAMPLERS, shared=False)
         self.prior = ComboBox(
             label="prior",
             choices=[*BUNDLED_PRIORS, *sorted(DENOISERS)],
@@ -102,13 +99,10 @@ class RestoreWidget(Container):
                 self.layer,
                 self.simulate,
                 self.operator,
-                self.sigma_y,
+                *self.operator_controls.widgets,
                 self.mask_layer,
-                self.sigma_blur,
-                self.factor,
-                self.angles,
-                self.acceleration,
                 self.sampler,
+                *self.sampler_controls.widgets,
                 self.prior,
                 self.steps,
                 self.samples,
@@ -132,6 +126,16 @@ class RestoreWidget(Container):
 
         return names
 
+    def _operator_chosen(self, name: str) -> None:
+        spec = OPERATORS[name]
+        self.operator_controls.show(name)
+        self.mask_layer.visible = spec.needs_mask
+        self.operator.tooltip = spec.summary
+
+    def _sampler_chosen(self, name: str) -> None:
+        self.sampler_controls.show(name)
+        self.sampler.tooltip = SAMPLERS[name].summary
+
     def apply_preset(self, name: str) -> None:
         """Fill operator, sampler and steps for a modality."""
         for key, value in PRESETS.get(name, {}).items():
@@ -139,17 +143,9 @@ class RestoreWidget(Container):
 
     # -- running ------------------------------------------------------------------------
     def operator_params(self, shape: tuple[int, ...]) -> dict:
-        op = self.operator.value
-        params = {"sigma_y": float(self.sigma_y.value)}
-        if op == "blur":
-            params["sigma_blur"] = float(self.sigma_blur.value)
-        elif op == "superres":
-            params["factor"] = int(self.factor.value)
-        elif op == "ct" and self.simulate.value:
-            params["angles"] = int(self.angles.value)
-        elif op == "mri":
-            params["acceleration"] = float(self.acceleration.value)
-        elif op == "inpaint":
+        """The chosen operator's parameters (and the mask of a region of ``shape``)."""
+        params = self.operator_controls.values(self.operator.value)
+        if OPERATORS[self.operator.value].needs_mask:
             params["mask"] = self._observed_mask(shape)
         return params
 
@@ -172,13 +168,14 @@ class RestoreWidget(Container):
         block = np.asarray(self._roi.read(data), dtype=np.float32)
         plane = block.reshape(block.shape[-2:])
         params = self.operator_params(plane.shape)
-        if self.simulate.value or self.operator.value == "mri":
+        spec = OPERATORS[self.operator.value]
+        # a napari layer holds no complex k-space: such measurements are simulated
+        if self.simulate.value or spec.complex_measurement:
             plane = simulate_measurement(
                 plane, self.operator.value, seed=int(self.seed.value), **params
             )
-            if self.operator.value == "ct":
-                params["size"] = tuple(block.shape[-2:])
-            params.pop("angles", None)
+            if spec.shape_param is not None:
+                params[spec.shape_param] = tuple(block.shape[-2:])
         return plane, params, self._roi, layer
 
     def run(self) -> Job | None:
@@ -196,6 +193,7 @@ class RestoreWidget(Container):
             samples=int(self.samples.value),
             seed=int(self.seed.value),
         )
+        params |= self.sampler_controls.values(self.sampler.value)
         operator = self.operator.value
         self.trajectory, self.preview_updates = [], 0
 
@@ -220,8 +218,8 @@ class RestoreWidget(Container):
 
     # -- display ------------------------------------------------------------------------
     def _placement(self, layer, roi, shape) -> dict:
-        if self.operator.value == "ct" and not self.simulate.value:
-            return {}  # a sinogram: the image grid is not the layer's
+        if not OPERATORS[self.operator.value].image_grid and not self.simulate.value:
+            return {}  # e.g. a sinogram: the image grid is not the layer's
         return placement(layer, roi, shape) | oriented(layer)
 
     def _stepped(self, step, layer, roi) -> None:

@@ -1,10 +1,17 @@
-"""Restore widget helpers: presets, the inpainting mask of a region, where results are drawn."""
+"""Restore widget helpers: controls from the specs, presets, the inpainting mask, placement."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import replace
+from typing import Any
+
 import numpy as np
+from magicgui.widgets import Widget
 
 from ..data import ROI
+from ..specs import Param
+from .params import widget_for
 from .scope import result_translate
 
 PRESETS = {
@@ -30,6 +37,57 @@ PRESETS = {
         "factor": 2,
     },
 }
+
+
+class SpecControls:
+    """One control per scalar parameter of each spec of a registry; only one spec's are shown.
+
+    ``shared=True`` gives specs one control per parameter name (the operators'
+    ``sigma_y`` keeps its value when the operator changes); otherwise each spec
+    has its own controls, named ``<spec>_<param>`` (samplers' ``lam`` defaults
+    differ).  ``start`` overrides the first value of some parameters.
+    Array parameters (masks, PSFs) get no control.
+    """
+
+    def __init__(self, specs: Mapping[str, Any], *, shared: bool, start: Mapping | None = None):
+        self.by_spec: dict[str, dict[str, tuple[Param, Widget]]] = {}
+        made: dict[str, Widget] = {}
+        for spec in specs.values():
+            mine = {}
+            for param in spec.params:
+                if param.kind == "array":
+                    continue
+                key = param.name if shared else f"{spec.name}_{param.name}"
+                if key not in made:
+                    made[key] = _control(param, key, (start or {}).get(param.name))
+                mine[param.name] = (param, made[key])
+            self.by_spec[spec.name] = mine
+        self.widgets: list[Widget] = list(made.values())
+
+    def show(self, name: str) -> None:
+        """Make the controls of spec ``name`` visible and hide the others."""
+        chosen = {id(widget) for _, widget in self.by_spec[name].values()}
+        for widget in self.widgets:
+            widget.visible = id(widget) in chosen
+
+    def values(self, name: str) -> dict[str, Any]:
+        """Spec ``name``'s parameter values (``None``, "auto", left to the method)."""
+        out = {}
+        for key, (param, widget) in self.by_spec[name].items():
+            value = widget.value
+            if value is not None:
+                out[key] = int(value) if param.kind == "int" else value
+        return out
+
+
+def _control(param: Param, name: str, start=None) -> Widget:
+    if param.kind == "int" and param.default is None:
+        param = replace(param, kind="float", step=param.step or 1)  # "auto" or a number
+    widget = widget_for(replace(param, name=name))
+    widget.label = param.name
+    if start is not None:
+        widget.value = start
+    return widget
 
 
 def observed_mask(labels, source_shape, roi: ROI, shape) -> np.ndarray:
