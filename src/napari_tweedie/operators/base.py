@@ -9,13 +9,17 @@ map is the real part of its complex adjoint.
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
-import torch
-from torch import Tensor
+if TYPE_CHECKING:
+    import torch
+    from torch import Tensor
 
 
 def inner(u: Tensor, v: Tensor) -> Tensor:
     """Real inner product per batch item: ``Re(sum(conj(u) * v))`` over all but the first axis."""
+    import torch
+
     product = torch.conj(u) * v if u.is_complex() or v.is_complex() else u * v
     return product.real.flatten(1).sum(dim=1) if product.is_complex() else product.flatten(1).sum(1)
 
@@ -47,6 +51,8 @@ class LinearOperator:
 
     def adjoint(self, y: Tensor) -> Tensor:
         """``A^T y`` by a vector-Jacobian product of :meth:`forward` (exact for linear maps)."""
+        import torch
+
         with torch.enable_grad():
             probe = torch.zeros(
                 (y.shape[0], 1, *self.image_shape),
@@ -90,6 +96,8 @@ class LinearOperator:
         return self._norm
 
     def _compute_norm(self, device, tol: float = 1e-3, max_iterations: int = 50) -> float:
+        import torch
+
         generator = torch.Generator().manual_seed(0)
         # a smooth start: the top singular vector of a non-negative operator (a
         # projection, a blur) is non-negative; the noise keeps every component
@@ -122,12 +130,16 @@ class LinearOperator:
 
     def simulate(self, x: Tensor, generator: torch.Generator | None = None) -> Tensor:
         """A noisy measurement ``A x + sigma_y * n`` of ``x``."""
+        import torch
+
         clean = self.forward(x)
         noise = torch.randn(clean.shape, generator=generator, dtype=clean.dtype)
         return clean + self.sigma_y * noise.to(clean.device)
 
     def prox(self, z: Tensor, y: Tensor, rho: float | Tensor, steps: int = 10) -> Tensor:
         """``argmin_x ||y - A x||^2 + rho ||x - z||^2`` (conjugate gradients from ``z``)."""
+        import torch
+
         rho_t = torch.as_tensor(rho, dtype=z.dtype, device=z.device)
         return conjugate_gradient(
             lambda v: self.normal(v) + rho_t * v, self.adjoint(y) + rho_t * z, z, steps
@@ -142,6 +154,8 @@ def conjugate_gradient(
     Runs at most ``steps`` iterations from ``x0``; items whose residual falls
     below ``tol`` stop moving.
     """
+    import torch
+
     x = x0.clone()
     residual = rhs - apply(x)
     direction = residual.clone()

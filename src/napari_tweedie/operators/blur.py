@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING
 
 import numpy as np
-import torch
-import torch.nn.functional as F
-from torch import Tensor
 
 from ..specs import Param
 from .base import LinearOperator
 from .spec import SIGMA_Y, OperatorSpec, register
+
+if TYPE_CHECKING:
+    from torch import Tensor
 
 
 def gaussian_psf(sigma: float, radius: int | None = None) -> np.ndarray:
@@ -40,6 +41,8 @@ class Blur(LinearOperator):
     name = "blur"
 
     def __init__(self, image_shape, psf: np.ndarray, sigma_y: float = 0.0):
+        import torch
+
         super().__init__(image_shape, sigma_y)
         psf = np.asarray(psf, np.float32)
         if psf.ndim != 2 or psf.shape[0] % 2 == 0 or psf.shape[1] % 2 == 0:
@@ -48,9 +51,13 @@ class Blur(LinearOperator):
         self.padding = (psf.shape[0] // 2, psf.shape[1] // 2)
 
     def forward(self, x: Tensor) -> Tensor:
+        import torch.nn.functional as F
+
         return F.conv2d(x, self.kernel.to(x), padding=self.padding)
 
     def adjoint(self, y: Tensor) -> Tensor:
+        import torch.nn.functional as F
+
         return F.conv_transpose2d(y, self.kernel.to(y), padding=self.padding)
 
     def baseline(self, y: Tensor) -> Tensor:

@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING
 
 import numpy as np
-import torch
-import torch.nn.functional as F
-from torch import Tensor
 
 from ..specs import Param
 from .base import LinearOperator
 from .spec import SIGMA_Y, OperatorSpec, register
+
+if TYPE_CHECKING:
+    import torch
+    from torch import Tensor
+
 
 ANGLE_CHUNK = 32
 
@@ -60,11 +63,16 @@ class Radon(LinearOperator):
             raise ValueError(f"attenuation must be > 0, got {attenuation}")
 
     def _pad(self, x: Tensor) -> Tensor:
+        import torch.nn.functional as F
+
         h, w = self.image_shape
         dh, dw = self.diagonal - h, self.diagonal - (w + (self.diagonal - w) % 2)
         return F.pad(x, (dw // 2 + (self.diagonal - w) % 2, dw - dw // 2, dh // 2, dh - dh // 2))
 
     def _grids(self, angles: np.ndarray, batch: int, device, dtype) -> Tensor:
+        import torch
+        import torch.nn.functional as F
+
         theta = torch.as_tensor(np.deg2rad(angles), dtype=dtype, device=device)
         cos, sin = torch.cos(theta), torch.sin(theta)
         zero = torch.zeros_like(cos)
@@ -76,6 +84,9 @@ class Radon(LinearOperator):
         return grid.repeat(batch, 1, 1, 1)
 
     def forward(self, x: Tensor) -> Tensor:
+        import torch
+        import torch.nn.functional as F
+
         padded = self._pad(x)
         batch = x.shape[0]
         out = []
@@ -92,6 +103,8 @@ class Radon(LinearOperator):
 
     def baseline(self, y: Tensor) -> Tensor:
         """Filtered back-projection with the discrete Ram-Lak filter (Kak & Slaney, eq. 3.61)."""
+        import torch
+
         n = y.shape[-1]
         size = 2 ** math.ceil(math.log2(2 * n))
         offsets = torch.arange(size, device=y.device)
@@ -109,6 +122,8 @@ class Radon(LinearOperator):
         returned sinogram is ``-log(counts / photons) / attenuation``, in the units
         of ``A x``; its noise std is about ``1 / (attenuation sqrt(counts))``.
         """
+        import torch
+
         clean = self.forward(x)
         if self.photons:
             mu = self.attenuation

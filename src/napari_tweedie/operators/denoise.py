@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from torch import Tensor
+from typing import TYPE_CHECKING
 
 from .base import LinearOperator
 from .spec import SIGMA_Y, OperatorSpec, register
+
+if TYPE_CHECKING:
+    from torch import Tensor
 
 
 class Identity(LinearOperator):

@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
-import torch
-import torch.nn.functional as F
-from torch import Tensor
 
 from ..specs import Param
 from .base import LinearOperator
 from .blur import gaussian_psf
 from .spec import SIGMA_Y, OperatorSpec, register
 
+if TYPE_CHECKING:
+    from torch import Tensor
+
 
 def _as_image_tensor(array, device=None) -> Tensor:
+    import torch
+
     tensor = torch.as_tensor(np.asarray(array, dtype=np.float32), device=device)
     return tensor.reshape(1, 1, *tensor.shape[-2:])
 
@@ -45,6 +49,9 @@ class Inpaint(LinearOperator):
 
     def baseline(self, y: Tensor) -> Tensor:
         """Fill missing pixels by normalised Gaussian interpolation of the observed ones."""
+        import torch
+        import torch.nn.functional as F
+
         mask = self.mask.to(y)
         kernel = torch.from_numpy(gaussian_psf(3.0))[None, None].to(y)
         pad = kernel.shape[-1] // 2

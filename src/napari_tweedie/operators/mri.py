@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
-import torch
-from torch import Tensor
 
 from ..specs import Param
 from .base import LinearOperator
 from .spec import SIGMA_Y, OperatorSpec, register
+
+if TYPE_CHECKING:
+    import torch
+    from torch import Tensor
 
 
 def cartesian_mask(
@@ -62,6 +66,8 @@ def cartesian_mask(
 
 def _reflect(spectrum: Tensor) -> Tensor:
     """``k -> -k`` on an unshifted FFT grid (last two axes)."""
+    import torch
+
     return torch.roll(torch.flip(spectrum, dims=(-2, -1)), shifts=(1, 1), dims=(-2, -1))
 
 
@@ -84,6 +90,8 @@ class CartesianMRI(LinearOperator):
         seed: int = 0,
         center_fraction: float = 0.08,
     ):
+        import torch
+
         super().__init__(image_shape, sigma_y)
         if mask is None:
             mask = cartesian_mask(
@@ -95,16 +103,22 @@ class CartesianMRI(LinearOperator):
         self.mask = torch.from_numpy(mask)[None, None]
 
     def forward(self, x: Tensor) -> Tensor:
+        import torch
+
         return self.mask.to(x.device) * torch.fft.fft2(x, norm="ortho")
 
     def observed(self, y: Tensor) -> Tensor:
         return self.mask.to(y.device) * y
 
     def adjoint(self, y: Tensor) -> Tensor:
+        import torch
+
         return torch.fft.ifft2(self.mask.to(y.device) * y, norm="ortho").real
 
     def prox(self, z, y, rho, steps: int = 0):
         """Exact real minimiser: for real images ``A^T A = F^H M_sym F`` (symmetrised mask)."""
+        import torch
+
         mask = self.mask.to(z.device)
         sampled = mask * y
         rhs = (sampled + torch.conj(_reflect(sampled))) / 2 + rho * torch.fft.fft2(z, norm="ortho")
@@ -112,6 +126,8 @@ class CartesianMRI(LinearOperator):
         return torch.fft.ifft2(rhs / (symmetric + rho), norm="ortho").real
 
     def simulate(self, x: Tensor, generator: torch.Generator | None = None) -> Tensor:
+        import torch
+
         clean = self.forward(x)
         # torch's complex randn has E|n|^2 = 1 (each part sigma 1/sqrt 2): draw the parts
         parts = torch.randn((2, *clean.shape), generator=generator, dtype=torch.float32)

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-import torch.nn.functional as F
-from torch import Tensor
+from typing import TYPE_CHECKING
 
 from ..specs import Param
 from .base import LinearOperator
 from .spec import SIGMA_Y, OperatorSpec, register
+
+if TYPE_CHECKING:
+    from torch import Tensor
 
 
 class SuperResolution(LinearOperator):
@@ -25,6 +27,8 @@ class SuperResolution(LinearOperator):
         return 1.0 / self.factor  # A A^T = I / f^2
 
     def forward(self, x: Tensor) -> Tensor:
+        import torch.nn.functional as F
+
         return F.avg_pool2d(x, self.factor)
 
     def adjoint(self, y: Tensor) -> Tensor:
@@ -38,6 +42,8 @@ class SuperResolution(LinearOperator):
         return (rhs - self.adjoint(self.forward(rhs)) * f2 / (1 + rho * f2)) / rho
 
     def baseline(self, y: Tensor) -> Tensor:
+        import torch.nn.functional as F
+
         return F.interpolate(y, scale_factor=self.factor, mode="bicubic", align_corners=False)
 
 
