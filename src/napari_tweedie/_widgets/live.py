@@ -4,23 +4,26 @@ napari runs a full ``gc.collect()`` each time a layer leaves the canvas
 (0.3-0.5 s in a process holding torch and napari), and the collection holds
 the GIL: removing the preview layers while a cancelled worker is still
 finishing its step stalled that thread for as long.  :meth:`LiveLayers.retire`
-therefore only hides them at once and removes them, in one batch (one
-collection), after the worker thread has ended.
+therefore only hides them at once and removes them after the worker thread
+has ended, one layer per turn of the event loop (removing several in one turn
+can crash the OpenGL canvas).
 """
 
 from __future__ import annotations
 
-import contextlib
 import time
 from collections.abc import Iterable
 from typing import Any
 
 import napari
 import numpy as np
+from qtpy.QtCore import QTimer
 
 from .jobs import Job
 
 __all__ = ["LiveLayers", "remove_layers"]
+
+PLACEMENT = ("scale", "translate", "rotate", "shear", "affine")
 
 
 class LiveLayers:
@@ -56,9 +59,19 @@ class LiveLayers:
         """Update the preview layer ``name`` with ``data``, or add it.
 
         ``kwargs`` go to ``add_image`` when the layer is added (default
-        contrast limits: the 1st and 99th percentiles of ``data``).
+        contrast limits: the 1st and 99th percentiles of ``data``).  An image
+        layer of that name the job does not own yet (a former result) is
+        taken over: its data and placement are replaced.
         """
         layer = self.layers.get(name)
+        former = self.viewer.layers[name] if name in self.viewer.layers else None  # noqa: SIM401
+        if layer is None and isinstance(former, napari.layers.Image) and former.ndim == data.ndim:
+            layer = self.layers[name] = former  # a former run's result: replaced, not re-added
+            layer.data = data
+            for key in PLACEMENT:
+                if key in kwargs:
+                    setattr(layer, key, kwargs[key])
+            return layer
         if layer is not None and layer in self.viewer.layers:
             layer.data = data
             return layer
@@ -67,6 +80,10 @@ class LiveLayers:
             kwargs["contrast_limits"] = (float(low), float(high) + 1e-6)
         self.layers[name] = self.viewer.add_image(data, name=name, **kwargs)
         return self.layers[name]
+
+    def keep(self) -> None:
+        """Let the preview layers stay as results: forget them without removing them."""
+        self.layers, self._last = {}, 0.0
 
     def retire(self, job: Job | None) -> None:
         """Hide the preview layers now; remove them once ``job``'s worker thread has ended.
@@ -91,12 +108,10 @@ class LiveLayers:
 
 
 def remove_layers(viewer: napari.viewer.Viewer, layers: Iterable[napari.layers.Layer]) -> None:
-    """Remove those of ``layers`` still in ``viewer``, in one batch (one canvas clean-up)."""
+    """Remove those of ``layers`` still in ``viewer``: the first now, each next one a turn later."""
     present = [layer for layer in layers if layer in viewer.layers]
     if not present:
         return
-    # ``batched_update`` (recent napari) runs the canvas clean-up once, not once per layer
-    batch = getattr(viewer.layers, "batched_update", contextlib.nullcontext)
-    with batch():
-        for layer in present:
-            viewer.layers.remove(layer)
+    viewer.layers.remove(present[0])
+    if present[1:]:
+        QTimer.singleShot(0, lambda: remove_layers(viewer, present[1:]))

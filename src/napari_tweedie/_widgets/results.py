@@ -42,18 +42,20 @@ def put_image(
     """Create or update the image layer ``name`` showing ``data`` over ``roi`` of ``source``.
 
     The layer gets the source's transforms and a translate that overlays it on the
-    region; an existing layer of the same shape is updated in place (its
-    contrast limits kept).  ``kwargs`` go to ``add_image`` (default: the
+    region; an existing image layer of that name is updated in place (data and
+    placement replaced, its contrast limits kept).  ``kwargs`` go to ``add_image`` (default: the
     source's contrast limits and colormap).
     """
     data = np.asarray(data).reshape(roi.shape)
     place = overlay(source, roi)
-    if name in viewer.layers and viewer.layers[name].data.shape == data.shape:
-        target = viewer.layers[name]
-        target.data, target.translate = data, place["translate"]
-        return target
-    if name in viewer.layers:
-        viewer.layers.remove(name)
+    former = viewer.layers[name] if name in viewer.layers else None  # noqa: SIM401 (no get)
+    if isinstance(former, napari.layers.Image) and former.ndim == data.ndim:
+        former.data = data
+        for key, value in place.items():
+            setattr(former, key, value)
+        return former
+    if former is not None:
+        viewer.layers.remove(former)
     kwargs.setdefault("contrast_limits", source.contrast_limits)
     kwargs.setdefault("colormap", source.colormap)
     return viewer.add_image(data, name=name, **place, **kwargs)

@@ -1,0 +1,249 @@
+"""The base of the dock widgets: layer picker, scope, Run/Cancel, progress, status, live layers.
+
+:class:`JobWidget` holds what every dock widget of the plugin repeats: an
+image layer picker that follows the layer list, a scope (Shapes rectangle,
+current view, current slice, whole layer), a Run and a Cancel button, a
+progress bar, a status line, the one background :class:`~.jobs.Job` at a
+time, and its throttled live preview layers (:class:`~.live.LiveLayers`).
+A subclass makes its own controls, lays them out with :meth:`JobWidget.lay_out`
+and starts its work with :meth:`JobWidget.start`.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import napari
+from magicgui.widgets import ComboBox, Container, Label, ProgressBar, PushButton, Widget
+
+from ..data import ROI
+from .jobs import Job
+from .live import LiveLayers
+from .results import Failed, whole_layer_job
+from .scope import SCOPES, image_layer_names, roi_for
+
+__all__ = ["INPUT_ERRORS", "ROI_SCOPES", "JobWidget", "reported"]
+
+#: What bad input raises while a job is prepared: reported in the status line.
+INPUT_ERRORS = (ValueError, KeyError, TypeError, OSError, ImportError)
+#: The scopes of one plane (all but "Whole layer").
+ROI_SCOPES = tuple(s for s in SCOPES if s != "Whole layer")
+
+
+def reported(what: str) -> Callable:
+    """Decorate a widget method so that bad input reads ``"cannot <what>: ..."`` in its status.
+
+    The method returns None then (no job started) instead of raising.
+    """
+
+    def decorate(method: Callable) -> Callable:
+        @functools.wraps(method)
+        def guarded(self: JobWidget, *args: Any, **kwargs: Any):
+            try:
+                return method(self, *args, **kwargs)
+            except INPUT_ERRORS as error:
+                self.say(f"cannot {what}: {error}")
+                return None
+
+        return guarded
+
+    return decorate
+
+
+class JobWidget(Container):
+    """A dock widget that runs one background job at a time on (a region of) an image layer.
+
+    Parameters
+    ----------
+    viewer : napari.viewer.Viewer
+        The viewer whose image layers are offered.
+    layer_label, layer_tooltip : str
+        Label and tooltip of the layer picker (:attr:`layer`).
+    scopes : sequence of str
+        Choices of :attr:`scope` (from :data:`~.scope.SCOPES`); empty: no scope control.
+    scope_label, scope_value, scope_tooltip : str
+        Label, initial choice and tooltip of :attr:`scope`.
+    run_text, cancel_text : str
+        Texts of :attr:`run_button` and :attr:`cancel_button`.
+
+    Attributes
+    ----------
+    job : Job or None
+        The last job started.
+    previews : LiveLayers
+        The running job's preview layers (see :meth:`show_preview`).
+    preview_interval_s : float
+        At most one live update per this many seconds (the last step always shows).
+    """
+
+    preview_interval_s = 0.25
+
+    def __init__(
+        self,
+        viewer: napari.viewer.Viewer,
+        *,
+        layer_label: str = "image",
+        layer_tooltip: str = "",
+        scopes: Sequence[str] = SCOPES,
+        scope_label: str = "scope",
+        scope_value: str = "Current slice",
+        scope_tooltip: str = "",
+        run_text: str = "Run",
+        cancel_text: str = "Cancel",
+    ):
+        super().__init__(labels=True)
+        self.viewer = viewer
+        self.job: Job | None = None
+        self.previews = LiveLayers(viewer)
+        self._actions: list[tuple[Widget, Callable[[], bool]]] = []
+        self.layer = ComboBox(label=layer_label, choices=self._image_names, tooltip=layer_tooltip)
+        self.scope = ComboBox(label=scope_label, choices=list(scopes), tooltip=scope_tooltip)
+        if scope_value in scopes:
+            self.scope.value = scope_value
+        self.run_button = PushButton(text=run_text)
+        self.cancel_button = PushButton(text=cancel_text, enabled=False)
+        self.progress = ProgressBar(label="progress", value=0, max=1)
+        self.status = Label(label="status", value="")
+        self.action(self.run_button)
+        self.cancel_button.clicked.connect(self.cancel)
+        viewer.layers.events.inserted.connect(self._refresh_layers)
+        viewer.layers.events.removed.connect(self._refresh_layers)
+
+    # -- construction -------------------------------------------------------------------
+    def lay_out(self, controls: Sequence[Widget] = (), after: Sequence[Widget] = ()) -> None:
+        """Add the layer picker, ``controls``, scope, buttons, progress, status, then ``after``."""
+        scope = [self.scope] if self.scope.choices else []
+        self.extend([self.layer, *controls, *scope, self.run_button, self.cancel_button,
+                     self.progress, self.status, *after])  # fmt: skip
+        self.layer.reset_choices()
+
+    def action(self, button: Widget, ready: Callable[[], bool] = lambda: True) -> None:
+        """Disable ``button`` while a job runs; afterwards enable it when ``ready()``."""
+        self._actions.append((button, ready))
+        button.enabled = ready()
+
+    def _image_names(self, widget=None) -> list[str]:
+        return image_layer_names(self.viewer)
+
+    def _refresh_layers(self, event=None) -> None:
+        self.layer.reset_choices()
+
+    # -- inputs -------------------------------------------------------------------------
+    def source_layer(self) -> napari.layers.Image:
+        """The chosen image layer (a ``ValueError`` if there is none)."""
+        if not self.layer.value:
+            raise ValueError("open or select an image layer first")
+        return self.viewer.layers[self.layer.value]
+
+    def region(self, scope: str | None = None) -> tuple[napari.layers.Image, ROI]:
+        """The chosen layer and the ROI of ``scope`` (default: :attr:`scope`) on it."""
+        layer = self.source_layer()
+        return layer, roi_for(scope or self.scope.value, self.viewer, layer)
+
+    # -- jobs ---------------------------------------------------------------------------
+    def start(
+        self,
+        work: Callable[..., Any],
+        *,
+        on_done: Callable[[Any], None],
+        on_step: Callable[[Any], None] | None = None,
+    ) -> Job:
+        """Run ``work`` as the widget's job (see :class:`~.jobs.Job`); a former one is cancelled.
+
+        ``work`` is a generator function yielding ``Step`` (progress follows
+        the steps; ``on_step`` sees each one) or a function of ``progress``.
+        A :class:`~.results.Failed` result is reported instead of reaching
+        ``on_done``.
+        """
+
+        def done(result: Any) -> None:
+            if isinstance(result, Failed):
+                self.failed(result.error)
+            else:
+                self.progress.value = self.progress.max
+                on_done(result)
+
+        def stepped(step: Any) -> None:
+            self.progressed(step.i, step.n)
+            if on_step is not None:
+                on_step(step)
+
+        job = Job(work, on_done=done, on_error=self.failed, on_step=stepped,
+                  on_progress=self.progressed, on_finish=self.idle)  # fmt: skip
+        return self.start_job(job)
+
+    def start_whole(self, layer: napari.layers.Image, lazy: Any, target: str | Path, name: str):
+        """Write ``lazy`` (the whole layer's result) to the zarr ``target``, then open it lazily.
+
+        See :func:`~.results.whole_layer_job`; the result is the layer ``name``.
+        """
+        job = whole_layer_job(self.viewer, layer, lazy, target, name, on_error=self.failed,
+                              on_progress=self.progressed, on_finish=self.idle,
+                              on_done=lambda path: self.say(f"wrote {path}"))  # fmt: skip
+        self.say(f"writing {target}...")
+        return self.start_job(job)
+
+    def start_job(self, job: Job) -> Job:
+        """Cancel the running job, make ``job`` the widget's job and start it."""
+        self.abort()
+        self.job = job
+        for button, _ in self._actions:
+            button.enabled = False
+        self.cancel_button.enabled = True
+        self.progress.value, self.progress.max = 0, 1
+        return job.start()
+
+    @property
+    def busy(self) -> bool:
+        return self.job is not None and self.job.running
+
+    def abort(self) -> None:
+        """Cancel the running job quietly (its result, if any, is discarded)."""
+        if self.busy:
+            self.job.cancel()
+
+    def cancel(self) -> None:
+        """Cancel the running job (its result, if any, is discarded)."""
+        if self.busy:
+            self.abort()
+            self.say("cancelled")
+
+    def idle(self) -> None:
+        """The job is over: retire its live layers, enable the ready actions."""
+        self.previews.retire(self.job)  # hidden now, removed once the worker thread has ended
+        self.refresh_actions()
+        self.cancel_button.enabled = False
+
+    def refresh_actions(self) -> None:
+        """Enable each action when no job runs and it is ready."""
+        for button, ready in self._actions:
+            button.enabled = not self.busy and ready()
+
+    # -- display ------------------------------------------------------------------------
+    def show_preview(self, step: Any, name: str, data: Any, **kwargs: Any) -> bool:
+        """Show ``data`` in the live layer ``name`` if an update is due (see :class:`LiveLayers`).
+
+        Throttled to one update per :attr:`preview_interval_s`, the last step
+        always shows; ``kwargs`` go to ``add_image``.  Returns whether it showed.
+        """
+        if not self.previews.due(self.preview_interval_s, final=step.i >= step.n):
+            return False
+        self.previews.show(name, data, **kwargs)
+        return True
+
+    def keep_previews(self) -> None:
+        """Keep the live layers as results (they are not removed when the job ends)."""
+        self.previews.keep()
+
+    def progressed(self, done: int, total: int) -> None:
+        self.progress.max = max(total, 1)
+        self.progress.value = min(done, self.progress.max)
+
+    def failed(self, error: Exception) -> None:
+        self.say(f"failed: {type(error).__name__}: {error}")
+
+    def say(self, text: str) -> None:
+        self.status.value = text

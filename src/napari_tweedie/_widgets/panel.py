@@ -1,0 +1,158 @@
+"""The panel for a fitted model: apply it to a region or the whole layer, save it, load it.
+
+Filter2Noise and Noise2Score fit a model in their :class:`~.base.JobWidget`
+(with a live preview); this panel then applies it to a region (Shapes
+rectangle, current view, current slice: an overlaid layer) or to the whole
+layer (tile by tile, in the background, to a zarr store opened lazily), and
+saves or loads it (``.safetensors``).  A model is anything with ``save(path)``
+and a lazy, tiled ``apply_lazy(array)`` (or the host's ``lazy`` function).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from magicgui.widgets import ComboBox, Container, FileEdit, PushButton
+
+from ..data import ROI, compute_with_progress
+from .base import JobWidget, reported
+from .jobs import Job
+from .results import follow_default_output, put_image
+from .scope import SCOPES, full_resolution
+
+__all__ = ["ModelPanel"]
+
+
+def _apply_lazy(model: Any, data: Any, roi: ROI) -> Any:
+    return model.apply_lazy(data)
+
+
+class ModelPanel(Container):
+    """Apply, save and load of the model a :class:`~.base.JobWidget` fits.
+
+    Parameters
+    ----------
+    host : JobWidget
+        The widget that fits the model: its layer, job, progress and status are used.
+    name : str
+        The method: result layers are ``"<layer> [<name><region_tag>]"`` and
+        ``"<layer> [<name>, whole]"``; default file names follow it.
+    load : callable
+        Reads a model from a path (e.g. ``Filter2Noise.load``).
+    lazy : callable, optional
+        ``lazy(model, data, roi)``: the model's lazy result on ``data`` (the
+        ``roi`` of the source layer, or all of it), built on the GUI thread and
+        computed in the background; default ``model.apply_lazy(data)``.
+    loaded : callable, optional
+        Called with a model just loaded (e.g. to show it); input errors it
+        raises are reported.
+    region_tag : str
+        Suffix of the region result's name (keeps it apart from the host's own layers).
+    """
+
+    def __init__(
+        self,
+        host: JobWidget,
+        name: str,
+        load: Callable[[Path], Any],
+        *,
+        lazy: Callable[[Any, Any, ROI], Any] = _apply_lazy,
+        loaded: Callable[[Any], None] | None = None,
+        region_tag: str = "",
+    ):
+        super().__init__(labels=True, label="fitted model")
+        self.host, self.name, self.region_tag = host, name, region_tag
+        self.model: Any | None = None
+        self._load, self._lazy, self._loaded = load, lazy, loaded
+        self.target = ComboBox(label="apply to", choices=list(SCOPES), value="Current slice")
+        self.output = FileEdit(label="output", mode="w", filter="*.zarr")
+        self.apply_button = PushButton(text="Apply fitted model")
+        self.model_path = FileEdit(
+            label="model file",
+            mode="w",
+            filter="*.safetensors",
+            value=Path.cwd() / f"{name}.safetensors",
+        )
+        self.save_button = PushButton(text="Save model")
+        self.load_button = PushButton(text="Load model")
+        self.extend([self.target, self.output, self.apply_button, self.model_path,
+                     self.save_button, self.load_button])  # fmt: skip
+        self.margins = (0, 0, 0, 0)
+        self.target.changed.connect(self._show_output)
+        self._show_output()
+        follow_default_output(
+            self.output, lambda: f"{host.layer.value or 'image'}_{name}", host.layer.changed
+        )
+        for button, ready in ((self.apply_button, self.ready), (self.save_button, self.ready),
+                              (self.load_button, lambda: True)):  # fmt: skip
+            host.action(button, ready)
+        self.apply_button.clicked.connect(self.apply)
+        self.save_button.clicked.connect(self.save)
+        self.load_button.clicked.connect(self.load)
+
+    def ready(self) -> bool:
+        """Whether there is a model to apply or save."""
+        return self.model is not None
+
+    def set_model(self, model: Any | None) -> None:
+        """Make ``model`` the one applied and saved (None: none)."""
+        self.model = model
+        self.host.refresh_actions()
+
+    def say(self, text: str) -> None:
+        """Show ``text`` in the host's status line."""
+        self.say(text)
+
+    def _show_output(self, event=None) -> None:
+        self.output.visible = self.target.value == "Whole layer"
+
+    @reported("apply")
+    def apply(self) -> Job | None:
+        """Apply the model to :attr:`target`: a region (overlaid) or the whole layer (zarr)."""
+        if self.model is None:
+            self.say("fit or load a model first")
+            return None
+        host, model = self.host, self.model
+        layer = host.source_layer()
+        full = full_resolution(layer)
+        if self.target.value == "Whole layer":
+            lazy = self._lazy(model, full, ROI.whole(full.shape))
+            name = f"{layer.name} [{self.name}, whole]"
+            return host.start_whole(layer, lazy, self.output.value, name)
+        _, roi = host.region(self.target.value)
+        lazy = self._lazy(model, full[roi.slices], roi)  # read in the worker
+
+        def done(result) -> None:
+            name = f"{layer.name} [{self.name}{self.region_tag}]"
+            put_image(host.viewer, layer, roi, result, name)
+            host.say(f"applied to {roi.shape}")
+
+        host.say(f"applying to {roi.shape}...")
+        return host.start(lambda progress: compute_with_progress(lazy, progress), on_done=done)
+
+    def save(self, path: str | Path | None = None) -> Path | None:
+        """Save the model (default: to :attr:`model_path`); returns the path written."""
+        if self.model is None:
+            self.say("nothing to save: fit or load a model first")
+            return None
+        try:
+            written = self.model.save(Path(path or self.model_path.value).expanduser())
+        except OSError as error:
+            self.say(f"cannot save: {error}")
+            return None
+        self.say(f"saved {written}")
+        return written
+
+    @reported("load")
+    def load(self, path: str | Path | None = None) -> Any | None:
+        """Load a model saved by :meth:`save` (default: from :attr:`model_path`) and show it."""
+        self.host.abort()
+        source = Path(path or self.model_path.value).expanduser()
+        model = self._load(source)
+        if self._loaded is not None:
+            self._loaded(model)
+        self.set_model(model)
+        self.say(f"loaded {source.name}")
+        return model
