@@ -43,7 +43,7 @@ def test_auto_estimate_on_a_rectangle_and_its_stabilised_view(qtbot, make_napari
     assert found.params["sigma"] == pytest.approx(0.05, rel=0.12)
     assert widget.result.value.startswith("poisson_gaussian: zeta=")
     assert len(widget.plot.series) == 2 and widget.plot.series[0].x.size >= 5
-    assert widget.stabilise_button.enabled and widget.estimate_button.enabled
+    assert widget.stabilise_button.enabled and widget.run_button.enabled
 
     widget.stabilise_button.clicked.emit()
     layer = viewer.layers["noisy [stabilised, poisson_gaussian]"]

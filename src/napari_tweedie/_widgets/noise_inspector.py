@@ -15,17 +15,17 @@ from dataclasses import dataclass
 
 import napari
 import numpy as np
-from magicgui.widgets import ComboBox, Container, Label, PushButton
+from magicgui.widgets import ComboBox, Label, PushButton
 
 from ..data import ROI
 from ..noise import NOISE_MODELS
-from ..noise.inspection import NoiseInspection, inspect_noise
+from ..noise_inspect import NoiseInspection, inspect_noise, stabilise, variance_function
+from .base import ROI_SCOPES, JobWidget, reported
 from .jobs import Job
 from .plot import MiniPlot, Series
 from .results import Failed, put_image
-from .scope import SCOPES, full_resolution, image_layer_names, roi_for
+from .scope import full_resolution
 
-INSPECT_SCOPES = tuple(s for s in SCOPES if s != "Whole layer")
 NOISE_CHOICES = ("auto", *NOISE_MODELS)
 
 
@@ -39,21 +39,19 @@ class Inspected:
     block: np.ndarray
 
 
-class NoiseInspectorWidget(Container):
+class NoiseInspectorWidget(JobWidget):
     """Dock widget estimating the noise of a region and showing its stabilised view."""
 
     def __init__(self, viewer: napari.viewer.Viewer):
-        super().__init__(labels=True)
-        self.viewer = viewer
-        self.job: Job | None = None
-        self.inspected: Inspected | None = None
-        self.layer = ComboBox(label="image", choices=self._image_names, tooltip="layer to inspect")
-        self.scope = ComboBox(
-            label="region",
-            choices=list(INSPECT_SCOPES),
-            value="Current slice",
-            tooltip="pixels the noise is estimated on (leading axes: the current plane)",
+        super().__init__(
+            viewer,
+            layer_tooltip="layer to inspect",
+            scopes=ROI_SCOPES,
+            scope_label="region",
+            scope_tooltip="pixels the noise is estimated on (leading axes: the current plane)",
+            run_text="Estimate",
         )
+        self.inspected: Inspected | None = None
         self.noise = ComboBox(
             label="noise model",
             choices=list(NOISE_CHOICES),
@@ -61,51 +59,21 @@ class NoiseInspectorWidget(Container):
             tooltip="auto: the model whose variance function fits the region best (AIC); "
             + "; ".join(model.summary for model in NOISE_MODELS.values()),
         )
-        self.estimate_button = PushButton(text="Estimate")
         self.result = Label(label="estimate", value="")
-        self.stabilise_button = PushButton(text="Show stabilised view", enabled=False)
-        self.status = Label(label="status", value="")
+        self.stabilise_button = PushButton(text="Show stabilised view")
         self.plot = MiniPlot("noise variance vs mean (log-log)", logx=True, logy=True)
-        self.extend(
-            [
-                self.layer,
-                self.scope,
-                self.noise,
-                self.estimate_button,
-                self.result,
-                self.stabilise_button,
-                self.status,
-            ]
-        )
+        self.lay_out([self.noise], [self.result, self.stabilise_button])
         self.native.layout().addWidget(self.plot)
-        self.estimate_button.clicked.connect(self.estimate)
+        self.action(self.stabilise_button, lambda: self.inspected is not None)
+        self.run_button.clicked.connect(self.estimate)
         self.stabilise_button.clicked.connect(self.show_stabilised)
-        self.viewer.layers.events.inserted.connect(self._refresh_layers)
-        self.viewer.layers.events.removed.connect(self._refresh_layers)
-        self.layer.reset_choices()
-
-    def _image_names(self, widget=None) -> list[str]:
-        return image_layer_names(self.viewer)
-
-    def _refresh_layers(self, event=None) -> None:
-        self.layer.reset_choices()
-
-    def source_layer(self) -> napari.layers.Image:
-        if not self.layer.value:
-            raise ValueError("open or select an image layer first")
-        return self.viewer.layers[self.layer.value]
 
     # -- estimating ---------------------------------------------------------------------
+    @reported("estimate")
     def estimate(self) -> Job | None:
         """Estimate the noise of the chosen region in the background; show it when done."""
-        self.cancel()
-        try:
-            layer = self.source_layer()
-            roi = roi_for(self.scope.value, self.viewer, layer)
-            data = full_resolution(layer)
-        except (ValueError, KeyError, TypeError) as error:
-            self._say(f"cannot estimate: {error}")
-            return None
+        layer, roi = self.region()
+        data = full_resolution(layer)
         noise = self.noise.value
 
         def work(progress):  # the pixels are read here, off the GUI thread
@@ -115,26 +83,15 @@ class NoiseInspectorWidget(Container):
             except ValueError as error:  # too small, constant, ...: say so in the status
                 return Failed(error)
 
-        def done(outcome: tuple[NoiseInspection, np.ndarray] | Failed) -> None:
-            if isinstance(outcome, Failed):
-                self._failed(outcome.error)
-                return
+        def done(outcome: tuple[NoiseInspection, np.ndarray]) -> None:
             result, block = outcome
             self.inspected = Inspected(result, layer.name, roi, block)
             self.result.value = result.describe()
             self._plot(result)
-            self.stabilise_button.enabled = True
-            self._say(f"estimated on {block.shape}{' (auto)' if noise == 'auto' else ''}")
+            self.say(f"estimated on {block.shape}{' (auto)' if noise == 'auto' else ''}")
 
-        self._say(f"estimating on {roi.shape}...")
-        self.estimate_button.enabled = False
-        self.job = Job(work, on_done=done, on_error=self._failed, on_finish=self._idle)
-        return self.job.start()
-
-    def cancel(self) -> None:
-        """Forget a running estimate (its result is discarded)."""
-        if self.job is not None and self.job.running:
-            self.job.cancel()
+        self.say(f"estimating on {roi.shape}...")
+        return self.start(work, on_done=done)
 
     def _plot(self, result: NoiseInspection) -> None:
         curve = result.curve
@@ -150,11 +107,11 @@ class NoiseInspectorWidget(Container):
     def show_stabilised(self) -> napari.layers.Image | None:
         """Add or update the layer with the variance-stabilised region (unit noise)."""
         if self.inspected is None:
-            self._say("estimate the noise first")
+            self.say("estimate the noise first")
             return None
         fit = self.inspected
         if fit.layer not in self.viewer.layers:
-            self._say(f"layer {fit.layer!r} is gone")
+            self.say(f"layer {fit.layer!r} is gone")
             return None
         data = fit.result.model.stabilise(fit.block)
         finite = data[np.isfinite(data)]
@@ -169,15 +126,5 @@ class NoiseInspectorWidget(Container):
             colormap="gray",
         )
         layer.contrast_limits = (low, high if high > low else low + 1.0)
-        self._say(f"stabilised view: {fit.result.name} noise -> unit standard deviation")
+        self.say(f"stabilised view: {fit.result.name} noise -> unit standard deviation")
         return layer
-
-    # -- helpers ----------------------------------------------------------------------------
-    def _idle(self) -> None:
-        self.estimate_button.enabled = True
-
-    def _failed(self, error: Exception) -> None:
-        self._say(f"failed: {type(error).__name__}: {error}")
-
-    def _say(self, text: str) -> None:
-        self.status.value = text
