@@ -53,7 +53,7 @@ def fitted_widget(qtbot, viewer_noisy):
 def test_fit_shows_the_maps_and_edits_rerender_live(qtbot, fitted_widget):
     widget, viewer, clean, noisy, previews = fitted_widget
     assert previews and previews == sorted(previews)  # live steps arrived while fitting
-    assert "loss" in widget.status.value and widget.apply_button.enabled
+    assert "loss" in widget.status.value and widget.panel.apply_button.enabled
     for name in MAPS:
         layer = viewer.layers[name]
         assert layer.data.shape == noisy.shape and (layer.data > 0).all()
@@ -95,20 +95,20 @@ def test_apply_save_and_load(qtbot, fitted_widget, tmp_path):
 
     widget, viewer, clean, noisy, _ = fitted_widget
     widget.sigma_r.value = 1.5
-    widget.target.value = "Whole layer"
-    widget.output.value = tmp_path / "whole.zarr"
-    wait_job(qtbot, widget.apply())
+    widget.panel.target.value = "Whole layer"
+    widget.panel.output.value = tmp_path / "whole.zarr"
+    wait_job(qtbot, widget.panel.apply())
     layer = viewer.layers["noisy [filter2noise, whole]"]
     assert isinstance(layer.data, da.Array) and layer.data.shape == noisy.shape
     expected = widget.fitted.model.apply(noisy, sigma_r=1.5)
     np.testing.assert_allclose(np.asarray(layer.data), expected, atol=1e-6)
 
-    widget.model_path.value = tmp_path / "model.safetensors"
-    assert widget.save() == tmp_path / "model.safetensors"
+    widget.panel.model_path.value = tmp_path / "model.safetensors"
+    assert widget.panel.save() == tmp_path / "model.safetensors"
     assert (tmp_path / "model.json").is_file()
     for name in MAPS:
         viewer.layers.remove(name)
-    loaded = widget.load()
+    loaded = widget.panel.load()
     assert loaded is not None and all(name in viewer.layers for name in MAPS)
     np.testing.assert_array_equal(viewer.layers[NAME].data, loaded.apply(noisy, sigma_r=1.5))
 
@@ -122,7 +122,7 @@ def test_cancel_stops_the_fit_and_adds_no_maps(qtbot, viewer_noisy):
     qtbot.waitUntil(lambda: widget.progress.value > 0, timeout=20_000)
     started = time.monotonic()
     widget.cancel_button.clicked.emit()
-    assert not job.running and widget.fit_button.enabled and widget.status.value == "cancelled"
+    assert not job.running and widget.run_button.enabled and widget.status.value == "cancelled"
     with qtbot.waitSignal(job.worker.finished, timeout=5000):
         pass
     assert time.monotonic() - started < 2.0
@@ -135,4 +135,4 @@ def test_no_rectangle_reports_instead_of_raising(viewer_noisy):
     widget = Filter2NoiseWidget(viewer)
     widget.scope.value = "Shapes rectangle"
     assert widget.fit() is None and "rectangle" in widget.status.value
-    assert widget.apply() is None and "fit or load" in widget.status.value
+    assert widget.panel.apply() is None and "fit or load" in widget.status.value

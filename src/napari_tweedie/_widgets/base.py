@@ -138,7 +138,7 @@ class JobWidget(Container):
             raise ValueError("open or select an image layer first")
         return self.viewer.layers[self.layer.value]
 
-    def region(self, scope: str | None = None) -> tuple[napari.layers.Image, ROI]:
+    def source_roi(self, scope: str | None = None) -> tuple[napari.layers.Image, ROI]:
         """The chosen layer and the ROI of ``scope`` (default: :attr:`scope`) on it."""
         layer = self.source_layer()
         return layer, roi_for(scope or self.scope.value, self.viewer, layer)

@@ -122,7 +122,7 @@ class DenoiseWidget(JobWidget):
     @reported("run")
     def run(self) -> Job | None:
         """Denoise the chosen scope in a background worker; the result replaces the last one."""
-        layer, roi = self.region()
+        layer, roi = self.source_roi()
         data = full_resolution(layer)
         settings = self.settings()
         method = settings["method"]

@@ -106,17 +106,18 @@ class SigmaMapEditing:
         self.schedule_render()
 
     def _labels_layer(self, layer, roi: ROI) -> None:
+        """The paintable regions layer over ``roi``: a former one is cleared and moved there."""
         name = self._name("f2n regions", layer.name)
+        blank = np.zeros(roi.shape, np.int32)
         if name in self.viewer.layers:
-            self.viewer.layers.remove(name)
-        labels = self.viewer.add_labels(
-            np.zeros(roi.shape, np.int32),
-            name=name,
-            **overlay(layer, roi),
-            opacity=0.4,
-        )
+            labels = self.viewer.layers[name]
+            labels.data = blank
+            for key, value in overlay(layer, roi).items():
+                setattr(labels, key, value)
+        else:
+            labels = self.viewer.add_labels(blank, name=name, **overlay(layer, roi), opacity=0.4)
         labels.selected_label = int(self.region.value)
-        labels.events.paint.connect(self.schedule_render)
+        labels.events.paint.connect(self.schedule_render)  # a connected callback is not doubled
         labels.events.data.connect(self.schedule_render)
         labels.events.selected_label.connect(self._follow_selected_label)
 
@@ -136,10 +137,6 @@ class SigmaMapEditing:
         """Create or update the layer ``"<layer> [filter2noise, what]"`` over ``roi``."""
         data = np.asarray(values, np.float32)
         return put_image(self.viewer, layer, roi, data, self._name(what, layer.name), **kwargs)
-
-    def _result_layer(self, layer, roi: ROI, plane: np.ndarray):
-        """The preallocated preview/result layer (starts as the noisy region)."""
-        return self._put_layer(layer, roi, plane, "")
 
 
 def _limits(values: np.ndarray) -> tuple[float, float]:

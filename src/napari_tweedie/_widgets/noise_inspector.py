@@ -72,7 +72,7 @@ class NoiseInspectorWidget(JobWidget):
     @reported("estimate")
     def estimate(self) -> Job | None:
         """Estimate the noise of the chosen region in the background; show it when done."""
-        layer, roi = self.region()
+        layer, roi = self.source_roi()
         data = full_resolution(layer)
         noise = self.noise.value
 

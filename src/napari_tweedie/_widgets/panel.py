@@ -103,7 +103,7 @@ class ModelPanel(Container):
 
     def say(self, text: str) -> None:
         """Show ``text`` in the host's status line."""
-        self.say(text)
+        self.host.say(text)
 
     def _show_output(self, event=None) -> None:
         self.output.visible = self.target.value == "Whole layer"
@@ -121,7 +121,7 @@ class ModelPanel(Container):
             lazy = self._lazy(model, full, ROI.whole(full.shape))
             name = f"{layer.name} [{self.name}, whole]"
             return host.start_whole(layer, lazy, self.output.value, name)
-        _, roi = host.region(self.target.value)
+        _, roi = host.source_roi(self.target.value)
         lazy = self._lazy(model, full[roi.slices], roi)  # read in the worker
 
         def done(result) -> None:
