@@ -64,10 +64,10 @@ def test_train_with_auto_noise_previews_then_denoises_a_rectangle(qtbot, make_na
     viewer.add_image(noisy, name="stack", scale=(1, 2.0, 0.5), translate=(0, 10.0, -4.0))
     viewer.dims.set_current_step(0, 2)
     widget = make_widget(viewer, steps=4)
-    assert widget.noise.value == "auto" and not widget.denoise_button.enabled
+    assert widget.noise.value == "auto" and not widget.panel.apply_button.enabled
     wait_job(qtbot, widget, widget.train())
 
-    model = widget.model
+    model = widget.panel.model
     assert model is not None and model.step == 4, widget.status.value
     assert model.noise_model.name == "gaussian"  # "auto" estimated it on the data
     assert model.noise_model.sigma == pytest.approx(SIGMA, rel=0.15)
@@ -76,14 +76,14 @@ def test_train_with_auto_noise_previews_then_denoises_a_rectangle(qtbot, make_na
     assert widget.preview_updates >= 1 and preview.data.shape == (1, 64, 64)
     np.testing.assert_allclose(preview.translate, [2, 10.0, -4.0])
     assert not np.array_equal(preview.data[0], noisy[2])  # it shows an estimate, not the input
-    assert widget.denoise_button.enabled and widget.save_button.enabled
+    assert widget.panel.apply_button.enabled and widget.panel.save_button.enabled
 
     # rows 8..56, columns 4..60 of plane 2, given in world coordinates
     top, bottom, left, right = 10 + 2.0 * 8, 10 + 2.0 * 56, -4 + 0.5 * 4, -4 + 0.5 * 60
     world = [[2, top, left], [2, top, right], [2, bottom, right], [2, bottom, left]]
     viewer.add_shapes([world], shape_type="rectangle", name="roi")
-    widget.scope.value = "Shapes rectangle"
-    wait_job(qtbot, widget, widget.denoise_region())
+    widget.panel.target.value = "Shapes rectangle"
+    wait_job(qtbot, widget, widget.panel.apply())
     result = viewer.layers["stack [noise2score]"]
     assert result.data.shape == (1, 48, 56)
     np.testing.assert_allclose(result.translate, [2, 10 + 2.0 * 8, -4 + 0.5 * 4])
@@ -109,10 +109,10 @@ def test_cancel_keeps_a_usable_model_and_resume_continues(qtbot, make_napari_vie
     assert not widget.cancel_button.enabled and "stopping" in widget.status.value
     qtbot.waitUntil(lambda: bool(finished), timeout=5000)
     assert finished[0] - started < 1.0  # the worker stopped at its next step
-    qtbot.waitUntil(lambda: widget.model is not None, timeout=5000)
-    model = widget.model
+    qtbot.waitUntil(lambda: widget.panel.model is not None, timeout=5000)
+    model = widget.panel.model
     assert 2 <= model.step < 10_000 and "stopped early" in widget.status.value
-    assert widget.train_button.enabled and widget.resume_button.enabled
+    assert widget.run_button.enabled and widget.resume_button.enabled
     assert len(model.history) == model.step and model.optimizer_state is not None
     assert 0 < model.progress < 0.05  # the annealing resumes where it stopped
     estimate = model.denoise(noisy[0])
@@ -121,7 +121,7 @@ def test_cancel_keeps_a_usable_model_and_resume_continues(qtbot, make_napari_vie
     widget.steps.value = 2
     before = model.step
     wait_job(qtbot, widget, widget.resume())
-    assert widget.model.step == before + 2, widget.status.value
+    assert widget.panel.model.step == before + 2, widget.status.value
 
 
 def test_save_load_round_trip(qtbot, make_napari_viewer, pair, trained, tmp_path):
@@ -129,16 +129,19 @@ def test_save_load_round_trip(qtbot, make_napari_viewer, pair, trained, tmp_path
     viewer = make_napari_viewer()
     viewer.add_image(noisy[0], name="image")
     widget = make_widget(viewer, steps=2)
-    assert widget.save(tmp_path / "none.safetensors") is None  # nothing trained yet
-    widget.model = trained
-    path = widget.save(tmp_path / "n2s.safetensors")
+    assert widget.panel.save(tmp_path / "none.safetensors") is None  # nothing trained yet
+    widget.panel.set_model(trained)
+    path = widget.panel.save(tmp_path / "n2s.safetensors")
     assert path is not None and path.is_file(), widget.status.value
 
     other = Noise2ScoreWidget(viewer)
-    assert other.load(tmp_path / "missing.safetensors") is None and "cannot" in other.status.value
-    loaded = other.load(path)
+    assert (
+        other.panel.load(tmp_path / "missing.safetensors") is None
+        and "cannot" in other.status.value
+    )
+    loaded = other.panel.load(path)
     assert loaded is not None and loaded.step == trained.step
-    assert other.noise.value == "gaussian" and other.denoise_button.enabled
+    assert other.noise.value == "gaussian" and other.panel.apply_button.enabled
     np.testing.assert_allclose(loaded.denoise(noisy[0]), trained.denoise(noisy[0]), atol=1e-5)
 
 
@@ -151,9 +154,10 @@ def test_apply_to_whole_layer_writes_zarr_and_opens_it_lazily(
     viewer = make_napari_viewer()
     viewer.add_image(da.from_array(noisy[:2], chunks=(1, 32, 32)), name="lazy")
     widget = make_widget(viewer, steps=2)
-    widget.model = trained
-    widget.output.value = tmp_path / "whole.zarr"
-    wait_job(qtbot, widget, widget.apply_to_whole_layer())
+    widget.panel.set_model(trained)
+    widget.panel.target.value = "Whole layer"
+    widget.panel.output.value = tmp_path / "whole.zarr"
+    wait_job(qtbot, widget, widget.panel.apply())
     assert (tmp_path / "whole.zarr").is_dir(), widget.status.value
     layer = viewer.layers["lazy [noise2score, whole]"]
     assert isinstance(layer.data, da.Array) and layer.data.shape == (2, 64, 64)
