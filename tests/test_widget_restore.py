@@ -56,7 +56,8 @@ def test_run_updates_live_estimate_and_ends_with_mean_and_std(
     assert np.mean((mean.data - clean) ** 2) < 0.7 * np.mean((noisy - clean) ** 2)
     np.testing.assert_allclose(mean.translate, [5.0, 7.0])
     np.testing.assert_allclose(mean.scale, [2.0, 2.0])
-    assert not any(name.startswith("restore:") for name in [lay.name for lay in viewer.layers])
+    # the live layers go one per turn of the event loop once the worker thread has ended
+    qtbot.waitUntil(lambda: not any(lay.name.startswith("restore:") for lay in viewer.layers))
     trajectory = viewer.layers["noisy [denoise, dds] trajectory"]
     assert trajectory.data.shape[0] > 1 and trajectory.data.shape[1:] == (64, 48)
 

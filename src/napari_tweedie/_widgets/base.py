@@ -60,14 +60,6 @@ class JobWidget(Container):
     ----------
     viewer : napari.viewer.Viewer
         The viewer whose image layers are offered.
-    layer_label, layer_tooltip : str
-        Label and tooltip of the layer picker (:attr:`layer`).
-    scopes : sequence of str
-        Choices of :attr:`scope` (from :data:`~.scope.SCOPES`); empty: no scope control.
-    scope_label, scope_value, scope_tooltip : str
-        Label, initial choice and tooltip of :attr:`scope`.
-    run_text, cancel_text : str
-        Texts of :attr:`run_button` and :attr:`cancel_button`.
 
     Attributes
     ----------
@@ -75,36 +67,37 @@ class JobWidget(Container):
         The last job started.
     previews : LiveLayers
         The running job's preview layers (see :meth:`show_preview`).
-    preview_interval_s : float
-        At most one live update per this many seconds (the last step always shows).
+
+    Subclasses configure the common controls with class attributes:
+    ``layer_label``, ``layer_tooltip`` (the layer picker :attr:`layer`);
+    ``scopes`` (choices of :attr:`scope`, from :data:`~.scope.SCOPES`; empty:
+    no scope control), ``scope_label``, ``scope_value``, ``scope_tooltip``;
+    ``run_text``, ``cancel_text`` (the buttons); ``preview_interval_s`` (at
+    most one live update per this many seconds; the last step always shows).
     """
 
+    layer_label, layer_tooltip = "image", ""
+    scopes: Sequence[str] = SCOPES
+    scope_label, scope_value, scope_tooltip = "scope", "Current slice", ""
+    run_text, cancel_text = "Run", "Cancel"
     preview_interval_s = 0.25
 
-    def __init__(
-        self,
-        viewer: napari.viewer.Viewer,
-        *,
-        layer_label: str = "image",
-        layer_tooltip: str = "",
-        scopes: Sequence[str] = SCOPES,
-        scope_label: str = "scope",
-        scope_value: str = "Current slice",
-        scope_tooltip: str = "",
-        run_text: str = "Run",
-        cancel_text: str = "Cancel",
-    ):
+    def __init__(self, viewer: napari.viewer.Viewer):
         super().__init__(labels=True)
         self.viewer = viewer
         self.job: Job | None = None
         self.previews = LiveLayers(viewer)
         self._actions: list[tuple[Widget, Callable[[], bool]]] = []
-        self.layer = ComboBox(label=layer_label, choices=self._image_names, tooltip=layer_tooltip)
-        self.scope = ComboBox(label=scope_label, choices=list(scopes), tooltip=scope_tooltip)
-        if scope_value in scopes:
-            self.scope.value = scope_value
-        self.run_button = PushButton(text=run_text)
-        self.cancel_button = PushButton(text=cancel_text, enabled=False)
+        self.layer = ComboBox(
+            label=self.layer_label, choices=self._image_names, tooltip=self.layer_tooltip
+        )
+        self.scope = ComboBox(
+            label=self.scope_label, choices=list(self.scopes), tooltip=self.scope_tooltip
+        )
+        if self.scope_value in self.scopes:
+            self.scope.value = self.scope_value
+        self.run_button = PushButton(text=self.run_text)
+        self.cancel_button = PushButton(text=self.cancel_text, enabled=False)
         self.progress = ProgressBar(label="progress", value=0, max=1)
         self.status = Label(label="status", value="")
         self.action(self.run_button)

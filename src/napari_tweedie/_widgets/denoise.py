@@ -11,7 +11,6 @@ from magicgui.widgets import (
     ComboBox,
     Container,
     FileEdit,
-    FloatSpinBox,
     PushButton,
     SpinBox,
 )
@@ -21,6 +20,7 @@ from .. import api
 from ..denoisers import DENOISERS
 from ..noise import NOISE_MODELS
 from ..recipes import denoise_recipe, save_recipe
+from ..specs import Param
 from .base import JobWidget, reported
 from .jobs import Job
 from .params import param_values, widget_for
@@ -40,8 +40,10 @@ class DenoiseWidget(JobWidget):
     it lazily.
     """
 
+    layer_tooltip = "image layer to denoise"
+
     def __init__(self, viewer: napari.viewer.Viewer):
-        super().__init__(viewer, layer_tooltip="image layer to denoise")
+        super().__init__(viewer)
         self.method = ComboBox(
             label="method",
             choices=sorted(DENOISERS),
@@ -55,15 +57,9 @@ class DenoiseWidget(JobWidget):
             tooltip="; ".join(model.summary for model in NOISE_MODELS.values()),
         )
         self.sigma_auto = CheckBox(label="estimate noise", value=True)
-        self.sigma = FloatSpinBox(
-            label="sigma",
-            value=0.1,
-            min=0.0,
-            max=1e6,
-            step=0.005,
-            enabled=False,
-            tooltip="noise standard deviation in the image's units",
-        )
+        tip = "noise standard deviation in the image's units"
+        self.sigma = widget_for(Param("sigma", 0.1, tip, min=0.0, max=1e6, step=0.005))
+        self.sigma.enabled = False
         self.seed = SpinBox(label="seed", value=0, min=0, max=2**31 - 1)
         self.params = Container(label="parameters", labels=True)
         self.live = CheckBox(label="live", value=False, tooltip="re-run fast methods on change")

@@ -39,17 +39,13 @@ class Filter2NoiseWidget(SigmaMapEditing, JobWidget):
     load in its :attr:`panel` (:class:`~.panel.ModelPanel`).
     """
 
+    layer_tooltip = "layer to fit"
+    scopes, scope_label, run_text = ROI_SCOPES, "fit on", "Fit"
+    scope_tooltip = "region the filter is trained on (one 2-D plane)"
     preview_interval_s = 0.1
 
     def __init__(self, viewer: napari.viewer.Viewer):
-        super().__init__(
-            viewer,
-            layer_tooltip="layer to fit",
-            scopes=ROI_SCOPES,
-            scope_label="fit on",
-            scope_tooltip="region the filter is trained on (one 2-D plane)",
-            run_text="Fit",
-        )
+        super().__init__(viewer)
         self.fitted: Fitted | None = None
         self.regions: dict[int, tuple[float, float, float]] = dict(DEFAULT_REGIONS)
         self.last_render_s = 0.0

@@ -40,15 +40,12 @@ NOISE_WIDGETS = (
 class Noise2ScoreWidget(JobWidget):
     """Dock widget for Noise2Score: train (cancel, resume); apply, save, load in :attr:`panel`."""
 
+    layer_label = "training data"
+    layer_tooltip = "a 2-D image, a stack (N images of one dataset) or a lazy (dask) layer"
+    scopes, run_text, cancel_text = (), "Train", "Cancel (keep model)"
+
     def __init__(self, viewer: napari.viewer.Viewer):
-        super().__init__(
-            viewer,
-            layer_label="training data",
-            layer_tooltip="a 2-D image, a stack (N images of one dataset) or a lazy (dask) layer",
-            scopes=(),
-            run_text="Train",
-            cancel_text="Cancel (keep model)",
-        )
+        super().__init__(viewer)
         self.losses: list[tuple[int, float]] = []
         self.preview_updates = 0
         self._stop = threading.Event()

@@ -42,15 +42,12 @@ class Inspected:
 class NoiseInspectorWidget(JobWidget):
     """Dock widget estimating the noise of a region and showing its stabilised view."""
 
+    layer_tooltip = "layer to inspect"
+    scopes, scope_label, run_text = ROI_SCOPES, "region", "Estimate"
+    scope_tooltip = "pixels the noise is estimated on (leading axes: the current plane)"
+
     def __init__(self, viewer: napari.viewer.Viewer):
-        super().__init__(
-            viewer,
-            layer_tooltip="layer to inspect",
-            scopes=ROI_SCOPES,
-            scope_label="region",
-            scope_tooltip="pixels the noise is estimated on (leading axes: the current plane)",
-            run_text="Estimate",
-        )
+        super().__init__(viewer)
         self.inspected: Inspected | None = None
         self.noise = ComboBox(
             label="noise model",
