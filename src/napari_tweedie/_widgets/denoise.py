@@ -188,8 +188,9 @@ class DenoiseWidget(JobWidget):
         )
 
     def _show_sigma(self, step) -> None:
-        if self.sigma_auto.value and self.noise.value == "gaussian" and step.sigma:
-            self.sigma.value = step.sigma  # show the estimated noise level
+        signal_dependent = NOISE_MODELS[self.noise.value].signal_dependent
+        if self.sigma_auto.value and not signal_dependent and step.sigma:
+            self.sigma.value = step.sigma  # show the estimated noise level (the image's units)
 
     def _schedule_live(self, event=None) -> None:
         if self.live.value and DENOISERS[self.method.value].fast:

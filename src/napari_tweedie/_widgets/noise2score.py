@@ -30,11 +30,8 @@ from .results import Failed
 from .scope import current_index, full_resolution, overlay
 
 PREVIEW_SIDE = 96
-NOISE_WIDGETS = (
-    Param("sigma", None, "Gaussian noise standard deviation (auto: estimated)", min=0.0),
-    Param("zeta", None, "Poisson scale: y = zeta Poisson(x / zeta) (auto: estimated)", min=0.0),
-    Param("k", None, "Gamma shape: y = x Gamma(k, 1/k) (auto: estimated)", min=0.0),
-)
+#: one widget per noise parameter name (sigma, zeta, k), shown for the models that have it
+NOISE_WIDGETS = tuple({p.name: p for model in NOISE_MODELS.values() for p in model.params}.values())
 
 
 class Noise2ScoreWidget(JobWidget):

@@ -19,7 +19,7 @@ from magicgui.widgets import ComboBox, Label, PushButton
 
 from ..data import ROI
 from ..noise import NOISE_MODELS
-from ..noise_inspect import NoiseInspection, inspect_noise, stabilise, variance_function
+from ..noise.inspection import NoiseInspection, inspect_noise
 from .base import ROI_SCOPES, JobWidget, reported
 from .jobs import Job
 from .plot import MiniPlot, Series

@@ -6,7 +6,7 @@ from typing import Any
 
 from magicgui.widgets import CheckBox, ComboBox, Container, FloatSpinBox, SpinBox, Widget
 
-from ..denoisers.registry import Param
+from ..specs import Param
 
 
 class AutoFloat(Container):
