@@ -1,12 +1,10 @@
 """Live preview layers of a running job: throttled updates and a teardown that never stalls it.
 
-napari runs a full ``gc.collect()`` each time a layer leaves the canvas
-(0.3-0.5 s in a process holding torch and napari), and the collection holds
-the GIL: removing the preview layers while a cancelled worker is still
-finishing its step stalled that thread for as long.  :meth:`LiveLayers.retire`
-therefore only hides them at once and removes them after the worker thread
-has ended, one layer per turn of the event loop (removing several in one turn
-can crash the OpenGL canvas).
+napari runs a full ``gc.collect()`` (0.3-0.5 s, holding the GIL) each time a
+layer leaves the canvas, which stalled a cancelled worker's last step; so
+:meth:`LiveLayers.retire` hides the layers at once and removes them after the
+worker thread has ended, one per turn of the event loop (removing several in
+one turn can crash the OpenGL canvas).
 """
 
 from __future__ import annotations
@@ -21,7 +19,7 @@ from qtpy.QtCore import QTimer
 
 from .jobs import Job
 
-__all__ = ["LiveLayers", "remove_layers"]
+__all__ = ["LiveLayers", "remove_layers", "replace_image"]
 
 PLACEMENT = ("scale", "translate", "rotate", "shear", "affine")
 
@@ -64,16 +62,13 @@ class LiveLayers:
         taken over: its data and placement are replaced.
         """
         layer = self.layers.get(name)
-        former = self.viewer.layers[name] if name in self.viewer.layers else None  # noqa: SIM401
-        if layer is None and isinstance(former, napari.layers.Image) and former.ndim == data.ndim:
-            layer = self.layers[name] = former  # a former run's result: replaced, not re-added
-            layer.data = data
-            for key in PLACEMENT:
-                if key in kwargs:
-                    setattr(layer, key, kwargs[key])
-            return layer
         if layer is not None and layer in self.viewer.layers:
             layer.data = data
+            return layer
+        place = {key: kwargs[key] for key in PLACEMENT if key in kwargs}
+        layer = replace_image(self.viewer, name, data, place)  # e.g. a former run's result
+        if layer is not None:
+            self.layers[name] = layer
             return layer
         if "contrast_limits" not in kwargs:
             low, high = np.percentile(data, (1, 99))
@@ -105,6 +100,21 @@ class LiveLayers:
 
         self._exiting.add(job)  # keeps a replaced job, and so its exit callbacks, alive
         job.after_exit(remove)
+
+
+def replace_image(viewer: napari.viewer.Viewer, name: str, data, place: dict):
+    """Replace the data and placement of the image layer ``name``; None if it has no such layer.
+
+    ``place`` holds layer attributes (scale, translate, ...); a layer of
+    another dimensionality does not count.
+    """
+    layer = viewer.layers[name] if name in viewer.layers else None  # noqa: SIM401 (no get)
+    if not (isinstance(layer, napari.layers.Image) and layer.ndim == np.ndim(data)):
+        return None
+    layer.data = data
+    for key, value in place.items():
+        setattr(layer, key, value)
+    return layer
 
 
 def remove_layers(viewer: napari.viewer.Viewer, layers: Iterable[napari.layers.Layer]) -> None:

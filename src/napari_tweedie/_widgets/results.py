@@ -13,6 +13,7 @@ import numpy as np
 
 from ..data import ROI, open_levels, store_atomic
 from .jobs import Job
+from .live import replace_image
 from .scope import check_planes, oriented, overlay
 
 STORE_KEY = "napari_tweedie_store"  # layer metadata: the zarr store a result layer reads
@@ -42,20 +43,17 @@ def put_image(
     """Create or update the image layer ``name`` showing ``data`` over ``roi`` of ``source``.
 
     The layer gets the source's transforms and a translate that overlays it on the
-    region; an existing image layer of that name is updated in place (data and
-    placement replaced, its contrast limits kept).  ``kwargs`` go to ``add_image`` (default: the
-    source's contrast limits and colormap).
+    region; an image layer of that name is updated in place (its contrast limits
+    kept).  ``kwargs`` go to ``add_image`` (default: the source's contrast
+    limits and colormap).
     """
     data = np.asarray(data).reshape(roi.shape)
     place = overlay(source, roi)
-    former = viewer.layers[name] if name in viewer.layers else None  # noqa: SIM401 (no get)
-    if isinstance(former, napari.layers.Image) and former.ndim == data.ndim:
-        former.data = data
-        for key, value in place.items():
-            setattr(former, key, value)
-        return former
-    if former is not None:
-        viewer.layers.remove(former)
+    layer = replace_image(viewer, name, data, place)
+    if layer is not None:
+        return layer
+    if name in viewer.layers:
+        viewer.layers.remove(name)
     kwargs.setdefault("contrast_limits", source.contrast_limits)
     kwargs.setdefault("colormap", source.colormap)
     return viewer.add_image(data, name=name, **place, **kwargs)
