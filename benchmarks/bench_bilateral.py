@@ -27,7 +27,7 @@ except ImportError:  # running from a source checkout without installing
 
 import numba  # noqa: E402
 
-from napari_tweedie.denoisers.bilateral import (  # noqa: E402
+from napari_tweedie.denoisers.classical.bilateral import (  # noqa: E402
     bilateral_filter,
     bilateral_filter_varying,
     default_radius,

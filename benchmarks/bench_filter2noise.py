@@ -37,10 +37,11 @@ import numba  # noqa: E402
 import torch  # noqa: E402
 
 from napari_tweedie._sample_data import load_sample  # noqa: E402
-from napari_tweedie.denoisers.bilateral import bilateral_filter_varying  # noqa: E402
-from napari_tweedie.denoisers.f2n_loss import F2NLoss  # noqa: E402
-from napari_tweedie.denoisers.f2n_model import F2NNet, agbf, agbf_reference  # noqa: E402
+from napari_tweedie.denoisers.classical.bilateral import bilateral_filter_varying  # noqa: E402
 from napari_tweedie.denoisers.filter2noise import fit_filter2noise  # noqa: E402
+from napari_tweedie.denoisers.filter2noise.agbf import agbf, agbf_reference  # noqa: E402
+from napari_tweedie.denoisers.filter2noise.loss import F2NLoss  # noqa: E402
+from napari_tweedie.denoisers.filter2noise.net import F2NNet  # noqa: E402
 from napari_tweedie.steps import run  # noqa: E402
 
 REFERENCE_ITERATIONS = 500  # the paper's schedule

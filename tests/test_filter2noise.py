@@ -9,10 +9,11 @@ from scipy import ndimage
 
 import napari_tweedie as nt
 from napari_tweedie.denoisers import DENOISERS
-from napari_tweedie.denoisers.bilateral import bilateral_filter_varying
-from napari_tweedie.denoisers.f2n_loss import downsample_pair, euclidean_local_shuffle
-from napari_tweedie.denoisers.f2n_model import agbf, agbf_reference
+from napari_tweedie.denoisers.classical.bilateral import bilateral_filter_varying
 from napari_tweedie.denoisers.filter2noise import Filter2Noise, fit_filter2noise
+from napari_tweedie.denoisers.filter2noise.agbf import agbf, agbf_reference
+from napari_tweedie.denoisers.filter2noise.loss import euclidean_local_shuffle
+from napari_tweedie.denoisers.fitting import pair_downsample
 from napari_tweedie.steps import Step, run
 
 FIT = {"iterations": 40, "crop": 64, "preview_every": 10, "seed": 3}
@@ -72,7 +73,7 @@ def test_shuffle_swaps_the_closest_pair_in_each_block():
     # block 1: closest pair (0.0, 0.1) swaps; block 2: (10.0, 10.2) swaps
     expected = torch.tensor([[0.1, 0.5, 10.2, 10.0], [0.0, 0.9, 3.0, 7.0]])
     np.testing.assert_array_equal(shuffled, expected)
-    d1, d2 = downsample_pair(x)
+    d1, d2 = pair_downsample(x)
     np.testing.assert_allclose(d1, [[0.3, 6.6]], rtol=1e-6)
     np.testing.assert_allclose(d2, [[0.45, 8.5]], rtol=1e-6)
 

@@ -7,13 +7,8 @@ import pytest
 import torch
 
 import napari_tweedie as nt
-from napari_tweedie.denoisers.zs_n2n import (
-    ZSN2NFit,
-    ZSN2NNet,
-    fit_zs_n2n,
-    pair_downsample,
-    zs_n2n_losses,
-)
+from napari_tweedie.denoisers.fitting import pair_downsample
+from napari_tweedie.denoisers.zs_n2n import ZSN2NFit, ZSN2NNet, fit_zs_n2n, zs_n2n_losses
 
 SHORT = dict(iterations=60, crop=0, patience=0, preview_every=20)
 

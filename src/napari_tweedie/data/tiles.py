@@ -77,6 +77,7 @@ def map_tiles(
     blend: int | None = None,
     seed: int = 0,
     dtype=np.float32,
+    origin: bool = False,
 ) -> da.Array:
     """Apply ``fn`` tile by tile with overlap and linear blending, lazily.
 
@@ -100,6 +101,10 @@ def map_tiles(
         Base seed.
     dtype : dtype
         Output dtype.
+    origin : bool
+        Also pass ``fn`` the keyword ``origin=(y, x)``: the position in the
+        Y, X plane of the block's first pixel (negative inside a reflected
+        halo), e.g. to look up a labels image that belongs to the plane.
 
     Returns
     -------
@@ -115,6 +120,9 @@ def map_tiles(
     full_depth = overlap + blend // 2
     x, depths = tile_grid(array, tile, full_depth, max(full_depth, blend, 1))
     blends = {axis: (blend if depths[axis] else 0) for axis in depths}
+    origins = None
+    if origin:
+        origins = {axis: np.cumsum((0,) + x.chunks[axis][:-1]) - depths[axis] for axis in depths}
     extended = da.overlap.overlap(x, depth=depths, boundary="reflect")
     weighted = extended.map_blocks(
         _weighted_tile,
@@ -122,6 +130,7 @@ def map_tiles(
         seed=seed,
         depths=depths,
         blends=blends,
+        origins=origins,
         new_axis=0,
         chunks=((2,),) + extended.chunks,
         dtype=np.float32,
@@ -133,10 +142,14 @@ def map_tiles(
     ).astype(dtype)
 
 
-def _weighted_tile(block, *, fn, seed, depths, blends, block_info=None):
+def _weighted_tile(block, *, fn, seed, depths, blends, origins, block_info=None):
     info = block_info[0]
-    index = int(np.ravel_multi_index(info["chunk-location"], info["num-chunks"]))
-    result = np.asarray(fn(block, seed=seed + index), dtype=np.float32)
+    location = info["chunk-location"]
+    index = int(np.ravel_multi_index(location, info["num-chunks"]))
+    where = {}
+    if origins is not None:
+        where["origin"] = tuple(int(origins[axis][location[axis]]) for axis in sorted(origins))
+    result = np.asarray(fn(block, seed=seed + index, **where), dtype=np.float32)
     if result.shape != block.shape:
         raise ValueError(f"tile function returned shape {result.shape} for a {block.shape} tile")
     weight = np.ones(block.shape, dtype=np.float32)

@@ -1,25 +1,40 @@
-"""Denoisers: the registry and the methods that fill it.
+"""Denoisers: the registry and the method families that fill it.
 
-Importing this package registers the classical methods (``gaussian``,
-``bilateral``, ``tv``, ``nl_means``, ``wavelet``, ``bm3d``), ``filter2noise``,
-``zs_n2n``, ``noise2score`` and the bundled network ``prior`` in :data:`DENOISERS`.
+Every public module or sub-package of this package, other than the shared
+:mod:`.registry` and :mod:`.fitting`, is a method family: it defines
+``SPECS``, a tuple of :class:`DenoiserSpec`, and importing this package
+registers them all in :data:`DENOISERS` (a new family needs no import line
+here).  Registration loads neither torch nor numba: each family's specs and
+registry functions live in light modules that import the implementation on
+the first call.
 """
 
-from . import (  # noqa: F401  (importing registers the methods)
-    classical,
-    filter2noise,
-    n2s_registry,
-    prior_denoiser,
-    zs_n2n,
-)
-from .bilateral import bilateral_filter, bilateral_filter_varying
-from .registry import DENOISERS, DenoiserSpec, Param, register
+from __future__ import annotations
 
-__all__ = [
-    "DENOISERS",
-    "DenoiserSpec",
-    "Param",
-    "bilateral_filter",
-    "bilateral_filter_varying",
-    "register",
-]
+import importlib
+import pkgutil
+
+from .registry import DENOISERS, DenoiserSpec, register
+
+__all__ = ["DENOISERS", "SHARED_MODULES", "DenoiserSpec", "method_modules", "register"]
+
+#: Modules of this package that are not method families.
+SHARED_MODULES = frozenset({"fitting", "registry"})
+
+
+def method_modules() -> list[str]:
+    """Names of the method families: public modules and sub-packages besides the shared ones."""
+    return [
+        info.name
+        for info in pkgutil.iter_modules(__path__)
+        if not info.name.startswith("_") and info.name not in SHARED_MODULES
+    ]
+
+
+def _register_all() -> None:
+    for name in method_modules():
+        for spec in importlib.import_module(f"{__name__}.{name}").SPECS:
+            register(spec)
+
+
+_register_all()

@@ -27,7 +27,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from ..noise import NoiseModel
+from ...noise import NoiseModel
 
 __all__ = ["Coordinates", "make_coordinates", "noise_variance", "scale_noise_model"]
 

@@ -4,7 +4,7 @@ A dataset-level method (``extra["dataset"]``): ``napari_tweedie.denoise``
 passes an (N, H, W) stack whole, with the noise model and its known
 parameters, and gets all N images back from one model fitted on all of them.
 ``extra["lazy"]`` serves ``denoise_lazy``: fit on random patches of the dask
-array, then apply tile by tile.
+array, then apply tile by tile.  torch loads on the first call.
 """
 
 from __future__ import annotations
@@ -13,12 +13,17 @@ from collections.abc import Generator
 
 import numpy as np
 
-from ..noise import NOISE_MODELS
-from ..steps import Step
-from .noise2score import DEFAULTS, fit_noise2score
-from .registry import DenoiserSpec, Param, register
+from ...noise import NOISE_MODELS
+from ...specs import Param
+from ...steps import Step
+from ..registry import DenoiserSpec
 
-__all__ = ["denoise_noise2score", "denoise_noise2score_lazy"]
+__all__ = ["DEFAULTS", "SPECS", "denoise_noise2score", "denoise_noise2score_lazy"]
+
+#: Defaults of :func:`~.fit.fit_noise2score`.
+DEFAULTS = dict(
+    steps=2000, batch=8, patch=64, sigma_max=0.5, sigma_min=0.02, ema=0.99, preview_every=25
+)
 
 
 def _param_names(noise: str) -> tuple[str, ...]:
@@ -44,6 +49,8 @@ def denoise_noise2score(
     noise_params = {"sigma": sigma, "zeta": zeta, "k": k}
     noise_params = {n: noise_params[n] for n in _param_names(noise)}
     params["minutes"] = params.get("minutes") or None  # 0: no limit (reproducible)
+    from .fit import fit_noise2score
+
     model = yield from fit_noise2score(image, noise=noise, noise_params=noise_params, seed=seed,
                                        **params)  # fmt: skip
     return model.denoise(image)
@@ -65,7 +72,8 @@ def denoise_noise2score_lazy(
 
     Training reads only the patches it draws; the returned dask array is lazy.
     """
-    from ..steps import run
+    from ...steps import run
+    from .fit import fit_noise2score
 
     noise_params = {"sigma": sigma, "zeta": zeta, "k": k}
     noise_params = {n: noise_params[n] for n in _param_names(noise)}
@@ -74,16 +82,7 @@ def denoise_noise2score_lazy(
     return model.apply_lazy(array, tile=tile, overlap=32 if overlap is None else int(overlap))
 
 
-def _torch_missing() -> str | None:
-    try:
-        import safetensors  # noqa: F401
-        import torch  # noqa: F401
-    except ImportError:
-        return "Noise2Score needs torch and safetensors: pip install torch safetensors"
-    return None
-
-
-register(
+SPECS = (
     DenoiserSpec(
         name="noise2score",
         func=denoise_noise2score,
@@ -156,7 +155,6 @@ register(
         fast=False,
         iterative=True,
         gaussian_only=False,
-        requires=_torch_missing,
         extra={"dataset": True, "lazy": denoise_noise2score_lazy},
-    )
+    ),
 )

@@ -4,7 +4,7 @@
 normalisation of the image it was fitted on; ``render`` re-runs only the
 compiled bilateral kernel with edited width maps (global and per-region
 multipliers), so edits show in milliseconds.  Fitting lives in
-:mod:`.filter2noise`, the lazy tile-by-tile application in :mod:`.f2n_tiles`.
+:mod:`.fit`, the lazy tile-by-tile application in :mod:`.tiles`.
 """
 
 from __future__ import annotations
@@ -17,25 +17,17 @@ from typing import Any
 
 import numpy as np
 
-from ..data.finite import fill_non_finite
-from .bilateral import bilateral_filter_varying
-from .f2n_tiles import apply_lazy as _apply_lazy
+from ...data.finite import fill_non_finite
+from ..classical.bilateral import bilateral_filter_varying
+from .tiles import apply_lazy as _apply_lazy
 
-__all__ = ["Filter2Noise", "multiplier_maps"]
+__all__ = ["Filter2Noise", "multiplier_maps", "prepare"]
 
 FORMAT = "napari-tweedie/filter2noise"
 FORMAT_VERSION = 1
 #: Smallest side the fit works on (two 8x8 patches after 2x downsampling).
 MIN_SIDE = 32
 Regions = Mapping[int, tuple[float, float, float]]
-
-
-def _normaliser(image: np.ndarray) -> tuple[float, float]:
-    low, high = np.percentile(image, [0.5, 99.5])
-    scale = float(high - low)
-    if not np.isfinite(scale) or scale <= 0:
-        scale = float(np.ptp(image)) or 1.0
-    return float(low), scale
 
 
 def _keep_nans(image: np.ndarray, result: np.ndarray) -> np.ndarray:
@@ -83,7 +75,7 @@ class Filter2Noise:
     Attributes
     ----------
     net : F2NNet
-        The torch module (:mod:`.f2n_model`).
+        The torch module (:mod:`.net`).
     offset, scale : float
         Normalisation of the fitted image: ``(image - offset) / scale``.
     history : list of float
@@ -135,7 +127,7 @@ class Filter2Noise:
         """The sigma maps and the unedited output (normalised units) of every stage in turn."""
         import torch
 
-        from .f2n_model import one_torch_thread
+        from .net import one_torch_thread
 
         x = self._normalise(image)
         maps = []
@@ -198,7 +190,7 @@ class Filter2Noise:
             return _keep_nans(image, self._denormalise(x))
         return self.render(image, maps, **edits)
 
-    #: Lazy, tiled :meth:`apply` of an n-D array (:func:`.f2n_tiles.apply_lazy`).
+    #: Lazy, tiled :meth:`apply` of an n-D array (:func:`.tiles.apply_lazy`).
     apply_lazy = _apply_lazy
 
     def _normalise(self, image: np.ndarray) -> np.ndarray:
@@ -240,7 +232,7 @@ class Filter2Noise:
         """Read a model written by :meth:`save` (give either file or their common stem)."""
         from safetensors.torch import load_file
 
-        from .f2n_model import F2NNet
+        from .net import F2NNet
 
         path = Path(path)
         settings = json.loads(path.with_suffix(".json").read_text(encoding="utf-8"))
@@ -252,7 +244,7 @@ class Filter2Noise:
         return cls(net, float(settings["offset"]), float(settings["scale"]))
 
 
-def _prepare(image: np.ndarray) -> np.ndarray:
+def prepare(image: np.ndarray) -> np.ndarray:
     """Even-sided image of at least :data:`MIN_SIDE` pixels (symmetric padding if smaller)."""
     h, w = image.shape
     pad = (max(0, MIN_SIDE - h), max(0, MIN_SIDE - w))

@@ -41,10 +41,10 @@ def as_planes(images) -> list:
             files = sorted(p for p in folder.iterdir() if p.suffix.lower() in FOLDER_SUFFIXES)
             if not files:
                 raise ValueError(f"no {'/'.join(FOLDER_SUFFIXES)} images in folder {folder}")
-            from ..data.io import open_array
+            from ...data.io import open_array
 
             return [plane for path in files for plane in _plane_list(open_array(path))]
-        from ..data.io import open_array
+        from ...data.io import open_array
 
         return _plane_list(open_array(folder))
     if isinstance(images, (list, tuple)):

@@ -4,17 +4,16 @@ Filter2Noise denoises one image with about 3.6k parameters (two stages).  In
 each stage a small patch-attention module predicts, per pixel, the widths of
 a bilateral filter: ``sigma_x``, ``sigma_y`` (pixels, anisotropic) and
 ``sigma_r`` (the range width, in the image's units).  The filter is trained
-self-supervised on the single noisy image (:mod:`.f2n_loss`).  Because the
+self-supervised on the single noisy image (:mod:`.loss`).  Because the
 widths are explicit, they can be shown and edited after training (global
 multipliers and per-region multipliers from a label image) and the image
 re-rendered without retraining.
 
-Parts: :func:`fit_filter2noise` (a generator yielding
-:class:`~napari_tweedie.steps.Step` and returning a :class:`Filter2Noise`);
-:class:`Filter2Noise` (``sigma_maps``, ``render``, ``apply``, ``apply_lazy``,
-``save``, ``load``); the registry entry ``"filter2noise"`` for
-``nt.denoise``.  The network and the training kernels live in
-:mod:`.f2n_model`; torch is imported only when a model is fitted or loaded.
+This module holds :func:`fit_filter2noise` (a generator yielding
+:class:`~napari_tweedie.steps.Step` and returning a
+:class:`~.model.Filter2Noise`) and :func:`denoise_filter2noise`, the registry
+function.  The network lives in :mod:`.net`, the training kernels in
+:mod:`.agbf`; torch is imported only when a model is fitted or loaded.
 
 Conventions: images are normalised by robust percentiles
 (``(y - p0.5) / (p99.5 - p0.5)``) inside; the fitted model keeps that
@@ -31,14 +30,14 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from ..steps import Step
-from .f2n_filter import Filter2Noise, _normaliser, _prepare, multiplier_maps
-from .registry import DenoiserSpec, Param, register
+from ...steps import Step
+from ..fitting import percentile_scale
+from .model import Filter2Noise, prepare
 
 if TYPE_CHECKING:
     import torch
 
-__all__ = ["Filter2Noise", "denoise_filter2noise", "fit_filter2noise", "multiplier_maps"]
+__all__ = ["denoise_filter2noise", "fit_filter2noise"]
 
 
 def fit_filter2noise(
@@ -60,7 +59,7 @@ def fit_filter2noise(
     """Fit Filter2Noise (Sun et al. 2025) to one noisy 2-D image, self-supervised.
 
     AdamW with a one-cycle learning-rate schedule minimises the Filter2Noise
-    loss (:class:`~.f2n_loss.F2NLoss`) on a random ``crop x crop`` window of
+    loss (:class:`~.loss.F2NLoss`) on a random ``crop x crop`` window of
     the image per iteration (the whole image if smaller).
 
     Parameters
@@ -109,13 +108,13 @@ def fit_filter2noise(
     """
     import torch
 
-    from .f2n_loss import train
-    from .f2n_model import F2NNet
+    from .loss import train
+    from .net import F2NNet
 
     data = np.asarray(image, np.float32)
     if data.ndim != 2 or not np.isfinite(data).all():
         raise ValueError(f"expected a finite 2-D image, got shape {data.shape}")
-    offset, scale = _normaliser(data)
+    offset, scale = percentile_scale(data)
     if generator is None:
         generator = torch.Generator().manual_seed(int(seed))
     init_r = 0.1 if not sigma else float(np.clip(2.0 * sigma / scale, 0.01, 0.5))
@@ -124,7 +123,7 @@ def fit_filter2noise(
     net = F2NNet(stages=stages, radius=radius, window=window, init=(1.5, init_r))
     net.reset_parameters(generator)
     model = Filter2Noise(net, offset, scale)
-    y = torch.from_numpy(_prepare((data - offset) / scale))
+    y = torch.from_numpy(prepare((data - offset) / scale))
     steps = train(
         net,
         y,
@@ -170,78 +169,3 @@ def denoise_filter2noise(
         seed=seed,
     )
     return model.apply(image)
-
-
-def _torch_missing() -> str | None:
-    try:
-        import torch  # noqa: F401
-    except ImportError:
-        return "Filter2Noise needs torch: pip install torch"
-    return None
-
-
-register(
-    DenoiserSpec(
-        name="filter2noise",
-        func=denoise_filter2noise,
-        params=(
-            Param(
-                "iterations",
-                400,
-                "Maximum training steps (stops early on a loss plateau).",
-                kind="int",
-                min=1,
-                max=20000,
-                step=50,
-            ),
-            Param(
-                "learning_rate",
-                0.01,
-                "Peak learning rate of the one-cycle AdamW schedule.",
-                min=1e-5,
-                max=1.0,
-                step=0.001,
-            ),
-            Param(
-                "stages",
-                2,
-                "Chained bilateral stages (2 = F2N-S2, about 3.6k parameters).",
-                kind="int",
-                min=1,
-                max=4,
-            ),
-            Param(
-                "radius",
-                4,
-                "Filter window half size in pixels; spatial sigmas <= radius / 2.",
-                kind="int",
-                min=1,
-                max=10,
-            ),
-            Param(
-                "edge_weight",
-                3.0,
-                "Weight of the difference-of-Gaussians edge term: "
-                "larger keeps more detail (and noise).",
-                min=0.0,
-                max=1000.0,
-                step=0.5,
-            ),
-            Param(
-                "crop",
-                128,
-                "Side of the random training window per step (cost per step).",
-                kind="int",
-                min=32,
-                max=1024,
-                step=32,
-            ),
-        ),
-        summary="Filter2Noise (Sun et al. 2025): attention-guided bilateral filter "
-        "trained self-supervised on the image itself",
-        fast=False,
-        iterative=True,
-        gaussian_only=False,
-        requires=_torch_missing,
-    )
-)

@@ -1,11 +1,13 @@
 """Bilateral filter kernels (Tomasi & Manduchi 1998), compiled with numba.
 
 The loops behind :mod:`.bilateral` on 2-D float32 images, and the helpers
-that the Filter2Noise training kernels (:mod:`.f2n_agbf`) share:
+that the Filter2Noise training kernels
+(:mod:`napari_tweedie.denoisers.filter2noise.agbf`) share
+(:func:`parallel_jit`, :func:`exp_neg`, :data:`MAX_CHUNKS`):
 
-* :func:`_bilateral_kernel`: one spatial and one range width on a disc of
+* :func:`bilateral_kernel`: one spatial and one range width on a disc of
   offsets (OpenCV's ``cv2.bilateralFilter`` window);
-* :func:`_bilateral_varying_kernel`: per-pixel anisotropic spatial widths and
+* :func:`bilateral_varying_kernel`: per-pixel anisotropic spatial widths and
   a per-pixel range width on a square window (the Filter2Noise kernel).
 
 Both sweep their window with :func:`_add_offset` (one offset over a row; its
@@ -27,14 +29,14 @@ import numpy as np
 from numba import njit, prange, types
 from numba.extending import overload
 
-__all__: list[str] = []  # private kernels; the public wrappers live in :mod:`.bilateral`
+__all__ = ["MAX_CHUNKS", "bilateral_kernel", "bilateral_varying_kernel", "exp_neg", "parallel_jit"]
 
-# Rows are split into this many independent chunks for ``prange``; each chunk
-# allocates its row accumulators once.
-_MAX_CHUNKS = 64
+#: Rows are split into this many independent chunks for ``prange``; each chunk
+#: allocates its row accumulators once.
+MAX_CHUNKS = 64
 
 
-def _parallel_jit(func):
+def parallel_jit(func):
     """``njit(parallel=True, fastmath=True, cache=True)``, without cache if no cache dir works."""
     try:
         return njit(parallel=True, fastmath=True, cache=True)(func)
@@ -51,7 +53,7 @@ def _inline_jit(func):
 
 
 @_inline_jit
-def _exp_neg(u):
+def exp_neg(u):
     """``exp(-u)`` for ``u >= 0`` in float32: Taylor polynomial of ``exp(-u/64)``, squared 6x.
 
     Arguments are clamped at 64 (weights below 1e-27 stay tiny but positive).
@@ -127,7 +129,7 @@ def _add_offset(src, centre, dx, dx2, cx, dy2, cy, cr, num, den):
     for i in range(x_hi - x_lo):
         v = seg[i]
         d = v - c_seg[i]
-        w = _exp_neg(dx2 * _at(cx_seg, i) + dy2 * _at(cy_seg, i) + d * d * _at(cr_seg, i))
+        w = exp_neg(dx2 * _at(cx_seg, i) + dy2 * _at(cy_seg, i) + d * d * _at(cr_seg, i))
         n_seg[i] += w * v
         d_seg[i] += w
     for x in range(0, x_lo):
@@ -141,16 +143,16 @@ def _add_edge(src, centre, x, dx, dx2, cx, dy2, cy, cr, num, den):
     """One border pixel of :func:`_add_offset` (its neighbour reflected into the row)."""
     v = src[_reflect(x + dx, centre.shape[0])]
     d = v - centre[x]
-    w = _exp_neg(dx2 * _at(cx, x) + dy2 * _at(cy, x) + d * d * _at(cr, x))
+    w = exp_neg(dx2 * _at(cx, x) + dy2 * _at(cy, x) + d * d * _at(cr, x))
     num[x] += w * v
     den[x] += w
 
 
-@_parallel_jit
-def _bilateral_kernel(img, dys, dxs, uspat, crange, out):
+@parallel_jit
+def bilateral_kernel(img, dys, dxs, uspat, crange, out):
     """Constant-width bilateral filter; ``uspat[k] = |offset k|^2 / (2 sigma_s^2)``."""
     height, width = img.shape
-    n_chunks = min(height, _MAX_CHUNKS)
+    n_chunks = min(height, MAX_CHUNKS)
     one = np.float32(1.0)
     zero = np.float32(0.0)
     for chunk in prange(n_chunks):
@@ -166,11 +168,11 @@ def _bilateral_kernel(img, dys, dxs, uspat, crange, out):
             _divide(num, den, out[y])
 
 
-@_parallel_jit
-def _bilateral_varying_kernel(img, sigma_x, sigma_y, sigma_r, radius, out):
+@parallel_jit
+def bilateral_varying_kernel(img, sigma_x, sigma_y, sigma_r, radius, out):
     """Per-pixel anisotropic bilateral filter on a ``(2 radius + 1)^2`` square window."""
     height, width = img.shape
-    n_chunks = min(height, _MAX_CHUNKS)
+    n_chunks = min(height, MAX_CHUNKS)
     for chunk in prange(n_chunks):
         num = np.empty(width, np.float32)
         den = np.empty(width, np.float32)

@@ -3,7 +3,7 @@
 The score of the noisy data is parametrised through a noise-conditional
 Gaussian denoiser ``D`` (the bundled prior's architecture,
 :class:`~napari_tweedie.prior.network.EDMDenoiser`), in the coordinates of
-:mod:`.n2s_coords`.  The fitted model around it is :mod:`.n2s_model`.
+:mod:`.coords`.  The fitted model around it is :mod:`.model`.
 """
 
 from __future__ import annotations
@@ -14,9 +14,9 @@ import json
 import torch
 from torch import Tensor, nn
 
-from ..prior.bundled import read_weights
-from ..prior.network import EDMDenoiser, NetConfig
-from .n2s_coords import Coordinates
+from ...prior.bundled import read_weights
+from ...prior.network import EDMDenoiser, NetConfig
+from .coords import Coordinates
 
 __all__ = ["ScoreNet", "build_score_net"]
 
@@ -24,7 +24,7 @@ __all__ = ["ScoreNet", "build_score_net"]
 class ScoreNet(nn.Module):
     """Noise2Score's score network: a Gaussian denoiser ``D`` in coordinates ``v = g(y)``.
 
-    In the coordinates (:mod:`.n2s_coords`; the identity for Gaussian noise)
+    In the coordinates (:mod:`.coords`; the identity for Gaussian noise)
     the score at AR-DAE level ``sigma_a`` is
     ``s_v(v; sigma_a) = (D(v, tau) - v) / tau^2`` with
     ``tau^2 = noise^2 + sigma_a^2``; the data's score is
@@ -52,7 +52,7 @@ class ScoreNet(nn.Module):
 def build_score_net(init: str, coords: Coordinates, seed: int = 0) -> ScoreNet:
     """Noise2Score's :class:`ScoreNet` from the bundled prior (``"prior"``) or random weights."""
     if init == "prior":
-        from ..prior.bundled import build_model
+        from ...prior.bundled import build_model
 
         tensors, metadata = read_weights()
         denoiser = build_model(tensors, metadata)

@@ -2,8 +2,7 @@
 
 Each stage of :class:`F2NNet` predicts per-pixel widths ``(sx, sy, sr)`` with
 a :class:`SigmaPredictor` and filters the image with the attention-guided
-bilateral filter (AGBF) of :mod:`.f2n_agbf` (numba forward and backward;
-:func:`agbf` and :func:`agbf_reference` are re-exported here).
+bilateral filter (AGBF) of :mod:`.agbf` (numba forward and backward).
 
 Sigmas come from a :class:`SigmaPredictor`: 8x8 patches are embedded
 linearly, pass two residual self-attention layers and a layer norm, and a
@@ -23,16 +22,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .f2n_agbf import PARALLEL_WORK, agbf, agbf_reference, symmetric_pad  # noqa: F401
+from .agbf import agbf, agbf_reference, symmetric_pad
 
-__all__ = [
-    "F2NNet",
-    "SigmaPredictor",
-    "agbf",
-    "agbf_reference",
-    "one_torch_thread",
-    "symmetric_pad",
-]
+__all__ = ["F2NNet", "SigmaPredictor", "one_torch_thread"]
 
 
 @contextlib.contextmanager

@@ -7,14 +7,14 @@ score of the noisy data ``y`` without clean images: with ``u ~ N(0, I)``,
 
 is minimised by the score of ``y`` smoothed by ``N(0, sigma_a^2)``, which
 tends to the score of ``y`` as ``sigma_a -> 0``.  The loss is applied in the
-score network's coordinates ``v = g(y)`` (:mod:`.n2s_coords`: ``y`` itself
+score network's coordinates ``v = g(y)`` (:mod:`.coords`: ``y`` itself
 for Gaussian noise, a variance-stabilised ``y`` for Poisson and Gamma noise);
 the data's score follows exactly by the change of variables.  There the noise
 is about the same everywhere, so one ``sigma_a`` range suits every pixel (in
 raw Poisson/Gamma units a ``sigma_a`` small for bright pixels swamps dark ones).
 
 Why this weighting and schedule.  Writing ``s = (D - z) / tau^2`` (see
-:mod:`.n2s_model`), ``L = (sigma_a^2 / tau^4) E|D(z, tau) - t|^2 + const``
+:mod:`.model`), ``L = (sigma_a^2 / tau^4) E|D(z, tau) - t|^2 + const``
 with the regression target ``t = y - (sigma_eff^2 / sigma_a) u``: a
 Noise2Noise-like target whose noise variance grows like
 ``sigma_eff^4 / sigma_a^2`` as ``sigma_a`` shrinks.  The AR-DAE factor
@@ -46,8 +46,9 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from .n2s_data import PatchSource
-from .n2s_model import ScoreNet
+from ..fitting import cosine_factor, warmup_factor
+from .data import PatchSource
+from .net import ScoreNet
 
 __all__ = ["Schedule", "Trainer", "ar_dae_loss"]
 
@@ -87,9 +88,8 @@ class Schedule:
     def lr_factor(p: float, warmup: bool = True) -> float:
         """Optional warm-up (fresh fits), then cosine decay to ``FINAL_LR`` at ``p = 1``."""
         if warmup and p < WARMUP_FRACTION:
-            return 0.1 + 0.9 * p / WARMUP_FRACTION
-        q = min(1.0, max(0.0, p))
-        return FINAL_LR + (1 - FINAL_LR) * 0.5 * (1 + math.cos(math.pi * q))
+            return warmup_factor(p, WARMUP_FRACTION)
+        return cosine_factor(min(1.0, max(0.0, p)), 1, FINAL_LR)
 
 
 class Trainer:

@@ -3,7 +3,7 @@
 Noise2Score denoises a dataset of noisy images without clean ones in two steps:
 
 1. learn the score ``s(y) = d/dy log p(y)`` of the noisy images with the
-   amortised residual denoising autoencoder loss (AR-DAE, :mod:`.n2s_training`),
+   amortised residual denoising autoencoder loss (AR-DAE, :mod:`.training`),
    with ``sigma_a`` annealed from ``sigma_max`` down to ``sigma_min``;
 2. invert the noise with Tweedie's formula for the noise model
    (:mod:`napari_tweedie.noise.models`): ``y + sigma^2 s(y)`` (Gaussian),
@@ -11,7 +11,7 @@ Noise2Score denoises a dataset of noisy images without clean ones in two steps:
    (Gamma).  The network does not depend on the noise parameters; only the
    inversion does, so a trained model can be re-applied with other parameters.
 
-The score network (:mod:`.n2s_model`) is the bundled prior's UNet used as a
+The score network (:mod:`.model`) is the bundled prior's UNet used as a
 noise-conditional denoiser; ``init="prior"`` starts from the prior's trained
 weights (for Gaussian noise that is already the right score family),
 ``init="scratch"`` from random weights (as in the paper).
@@ -31,17 +31,16 @@ from collections.abc import Callable, Generator
 import numpy as np
 import torch
 
-from ..noise import noise_model_class
-from ..steps import Step
-from .n2s_coords import make_coordinates, noise_variance, scale_noise_model
-from .n2s_data import PatchSource
-from .n2s_model import Noise2Score, build_score_net
+from ...noise import noise_model_class
+from ...steps import Step
+from .coords import make_coordinates, noise_variance, scale_noise_model
+from .data import PatchSource
+from .model import Noise2Score
+from .net import build_score_net
+from .spec import DEFAULTS
 
-__all__ = ["Noise2Score", "fit_noise2score"]
+__all__ = ["fit_noise2score", "lattice_step"]
 
-DEFAULTS = dict(
-    steps=2000, batch=8, patch=64, sigma_max=0.5, sigma_min=0.02, ema=0.99, preview_every=25
-)
 LR = {"prior": 1e-4, "scratch": 1e-3}
 LATTICE_FLOOR = 0.75  # smallest sigma_a in units of the data's quantisation step
 
@@ -157,14 +156,14 @@ def fit_noise2score(
         AR-DAE perturbation levels as fractions of the data's noise level
         (in the score coordinates; ``sigma_eff`` for Gaussian noise); the
         lower end of the sampled range is annealed from ``sigma_max`` to
-        ``sigma_min`` (see :mod:`.n2s_training`), never
+        ``sigma_min`` (see :mod:`.training`), never
         below 0.75 times the spacing of quantised data (see :func:`lattice_step`).
     ema : float
         Decay of the weights' moving average (0: plain weights).
     init : {"prior", "scratch"}
         Start from the bundled prior's weights or from random ones.
     coordinates : {"auto", "identity", "anscombe", "log"}
-        Where the score network's denoiser works (:mod:`.n2s_coords`):
+        Where the score network's denoiser works (:mod:`.coords`):
         ``"auto"`` is the identity for Gaussian noise and the
         variance-stabilised coordinates (Anscombe, log) for Poisson and Gamma
         noise, in which the bundled prior is a good start.
@@ -196,7 +195,7 @@ def fit_noise2score(
     Noise2Score
         The fitted model (averaged weights); ``model.denoise(images)`` denoises.
     """
-    from ..prior.bundled import pick_device
+    from ...prior.bundled import pick_device
 
     if init not in LR:
         raise ValueError(f"unknown init {init!r}; expected 'prior' or 'scratch'")
@@ -222,7 +221,7 @@ def fit_noise2score(
         model = _new_model(source, noise, noise_params, coordinates, init, config, seed)
         fresh = True
     model.to(pick_device(device))
-    from .n2s_training import Schedule, Trainer
+    from .training import Schedule, Trainer
 
     noise_v = model.net.coords.noise  # noise level in the score coordinates
     lowest = max(sigma_min * noise_v, LATTICE_FLOOR * model.config.get("lattice", 0.0))

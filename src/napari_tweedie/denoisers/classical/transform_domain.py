@@ -1,17 +1,16 @@
 """Transform-domain denoisers: wavelet shrinkage (BayesShrink, cycle spinning) and BM3D.
 
-Same conventions as :mod:`.classical_filters`: one float32 (H, W) plane in the
+Same conventions as :mod:`.filters`: one float32 (H, W) plane in the
 image's units, the Gaussian noise standard deviation ``sigma`` in those units.
 """
 
 from __future__ import annotations
 
 import numpy as np
-from skimage import restoration
 
-from .classical_filters import _copy32
+from .filters import copy32
 
-__all__ = ["BM3D_HINT", "denoise_bm3d", "denoise_wavelet"]
+__all__ = ["BM3D_HINT", "bm3d_missing", "denoise_bm3d", "denoise_wavelet"]
 
 #: Tile halo (pixels) of the transform-domain methods.
 WAVELET_HALO = 32
@@ -27,6 +26,8 @@ BM3D_MIN_SIDE = 16
 
 
 def _wavelet_once(image: np.ndarray, sigma: float, wavelet: str, mode: str) -> np.ndarray:
+    from skimage import restoration
+
     return restoration.denoise_wavelet(
         image, sigma=sigma, wavelet=wavelet, mode=mode, method="BayesShrink", rescale_sigma=True
     )
@@ -78,7 +79,7 @@ def denoise_wavelet(
     """
     plane = np.asarray(image, np.float32)
     if sigma <= 0:
-        return _copy32(plane)
+        return copy32(plane)
 
     def shrink(x: np.ndarray) -> np.ndarray:
         return _wavelet_once(x, float(sigma), wavelet, mode)
@@ -88,7 +89,8 @@ def denoise_wavelet(
     return _cycle_spin(plane, shrink, int(shifts)).astype(np.float32)
 
 
-def _bm3d_missing() -> str | None:
+def bm3d_missing() -> str | None:
+    """``None`` when the optional ``bm3d`` package imports, else how to install it."""
     try:
         import bm3d  # noqa: F401
     except ImportError:
@@ -127,14 +129,14 @@ def denoise_bm3d(
     -------
     ndarray, float32
     """
-    message = _bm3d_missing()
+    message = bm3d_missing()
     if message:
         raise ImportError(message)
     import bm3d
 
     plane = np.asarray(image, np.float32)
     if sigma <= 0:
-        return _copy32(plane)
+        return copy32(plane)
     stages = {"all": bm3d.BM3DStages.ALL_STAGES, "hard": bm3d.BM3DStages.HARD_THRESHOLDING}
     if stage not in stages:
         raise ValueError(f"stage must be one of {sorted(stages)}, got {stage!r}")

@@ -8,7 +8,7 @@ grayscale ``astronaut`` images (values on [0, 1]) with additive Gaussian noise
 of sigma 0.05, 0.1 and 0.15, maximising the mean PSNR over the six cases.
 
 All methods are deterministic: ``seed`` is accepted for the common signature
-and ignored.
+and ignored.  scipy and scikit-image are imported on first call.
 """
 
 from __future__ import annotations
@@ -16,12 +16,12 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from scipy import ndimage
-from skimage import restoration
 
+from ...data.scaling import percentile_range
 from .bilateral import bilateral_filter
 
 __all__ = [
+    "copy32",
     "denoise_bilateral",
     "denoise_gaussian",
     "denoise_nl_means",
@@ -48,15 +48,15 @@ TV_HALO = 24
 _RANGE_SAMPLES = 1 << 20  # pixels used to estimate the dynamic range
 
 
-def _copy32(image: np.ndarray) -> np.ndarray:
+def copy32(image: np.ndarray) -> np.ndarray:
+    """A float32 copy of ``image`` (what a method returns when it has nothing to remove)."""
     return np.array(image, dtype=np.float32, copy=True)
 
 
 def dynamic_range(image: np.ndarray) -> float:
     """Robust dynamic range: 99.5th minus 0.5th percentile (on a subsample of large images)."""
-    stride = max(1, int(math.ceil(math.sqrt(image.size / _RANGE_SAMPLES))))
-    low, high = np.percentile(image[::stride, ::stride], [0.5, 99.5])
-    return float(high - low)
+    low, high = percentile_range(image, max_pixels=_RANGE_SAMPLES)
+    return high - low
 
 
 def gaussian_sigma_spatial(sigma: float, data_range: float) -> float:
@@ -98,8 +98,10 @@ def denoise_gaussian(
     """
     if sigma_spatial is None:
         if sigma <= 0:
-            return _copy32(image)
+            return copy32(image)
         sigma_spatial = gaussian_sigma_spatial(sigma, dynamic_range(image))
+    from scipy import ndimage
+
     return ndimage.gaussian_filter(
         np.asarray(image, np.float32), float(sigma_spatial), mode="reflect", output=np.float32
     )
@@ -137,10 +139,10 @@ def denoise_bilateral(
     """
     if sigma_color is None:
         if sigma <= 0:
-            return _copy32(image)
+            return copy32(image)
         sigma_color = BILATERAL_COLOR_FACTOR * sigma
     if sigma_color <= 0:  # the limit of a vanishing range width is the identity
-        return _copy32(image)
+        return copy32(image)
     return bilateral_filter(image, float(sigma_spatial), float(sigma_color))
 
 
@@ -169,8 +171,10 @@ def denoise_tv(
     """
     if weight is None:
         if sigma <= 0:
-            return _copy32(image)
+            return copy32(image)
         weight = TV_WEIGHT_FACTOR * sigma
+    from skimage import restoration
+
     result = restoration.denoise_tv_chambolle(np.asarray(image, np.float32), weight=float(weight))
     return np.asarray(result, dtype=np.float32)
 
@@ -209,12 +213,14 @@ def denoise_nl_means(
     """
     if h is None:
         if sigma <= 0:
-            return _copy32(image)
+            return copy32(image)
         h = NLM_H_FACTOR * sigma
     # mirrored with the edge repeated, as dask's tile halos are, so that the
     # border matches a tiled run (scikit-image itself mirrors without the edge)
     pad = int(patch_distance) + int(patch_size)
     padded = np.pad(np.asarray(image, np.float32), pad, mode="symmetric")
+    from skimage import restoration
+
     result = restoration.denoise_nl_means(
         padded,
         patch_size=int(patch_size),

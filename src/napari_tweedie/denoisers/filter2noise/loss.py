@@ -29,19 +29,15 @@ from collections.abc import Callable, Iterator
 import numpy as np
 import torch
 
-from .f2n_model import one_torch_thread
+from ..fitting import Plateau, pair_downsample, random_crop_origin
+from .net import one_torch_thread
 
-__all__ = ["F2NLoss", "dog", "downsample_pair", "euclidean_local_shuffle", "train"]
+__all__ = ["F2NLoss", "dog", "euclidean_local_shuffle", "train"]
 
 #: Widths of the difference-of-Gaussians edge detector, pixels.
 DOG_SIGMAS = (1.0, 2.0)
-
-
-def downsample_pair(x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    """The two diagonal 2x2 averages ``D1`` (anti-diagonal) and ``D2`` (diagonal) of (..., H, W)."""
-    d1 = 0.5 * (x[..., 0::2, 1::2] + x[..., 1::2, 0::2])
-    d2 = 0.5 * (x[..., 0::2, 0::2] + x[..., 1::2, 1::2])
-    return d1, d2
+#: Early stopping compares mean losses of blocks of this many iterations.
+PLATEAU_BLOCK = 25
 
 
 # the six pairs of a 2x2 block, flattened as (0, 0), (0, 1), (1, 0), (1, 1)
@@ -119,7 +115,7 @@ class F2NLoss:
         self.image = image
         self.edge_weight = float(edge_weight)
         shuffled = euclidean_local_shuffle(image)
-        self.halves = torch.stack(downsample_pair(shuffled))
+        self.halves = torch.stack(pair_downsample(shuffled))
         self.edges = dog(image[None])
 
     def crop(self, top: int, left: int, size: int) -> F2NLoss:
@@ -138,7 +134,7 @@ class F2NLoss:
         """Loss of the filter ``filt`` ((B, H, W) -> (B, H, W)); returns (loss, terms, F(y))."""
         fy = filt(self.image[None])
         f1, f2 = filt(self.halves)
-        d1, d2 = downsample_pair(fy[0])
+        d1, d2 = pair_downsample(fy[0])
         terms = {
             "resolution": (f1 - f2).abs().mean(),
             "cross": 0.5 * ((f1 - d1).abs().mean() + (f2 - d2).abs().mean()),
@@ -147,33 +143,6 @@ class F2NLoss:
         }
         loss = sum(terms.values())
         return loss, {k: float(v.detach()) for k, v in terms.items()}, fy[0]
-
-
-class Plateau:
-    """Early stopping: the mean loss of blocks of ``block`` iterations stopped improving.
-
-    Stops when ``patience`` blocks in a row did not lower the best block mean by
-    a fraction ``tol``, after at least a quarter of the iterations.
-    """
-
-    def __init__(self, iterations: int, block: int = 25, patience: int = 3, tol: float = 1e-3):
-        self.block, self.patience, self.tol = block, patience, tol
-        self.minimum = max(iterations // 4, 2 * block)
-        self.values: list[float] = []
-        self.best = math.inf
-        self.stale = 0
-
-    def update(self, loss: float) -> bool:
-        """Record one loss; ``True`` when training should stop."""
-        self.values.append(loss)
-        if len(self.values) % self.block:
-            return False
-        mean = float(np.mean(self.values[-self.block :]))
-        if mean < self.best * (1 - self.tol):
-            self.best, self.stale = mean, 0
-        else:
-            self.stale += 1
-        return len(self.values) >= self.minimum and self.stale >= self.patience
 
 
 def train(
@@ -200,21 +169,24 @@ def train(
     schedule = torch.optim.lr_scheduler.OneCycleLR(
         optimiser, max_lr=learning_rate, total_steps=max(iterations, 2)
     )
-    stopper = Plateau(iterations)
+    # the mean loss of blocks of 25 iterations, which must improve by 0.1 % within 3 blocks
+    stopper = Plateau(patience=3 * PLATEAU_BLOCK, tol=1e-3, minimum=max(iterations // 4, 50))
+    losses: list[float] = []
     net.train()
     for i in range(1, iterations + 1):
         with one_torch_thread():
-            top, left = (
-                2 * int(torch.randint(0, (n - size) // 2 + 1, (1,), generator=generator))
-                for n in image.shape
-            )
+            top, left = random_crop_origin(image.shape, size, generator)
             loss, terms, _ = loss_fn.crop(top, left, size)(lambda x: net(x)[0])
             optimiser.zero_grad()
             loss.backward()
             optimiser.step()
             schedule.step()
         value = float(loss.detach())
-        last = (early_stop and stopper.update(value)) or i == iterations
+        losses.append(value)
+        block_end = early_stop and i % PLATEAU_BLOCK == 0
+        last = (block_end and stopper.update(i, float(np.mean(losses[-PLATEAU_BLOCK:])))) or (
+            i == iterations
+        )
         yield i, value, terms, last
         if last:
             return

@@ -6,13 +6,14 @@ The AGBF of one stage filters an image ``I`` with per-pixel widths::
     w(p, q) = exp(-(dx^2 / (2 sx(p)^2) + dy^2 / (2 sy(p)^2) + (I(p) - I(q))^2 / (2 sr(p)^2)))
 
 over the square window ``|dx|, |dy| <= radius`` with symmetric borders, the
-same definition as :func:`~.bilateral.bilateral_filter_varying` (the
+same definition as
+:func:`~napari_tweedie.denoisers.classical.bilateral.bilateral_filter_varying` (the
 inference kernel).  For training, :func:`agbf` is a ``torch.autograd.Function``
 whose forward and analytic backward (gradients for the image and the three
 sigma maps) are compiled numba kernels: no ``(2r+1)^2`` intermediate tensors
 are stored.  :func:`agbf_reference` is the plain torch version of the same
 maths (shifted views of a padded tensor), used as the baseline and in tests.
-The sigma maps come from :mod:`.f2n_model`.
+The sigma maps come from :mod:`.net`.
 """
 
 from __future__ import annotations
@@ -24,11 +25,10 @@ import numpy as np
 import torch
 from numba import prange
 
-from .bilateral_kernels import _exp_neg, _parallel_jit
+from ..classical.bilateral_kernels import MAX_CHUNKS, exp_neg, parallel_jit
 
 __all__ = ["PARALLEL_WORK", "agbf", "agbf_reference", "symmetric_pad"]
 
-_MAX_CHUNKS = 64
 #: (pixel, offset) pairs from which the training kernels use all numba threads.
 PARALLEL_WORK = 1 << 23
 
@@ -36,12 +36,12 @@ PARALLEL_WORK = 1 << 23
 # --- compiled kernels on padded (B, H + 2r, W + 2r) float32 images ------------------------
 
 
-@_parallel_jit
+@parallel_jit
 def _agbf_forward(padded, a, b, c, radius, out, den):
     """AGBF of a symmetric-padded batch; ``a, b, c = 1 / (2 sx^2), 1 / (2 sy^2), 1 / (2 sr^2)``."""
     n_img, height, width = out.shape
     rows = n_img * height
-    n_chunks = min(rows, _MAX_CHUNKS)
+    n_chunks = min(rows, MAX_CHUNKS)
     for chunk in prange(n_chunks):
         num = np.empty(width, np.float32)
         acc = np.empty(width, np.float32)
@@ -59,7 +59,7 @@ def _agbf_forward(padded, a, b, c, radius, out, den):
                     seg = src[radius + dx : radius + dx + width]
                     for x in range(width):
                         d = seg[x] - centre[x]
-                        w = _exp_neg(dx2 * ay[x] + dy2 * by[x] + d * d * cy[x])
+                        w = exp_neg(dx2 * ay[x] + dy2 * by[x] + d * d * cy[x])
                         num[x] += w * seg[x]
                         acc[x] += w
             for x in range(width):
@@ -67,7 +67,7 @@ def _agbf_forward(padded, a, b, c, radius, out, den):
                 den[i, y, x] = acc[x]
 
 
-@_parallel_jit
+@parallel_jit
 def _agbf_backward(padded, a, b, c, radius, out, u, starts, buf, ga, gb, gc):
     """Analytic backward of :func:`_agbf_forward` in one pass over (pixel, offset) pairs.
 
@@ -107,7 +107,7 @@ def _agbf_backward(padded, a, b, c, radius, out, u, starts, buf, ga, gb, gc):
                     for x in range(width):
                         v = seg[x]
                         d = v - centre[x]
-                        w = _exp_neg(dx2 * ay[x] + dy2 * by[x] + d * d * cy[x])
+                        w = exp_neg(dx2 * ay[x] + dy2 * by[x] + d * d * cy[x])
                         uw = uy[x] * w
                         t = uw * (v - oy[x])
                         s_a[x] -= dx2 * t

@@ -1,8 +1,7 @@
-"""Registry entries of the classical (training-free) denoisers.
+"""Registry entries of the classical (training-free) denoisers (:data:`SPECS`).
 
-The methods live in :mod:`.classical_filters` (Gaussian, bilateral, total
-variation, non-local means) and :mod:`.transform_domain` (wavelet, BM3D);
-importing this module registers them in :data:`~.registry.DENOISERS`.
+The methods live in :mod:`.filters` (Gaussian, bilateral, total variation,
+non-local means) and :mod:`.transform_domain` (wavelet, BM3D).
 """
 
 from __future__ import annotations
@@ -11,8 +10,10 @@ import math
 
 import numpy as np
 
+from ...specs import Param
+from ..registry import DenoiserSpec
 from .bilateral import default_radius
-from .classical_filters import (
+from .filters import (
     BILATERAL_SIGMA_SPATIAL,
     GAUSSIAN_LIMITS,
     TV_HALO,
@@ -23,8 +24,7 @@ from .classical_filters import (
     dynamic_range,
     gaussian_sigma_spatial,
 )
-from .registry import DenoiserSpec, Param, register
-from .transform_domain import BM3D_HALO, WAVELET_HALO, _bm3d_missing, denoise_bm3d, denoise_wavelet
+from .transform_domain import BM3D_HALO, WAVELET_HALO, bm3d_missing, denoise_bm3d, denoise_wavelet
 
 # --- radii (tile overlap) ---------------------------------------------------
 
@@ -64,7 +64,7 @@ def _fixed_radius(halo: int):
 
 _SIGMA_SPATIAL_TIP = "Gaussian width in pixels"
 
-register(
+SPECS = (
     DenoiserSpec(
         name="gaussian",
         func=denoise_gaussian,
@@ -82,10 +82,7 @@ register(
         summary="Gaussian smoothing (linear low-pass baseline).",
         radius=_gaussian_radius,
         resolve=_resolve_gaussian,
-    )
-)
-
-register(
+    ),
     DenoiserSpec(
         name="bilateral",
         func=denoise_bilateral,
@@ -108,10 +105,7 @@ register(
         ),
         summary="Bilateral filter (Tomasi & Manduchi 1998), compiled with numba.",
         radius=_bilateral_radius,
-    )
-)
-
-register(
+    ),
     DenoiserSpec(
         name="tv",
         func=denoise_tv,
@@ -126,10 +120,7 @@ register(
         ),
         summary="Rudin-Osher-Fatemi total variation (Chambolle's projection algorithm).",
         radius=_fixed_radius(TV_HALO),
-    )
-)
-
-register(
+    ),
     DenoiserSpec(
         name="nl_means",
         func=denoise_nl_means,
@@ -162,10 +153,7 @@ register(
         ),
         summary="Non-local means (Buades, Coll & Morel 2005), scikit-image fast mode.",
         radius=_nl_means_radius,
-    )
-)
-
-register(
+    ),
     DenoiserSpec(
         name="wavelet",
         func=denoise_wavelet,
@@ -197,10 +185,7 @@ register(
         ),
         summary="Wavelet shrinkage, BayesShrink thresholds (Chang, Yu & Vetterli 2000).",
         radius=_fixed_radius(WAVELET_HALO),
-    )
-)
-
-register(
+    ),
     DenoiserSpec(
         name="bm3d",
         func=denoise_bm3d,
@@ -223,6 +208,6 @@ register(
         summary="BM3D block matching and 3-D filtering (Dabov et al. 2007); optional extra.",
         fast=False,
         radius=_fixed_radius(BM3D_HALO),
-        requires=_bm3d_missing,
-    )
+        requires=bm3d_missing,
+    ),
 )

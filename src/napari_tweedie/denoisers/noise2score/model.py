@@ -12,11 +12,10 @@ This is the exact form of the true score (``y + sigma_a u`` is the clean image
 plus Gaussian noise of standard deviation ``tau``), so the bundled prior is a
 ready-made starting point.  For Poisson and Gamma noise the same form is used
 in variance-stabilised coordinates ``v = g(y)`` and mapped back by the change
-of variables (:mod:`.n2s_coords`).  The fitted model's score is ``s(y; 0)``;
+of variables (:mod:`.coords`).  The fitted model's score is ``s(y; 0)``;
 :meth:`Noise2Score.denoise` feeds it to the noise model's Tweedie formula
 (:meth:`~napari_tweedie.noise.NoiseModel.tweedie`).  The network,
-:class:`ScoreNet` and :func:`build_score_net`, lives in :mod:`.n2s_net`
-(re-exported here).
+:class:`~.net.ScoreNet`, lives in :mod:`.net`.
 
 Internally images are mapped to about [0, 1] by a stored affine map
 ``(y - offset) / scale`` (the identity for data already on [0, 1]; no offset
@@ -33,15 +32,15 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from ..data.finite import fill_non_finite
-from ..data.tiles import map_tiles
-from ..noise import NoiseModel, make_noise_model
-from ..prior.bundled import pad_to_multiple, pick_device, read_weights
-from ..prior.network import EDMDenoiser, NetConfig
-from .n2s_coords import Coordinates, scale_noise_model
-from .n2s_net import ScoreNet, build_score_net
+from ...data.finite import fill_non_finite
+from ...data.tiles import map_tiles
+from ...noise import NoiseModel, make_noise_model
+from ...prior.bundled import pad_to_multiple, pick_device, read_weights
+from ...prior.network import EDMDenoiser, NetConfig
+from .coords import Coordinates, scale_noise_model
+from .net import ScoreNet
 
-__all__ = ["Noise2Score", "ScoreNet", "build_score_net"]
+__all__ = ["Noise2Score"]
 
 FORMAT = "napari-tweedie/noise2score/1"
 TILE = 1024  # planes larger than this are scored tile by tile

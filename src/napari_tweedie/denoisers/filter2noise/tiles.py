@@ -1,8 +1,8 @@
 """Filter2Noise (Sun et al. 2025) on large arrays: a fitted filter applied lazily, tile by tile.
 
 :func:`apply_lazy` maps :meth:`.Filter2Noise.apply` over every Y, X plane of
-an n-D dask array in overlapping tiles (``dask.array.map_overlap``), placing
-a 2-D labels image of per-region multipliers at an offset of each plane.
+an n-D dask array in overlapping tiles (:func:`napari_tweedie.data.map_tiles`),
+placing a 2-D labels image of per-region multipliers at an offset of each plane.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import numpy as np
 if TYPE_CHECKING:
     import dask.array as da
 
-    from .f2n_filter import Filter2Noise, Regions
+    from .model import Filter2Noise, Regions
 
 __all__ = ["apply_lazy"]
 
@@ -40,7 +40,8 @@ def apply_lazy(
         Input (numpy or dask); converted to float32.
     tile : int
         Largest Y, X tile side; tiles get a halo of ``stages * radius + 32``
-        pixels of context.
+        pixels of context, and each output pixel comes from the one tile
+        whose core holds it (no blending).
     labels : ndarray of int, shape (h, w), optional
         Region labels placed at ``label_offset`` (Y, X) of each plane; they
         carry the ``regions`` multipliers (0 outside).
@@ -56,24 +57,13 @@ def apply_lazy(
     """
     import dask.array as da
 
-    from ..data.tiles import tile_grid
+    from ...data.tiles import map_tiles
 
     x = da.asarray(array).astype(np.float32)
-    if x.ndim < 2:
-        raise ValueError(f"expected at least 2 axes (Y, X), got shape {x.shape}")
-    halo = model.stages * model.radius + 32
-    x, depth = tile_grid(x, int(tile), halo, 2 * halo)
-    starts = [np.cumsum((0,) + c) for c in x.chunks[-2:]]
     plane = x.shape[-2:]
 
-    def block(b, block_info=None):
-        if block_info is None:
-            return b
-        loc = block_info[0]["chunk-location"][-2:]
-        rows, cols = (
-            _symmetric(int(starts[k][loc[k]]) - depth[x.ndim - 2 + k], b.shape[-2 + k], plane[k])
-            for k in range(2)
-        )
+    def block(b: np.ndarray, *, seed: int, origin: tuple[int, int]) -> np.ndarray:
+        rows, cols = (_symmetric(origin[k], b.shape[-2 + k], plane[k]) for k in range(2))
         lab = _labels_at(labels, label_offset, rows, cols)
         out = [
             model.apply(p, labels=lab, regions=regions, **multipliers)
@@ -81,15 +71,8 @@ def apply_lazy(
         ]
         return np.stack(out).reshape(b.shape)
 
-    return da.map_overlap(
-        block,
-        x,
-        depth=depth,
-        boundary="reflect",
-        trim=True,
-        dtype=np.float32,
-        meta=np.empty((0,) * x.ndim, np.float32),
-    )
+    halo = model.stages * model.radius + 32
+    return map_tiles(block, x, int(tile), halo, blend=0, origin=True)
 
 
 def _symmetric(start: int, length: int, size: int) -> np.ndarray:

@@ -8,24 +8,14 @@ Two filters:
   per-pixel range width on a square window, the kernel of Filter2Noise (2025).
 
 Both use symmetric ("reflect", ``numpy.pad(mode="symmetric")``) boundaries.
-This module checks and converts the inputs; the numba loops (compiled lazily
-on first call, vectorised, with a polynomial ``exp``) live in
-:mod:`.bilateral_kernels`.
+This module checks and converts the inputs; the numba loops (vectorised, with
+a polynomial ``exp``) live in :mod:`.bilateral_kernels`, which is imported,
+and its kernels compiled, on the first call.
 """
 
 from __future__ import annotations
 
 import numpy as np
-
-from .bilateral_kernels import (  # noqa: F401  (re-exported for the kernels' old home)
-    _MAX_CHUNKS,
-    _bilateral_kernel,
-    _bilateral_varying_kernel,
-    _exp_neg,
-    _inline_jit,
-    _parallel_jit,
-    _reflect,
-)
 
 __all__ = ["bilateral_filter", "bilateral_filter_varying", "default_radius"]
 
@@ -107,7 +97,9 @@ def bilateral_filter(
         return out
     dys, dxs, uspat = _disc_offsets(radius, sigma_spatial)
     crange = np.float32(0.5 / float(sigma_color) ** 2)
-    _bilateral_kernel(array, dys, dxs, uspat, crange, out)
+    from .bilateral_kernels import bilateral_kernel
+
+    bilateral_kernel(array, dys, dxs, uspat, crange, out)
     return out
 
 
@@ -167,5 +159,7 @@ def bilateral_filter_varying(
     out = np.empty_like(array)
     if array.size == 0:
         return out
-    _bilateral_varying_kernel(array, sx, sy, sr, radius, out)
+    from .bilateral_kernels import bilateral_varying_kernel
+
+    bilateral_varying_kernel(array, sx, sy, sr, radius, out)
     return out

@@ -1,44 +1,32 @@
 """Zero-shot Noise2Noise (Mansour & Heckel, CVPR 2023): fitting the network to one image.
 
-:func:`fit_zs_n2n` runs either the published recipe (:data:`PAPER_RECIPE`:
-3000 full-image Adam steps) or the fast default recipe (:data:`DEFAULTS`:
-random crops, a one-cycle learning rate, a self-supervised early stop and a
-flip/rotation ensemble); :mod:`.zs_n2n` explains the choices and
-``benchmarks/bench_zs_n2n.py`` measures them.
+:func:`fit_zs_n2n` runs either the published recipe
+(:data:`~.spec.PAPER_RECIPE`: 3000 full-image Adam steps) or the fast default
+recipe (:data:`~.spec.DEFAULTS`: random crops, a one-cycle learning rate, a
+self-supervised early stop and a flip/rotation ensemble);
+``benchmarks/README.md`` explains the choices and ``benchmarks/bench_zs_n2n.py``
+measures them.
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Generator
 from dataclasses import dataclass, field
 
 import numpy as np
 import torch
 
-from ..steps import Step
-from .zs_n2n_net import ZSN2NNet, _dihedral, _estimate, zs_n2n_losses
+from ...prior.ensemble import dihedral, self_ensemble
+from ...steps import Step
+from ..fitting import Plateau, cosine_factor, percentile_scale, random_crop_origin, warmup_factor
+from .net import ZSN2NNet, zs_n2n_losses
+from .spec import DEFAULTS
 
-__all__ = ["DEFAULTS", "PAPER_RECIPE", "ZSN2NFit", "fit_zs_n2n"]
+__all__ = ["ZSN2NFit", "fit_zs_n2n"]
 
-#: Defaults of the fast recipe (see :mod:`.zs_n2n` and the benchmark).
-DEFAULTS = dict(iterations=3000, lr=8e-3, crop=64, augment=False, patience=500, ensemble=True)
 FINAL_LR = 0.02  # last learning-rate factor of the one-cycle schedule
 EVAL_CROP = 128  # side of the fixed crop whose loss drives early stopping
 EVAL_EVERY = 100
-
-#: The published recipe (Mansour & Heckel 2023, official notebook): full image,
-#: 3000 Adam steps at lr 1e-3, halved after 1500 steps; no normalisation.
-PAPER_RECIPE = dict(
-    iterations=3000,
-    lr=1e-3,
-    schedule="step",
-    crop=0,
-    augment=False,
-    patience=0,
-    ensemble=False,
-    normalize=False,
-)
 
 
 @dataclass
@@ -72,30 +60,14 @@ class _Schedule:
             raise ValueError(f"unknown schedule {self.kind!r}; expected 'onecycle' or 'step'")
         warm = max(1, self.total // 10)
         if i < warm:
-            return 0.1 + 0.9 * i / warm
-        phase = math.pi * (i - warm) / max(1, self.total - warm)
-        return FINAL_LR + (1 - FINAL_LR) * 0.5 * (1 + math.cos(phase))
+            return warmup_factor(i, warm)
+        return cosine_factor(i - warm, max(1, self.total - warm), FINAL_LR)
 
     def cool_down(self, i: int, steps: int) -> int:
         """Anneal linearly from now over ``steps`` (stop at once if already low); the new end."""
         now = self.factor(i)
         self.cool_start, self.cool_steps, self.cool_from = i, max(1, steps), now
         return i if now <= 0.1 else i + steps
-
-
-@dataclass
-class _Plateau:
-    """Self-supervised stop: the held-crop loss has not improved by ``rel_tol`` for a while."""
-
-    patience: int
-    rel_tol: float = 5e-4
-    best: float = math.inf
-    best_step: int = 0
-
-    def update(self, step: int, loss: float) -> bool:
-        if loss < self.best * (1 - self.rel_tol):
-            self.best, self.best_step = loss, step
-        return self.patience > 0 and step - self.best_step >= self.patience
 
 
 MIN_CROP = 8  # smaller training crops leave the 2x2-downsampled pair too small
@@ -110,17 +82,8 @@ def _crop(y: torch.Tensor, size: int, generator: torch.Generator | None) -> torc
     if generator is None:
         top, left = (h - size) // 4 * 2, (w - size) // 4 * 2
     else:
-        top = 2 * int(torch.randint(0, (h - size) // 2 + 1, (1,), generator=generator))
-        left = 2 * int(torch.randint(0, (w - size) // 2 + 1, (1,), generator=generator))
+        top, left = random_crop_origin((h, w), size, generator)
     return y[..., top : top + size, left : left + size]
-
-
-def _scale(image: np.ndarray, normalize: bool) -> tuple[float, float]:
-    """Offset and scale mapping the image's 0.5 and 99.5 percentiles to 0 and 1."""
-    if not normalize:
-        return 0.0, 1.0
-    low, high = np.percentile(image, [0.5, 99.5])
-    return float(low), float(high - low) if high > low else 1.0
 
 
 class _Fitter:
@@ -144,7 +107,7 @@ class _Fitter:
             group["lr"] = o["lr"] * factor
         batch = _crop(self.y, o["crop"], self.generator)
         if o["augment"]:
-            batch = _dihedral(batch, int(torch.randint(0, 8, (1,), generator=self.generator)))
+            batch = dihedral(batch, int(torch.randint(0, 8, (1,), generator=self.generator)))
         loss = self.loss(batch)
         self.optimizer.zero_grad(set_to_none=True)
         loss.backward()
@@ -213,15 +176,18 @@ def fit_zs_n2n(
     data = np.asarray(image, dtype=np.float32)
     if data.ndim != 2 or min(data.shape) < 4:
         raise ValueError(f"expected a 2-D image of at least 4x4 pixels, got shape {data.shape}")
-    offset, scale = _scale(data, normalize)
+    offset, scale = percentile_scale(data) if normalize else (0.0, 1.0)
     y = torch.from_numpy((data - offset) / scale)[None, None]
     fitter = _Fitter(y, seed, lr=lr, crop=crop, augment=augment, consistency=consistency)
 
     def output(final: bool = False) -> np.ndarray:
-        estimate = _estimate(fitter.net, y, ensemble and final)[0, 0].numpy()
-        return (estimate * scale + offset).astype(np.float32)
+        """``y - f(y)`` in the image's units; averaged over the 8 flips/rotations at the end."""
+        count = 8 if ensemble and final else 1
+        with torch.no_grad():
+            estimate = self_ensemble(lambda v, _: v - fitter.net(v), y, 0.0, count)
+        return (estimate[0, 0].numpy() * scale + offset).astype(np.float32)
 
-    lr_schedule, plateau = _Schedule(schedule, iterations), _Plateau(patience)
+    lr_schedule, plateau = _Schedule(schedule, iterations), Plateau(patience, tol=5e-4)
     losses: list[float] = []
     end = iterations
     while len(losses) < end:

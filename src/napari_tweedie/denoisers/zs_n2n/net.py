@@ -1,10 +1,10 @@
-"""Zero-shot Noise2Noise (Mansour & Heckel, CVPR 2023): network, pair downsampler, losses.
+"""Zero-shot Noise2Noise (Mansour & Heckel, CVPR 2023): network and losses.
 
 :class:`ZSN2NNet` is the paper's tiny residual network (two 3x3 convolutions
-and a 1x1, predicting the noise); :func:`pair_downsample` splits an image
-into the two half-resolution images with nearly independent noise that it is
-trained on; :func:`zs_n2n_losses` are the residual and consistency losses.
-The fit lives in :mod:`.zs_n2n_fit`.
+and a 1x1, predicting the noise); :func:`zs_n2n_losses` are the residual and
+consistency losses on the two half-resolution images of
+:func:`~napari_tweedie.denoisers.fitting.pair_downsample`.  The fit lives in
+:mod:`.fit`.
 """
 
 from __future__ import annotations
@@ -15,7 +15,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-__all__ = ["ZSN2NNet", "pair_downsample", "zs_n2n_losses"]
+from ..fitting import pair_downsample
+
+__all__ = ["ZSN2NNet", "zs_n2n_losses"]
 
 
 class ZSN2NNet(nn.Module):
@@ -43,19 +45,6 @@ class ZSN2NNet(nn.Module):
         return self.conv3(x)
 
 
-def pair_downsample(y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    """ZS-N2N's two fixed downsamplers (2x2 diagonal averages, stride 2) of ``(..., H, W)``.
-
-    Returns ``(D1(y), D2(y))``: the means of the anti-diagonal and of the
-    diagonal pixels of each 2x2 block (odd trailing rows/columns are dropped).
-    """
-    h, w = (y.shape[-2] // 2) * 2, (y.shape[-1] // 2) * 2
-    y = y[..., :h, :w]
-    anti = (y[..., 0::2, 1::2] + y[..., 1::2, 0::2]) / 2
-    diag = (y[..., 0::2, 0::2] + y[..., 1::2, 1::2]) / 2
-    return anti, diag
-
-
 def zs_n2n_losses(net: nn.Module, y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     """Residual and consistency losses of ZS-N2N (Mansour & Heckel 2023) on ``(N, 1, H, W)``.
 
@@ -69,24 +58,3 @@ def zs_n2n_losses(net: nn.Module, y: torch.Tensor) -> tuple[torch.Tensor, torch.
     e1, e2 = pair_downsample(y - net(y))
     consistency = (F.mse_loss(p1, e1) + F.mse_loss(p2, e2)) / 2
     return residual, consistency
-
-
-def _dihedral(y: torch.Tensor, k: int, inverse: bool = False) -> torch.Tensor:
-    """The ``k``-th of the 8 flips/rotations of ``(..., H, W)`` (or its inverse)."""
-    if inverse:
-        y = y.flip(-1) if k >= 4 else y
-        return torch.rot90(y, -(k % 4), dims=(-2, -1))
-    y = torch.rot90(y, k % 4, dims=(-2, -1))
-    return y.flip(-1) if k >= 4 else y
-
-
-@torch.no_grad()
-def _estimate(net: nn.Module, y: torch.Tensor, ensemble: bool = False) -> torch.Tensor:
-    """``y - f(y)``, averaged over the 8 flips/rotations when ``ensemble``."""
-    if not ensemble:
-        return y - net(y)
-    total = torch.zeros_like(y)
-    for k in range(8):
-        view = _dihedral(y, k)
-        total += _dihedral(view - net(view), k, inverse=True)
-    return total / 8

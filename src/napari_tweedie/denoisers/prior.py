@@ -1,0 +1,103 @@
+"""Registry entry of the bundled diffusion prior as a Gaussian denoiser (``"prior"``).
+
+The implementation, :func:`napari_tweedie.prior.denoiser.denoise_prior`,
+loads torch; it is imported on the first call.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..specs import Param
+from .registry import DenoiserSpec
+
+__all__ = ["PRIOR_HALO", "SPECS", "denoise_prior"]
+
+#: Tile overlap in pixels (the network's effective reach is well inside it).
+PRIOR_HALO = 32
+
+
+def denoise_prior(
+    image: np.ndarray,
+    *,
+    sigma: float,
+    seed: int = 0,
+    tile: int = 512,
+    ensemble: bool = False,
+    device: str = "auto",
+    data_range: tuple[float, float] | None = None,
+) -> np.ndarray:
+    """The bundled prior's Tweedie estimate ``E[x0 | x]`` of a plane (registry function).
+
+    ``seed`` is unused (the network is deterministic); the other parameters
+    are those of :func:`napari_tweedie.prior.denoiser.denoise_prior`, with
+    tiles overlapping by :data:`PRIOR_HALO` pixels.  ``nt.denoise`` and
+    ``denoise_lazy`` fix ``data_range`` once for the whole array (from the
+    sample the noise is estimated on), so that every tile and every plane of
+    a stack is scaled alike.
+    """
+    from ..prior.denoiser import denoise_prior as denoise
+
+    return denoise(
+        image, sigma=sigma, halo=PRIOR_HALO, tile=tile, ensemble=ensemble, device=device,
+        data_range=data_range,
+    )  # fmt: skip
+
+
+def _weights_missing() -> str | None:
+    from ..prior.bundled import weights_missing_message
+
+    return weights_missing_message()
+
+
+def _resolve_range(sample: np.ndarray, sigma: float, params: dict) -> dict:
+    """Fix the data range once for the whole image (the same scaling for every tile)."""
+    if params.get("data_range") is not None:
+        return params
+    from ..prior.denoiser import unit_range
+
+    return params | {"data_range": unit_range(sample)}
+
+
+def _radius(sigma: float, **params: object) -> int:
+    return PRIOR_HALO
+
+
+SPECS = (
+    DenoiserSpec(
+        name="prior",
+        func=denoise_prior,
+        params=(
+            Param(
+                "tile",
+                512,
+                "Tile size (pixels) for large planes",
+                kind="int",
+                min=128,
+                max=4096,
+                step=64,
+            ),
+            Param(
+                "ensemble",
+                False,
+                "Average over 8 rotations/flips (slightly better, 8x slower)",
+                kind="bool",
+            ),
+            Param(
+                "device",
+                "auto",
+                "Where the network runs (auto: CUDA, then MPS, then CPU)",
+                kind="choice",
+                choices=("auto", "cpu", "cuda", "mps"),
+            ),
+        ),
+        summary=(
+            "Bundled diffusion prior: bias-free UNet with EDM preconditioning trained on "
+            "offline images (scikit-image, pydicom, stardist, matplotlib); Tweedie estimate"
+        ),
+        fast=True,
+        radius=_radius,
+        requires=_weights_missing,
+        resolve=_resolve_range,
+    ),
+)
