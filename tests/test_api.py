@@ -8,7 +8,12 @@ import pytest
 
 import napari_tweedie as nt
 
-FAST = ["gaussian", "bilateral", "tv", "nl_means", "wavelet"]
+#: The interactive methods whose optional dependencies (bm3d, the prior's weights) are present.
+FAST = [
+    name
+    for name, spec in nt.DENOISERS.items()
+    if spec.fast and (spec.requires is None or spec.requires() is None)
+]
 
 
 def mse(a, b) -> float:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import inspect
 import subprocess
 import sys
 
@@ -168,17 +167,9 @@ def test_method_reduces_error(method, clean, noisy):
 
 
 @pytest.mark.parametrize("method", CLASSICAL)
-def test_spec_is_complete(method):
+def test_classical_specs_are_fast_one_shot_gaussian_filters(method):
     spec = DENOISERS[method]
-    assert spec.summary and not spec.iterative and spec.gaussian_only
-    accepted = inspect.signature(spec.func).parameters
-    for param in spec.params:
-        assert param.tooltip, f"{method}.{param.name} has no tooltip"
-        assert param.name in accepted
-        if param.kind == "choice":
-            assert param.default in param.choices
-    radius = spec.radius(0.1, **spec.defaults())
-    assert isinstance(radius, int) and radius >= 1
+    assert not spec.iterative and spec.gaussian_only and spec.radius is not None
     assert spec.fast == (method != "bm3d")
 
 

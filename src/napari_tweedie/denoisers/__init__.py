@@ -16,7 +16,14 @@ import pkgutil
 
 from .registry import DENOISERS, DenoiserSpec, register
 
-__all__ = ["DENOISERS", "SHARED_MODULES", "DenoiserSpec", "method_modules", "register"]
+__all__ = [
+    "DENOISERS",
+    "SHARED_MODULES",
+    "DenoiserSpec",
+    "method_modules",
+    "register",
+    "register_families",
+]
 
 #: Modules of this package that are not method families.
 SHARED_MODULES = frozenset({"fitting", "registry"})
@@ -31,10 +38,11 @@ def method_modules() -> list[str]:
     ]
 
 
-def _register_all() -> None:
+def register_families() -> None:
+    """Import every method family and register its ``SPECS`` (a family without them raises)."""
     for name in method_modules():
         for spec in importlib.import_module(f"{__name__}.{name}").SPECS:
             register(spec)
 
 
-_register_all()
+register_families()
