@@ -1,8 +1,8 @@
 """Classical spatial-domain denoisers: Gaussian, bilateral, total variation, non-local means.
 
-Every function takes one float32 (H, W) plane in the image's own units and the
-Gaussian noise standard deviation ``sigma`` in those units, and returns a
-float32 plane of the same shape.  Parameters left at ``None`` are derived from
+Every function takes one float32 (H, W) plane ``image`` in the image's own
+units and the Gaussian noise standard deviation ``sigma`` in those units, and
+returns a float32 plane of the same shape.  Parameters left at ``None`` are derived from
 ``sigma``; the factors below were tuned on scikit-image's ``camera`` and
 grayscale ``astronaut`` images (values on [0, 1]) with additive Gaussian noise
 of sigma 0.05, 0.1 and 0.15, maximising the mean PSNR over the six cases.
@@ -79,12 +79,8 @@ def denoise_gaussian(
 
     Parameters
     ----------
-    image : ndarray, shape (H, W)
-        Noisy plane.
-    sigma : float
-        Noise standard deviation, image units.
-    seed : int
-        Unused (deterministic).
+    image, sigma, seed
+        Noisy plane, noise level, unused seed (see the module docstring).
     sigma_spatial : float, optional
         Gaussian width in pixels.  ``None``: :func:`gaussian_sigma_spatial`
         of ``sigma`` and the image's dynamic range (no smoothing if
@@ -119,12 +115,8 @@ def denoise_bilateral(
 
     Parameters
     ----------
-    image : ndarray, shape (H, W)
-        Noisy plane.
-    sigma : float
-        Noise standard deviation, image units.
-    seed : int
-        Unused (deterministic).
+    image, sigma, seed
+        Noisy plane, noise level, unused seed (see the module docstring).
     sigma_spatial : float
         Spatial width in pixels (default 2; window radius
         ``round(1.5 * sigma_spatial)``).
@@ -153,12 +145,8 @@ def denoise_tv(
 
     Parameters
     ----------
-    image : ndarray, shape (H, W)
-        Noisy plane.
-    sigma : float
-        Noise standard deviation, image units.
-    seed : int
-        Unused (deterministic).
+    image, sigma, seed
+        Noisy plane, noise level, unused seed (see the module docstring).
     weight : float, optional
         TV weight in image units (larger: smoother).  ``None``: ``0.8 * sigma``
         (best factors on the tuning set ran from 0.6 at sigma 0.05 to 0.9 at
@@ -192,13 +180,10 @@ def denoise_nl_means(
 
     Parameters
     ----------
-    image : ndarray, shape (H, W)
-        Noisy plane.
-    sigma : float
-        Noise standard deviation, image units; passed to scikit-image so that
-        patch distances are corrected for the noise variance.
-    seed : int
-        Unused (deterministic).
+    image, sigma, seed
+        The noisy (H, W) plane, the noise standard deviation in its units
+        (passed to scikit-image so that patch distances are corrected for the
+        noise variance), and an unused seed.
     patch_size : int
         Side of the compared patches, pixels.
     patch_distance : int

@@ -1,7 +1,8 @@
 """Transform-domain denoisers: wavelet shrinkage (BayesShrink, cycle spinning) and BM3D.
 
-Same conventions as :mod:`.filters`: one float32 (H, W) plane in the
-image's units, the Gaussian noise standard deviation ``sigma`` in those units.
+Same conventions as :mod:`.filters`: one float32 (H, W) plane ``image`` in
+the image's units, the Gaussian noise standard deviation ``sigma`` in those
+units, and a ``seed`` that is ignored (the methods are deterministic).
 """
 
 from __future__ import annotations
@@ -57,12 +58,8 @@ def denoise_wavelet(
 
     Parameters
     ----------
-    image : ndarray, shape (H, W)
-        Noisy plane.
-    sigma : float
-        Noise standard deviation, image units.
-    seed : int
-        Unused (deterministic).
+    image, sigma, seed
+        Noisy plane, noise level, unused seed (see the module docstring).
     wavelet : str
         PyWavelets name; ``"sym4"`` was best of db1/db2/db4/sym4/sym8/coif1 on
         the tuning set.
@@ -113,12 +110,9 @@ def denoise_bm3d(
 
     Parameters
     ----------
-    image : ndarray, shape (H, W)
-        Noisy plane.
-    sigma : float
-        Noise standard deviation, image units (``sigma_psd`` of white noise).
-    seed : int
-        Unused (deterministic).
+    image, sigma, seed
+        The noisy (H, W) plane, the noise standard deviation in its units
+        (``sigma_psd`` of white noise), and an unused seed.
     stage : {"all", "hard"}
         ``"all"``: hard thresholding then Wiener filtering (the full method);
         ``"hard"``: the first stage only, about 2.5x faster.

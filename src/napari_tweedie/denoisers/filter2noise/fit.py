@@ -145,27 +145,11 @@ def fit_filter2noise(
 
 
 def denoise_filter2noise(
-    image: np.ndarray,
-    *,
-    sigma: float,
-    seed: int = 0,
-    iterations: int = 400,
-    learning_rate: float = 0.01,
-    stages: int = 2,
-    radius: int = 4,
-    edge_weight: float = 3.0,
-    crop: int = 128,
+    image: np.ndarray, *, sigma: float, seed: int = 0, **params
 ) -> Generator[Step, None, np.ndarray]:
-    """Filter2Noise (Sun et al. 2025) on one plane: fit on it, then apply (registry function)."""
-    model = yield from fit_filter2noise(
-        image,
-        iterations=iterations,
-        learning_rate=learning_rate,
-        stages=stages,
-        radius=radius,
-        edge_weight=edge_weight,
-        crop=crop,
-        sigma=sigma,
-        seed=seed,
-    )
+    """Filter2Noise (Sun et al. 2025) on one plane: fit on it, then apply (registry function).
+
+    ``sigma`` initialises the range widths; ``params`` go to :func:`fit_filter2noise`.
+    """
+    model = yield from fit_filter2noise(image, sigma=sigma, seed=seed, **params)
     return model.apply(image)
