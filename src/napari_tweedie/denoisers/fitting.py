@@ -17,8 +17,6 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from ..data.scaling import percentile_range
-
 if TYPE_CHECKING:
     import torch
 
@@ -91,6 +89,8 @@ def percentile_scale(image: np.ndarray) -> tuple[float, float]:
     The min and max stand in for coinciding percentiles, and a constant image
     gets scale 1.
     """
+    from ..data.scaling import percentile_range
+
     low, high = percentile_range(image)
     return low, (high - low) if high > low else 1.0
 

@@ -17,7 +17,6 @@ import math
 
 import numpy as np
 
-from ...data.scaling import percentile_range
 from .bilateral import bilateral_filter
 
 __all__ = [
@@ -55,6 +54,8 @@ def copy32(image: np.ndarray) -> np.ndarray:
 
 def dynamic_range(image: np.ndarray) -> float:
     """Robust dynamic range: 99.5th minus 0.5th percentile (on a subsample of large images)."""
+    from ...data.scaling import percentile_range
+
     low, high = percentile_range(image, max_pixels=_RANGE_SAMPLES)
     return high - low
 

@@ -17,7 +17,6 @@ from typing import Any
 
 import numpy as np
 
-from ...data.finite import fill_non_finite
 from ..classical.bilateral import bilateral_filter_varying
 from .tiles import apply_lazy as _apply_lazy
 
@@ -198,6 +197,8 @@ class Filter2Noise:
         if array.ndim != 2:
             raise ValueError(f"expected a 2-D image, got shape {array.shape}")
         # filled for the filter (NaN would spread); put back by _keep_nans
+        from ...data.finite import fill_non_finite
+
         array = fill_non_finite(array, if_empty=self.offset)[0]
         return np.ascontiguousarray((array - np.float32(self.offset)) / np.float32(self.scale))
 
