@@ -27,6 +27,10 @@ _PUBLIC = {
     "Restoration": ("restoration", "Restoration"),
     "OPERATORS": ("operators", "OPERATORS"),
     "SAMPLERS": ("samplers", "SAMPLERS"),
+    "sure": ("tuning", "sure"),
+    "sure_map": ("tuning", "sure_map"),
+    "tune": ("tuning", "tune"),
+    "uncertainty": ("tuning", "uncertainty"),
 }
 
 

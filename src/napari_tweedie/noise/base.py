@@ -105,6 +105,19 @@ class NoiseModel:
         data = np.asarray(y, dtype=np.float32)
         return (stabilizer.forward(data) / stabilizer.stabilized_sigma).astype(np.float32)
 
+    def risk_variance(self, y: np.ndarray) -> np.ndarray | None:
+        """Per-pixel weights ``v(y)`` of the unbiased risk estimate, or ``None`` if there is none.
+
+        ``v`` satisfies, to first order in the denoiser's derivatives,
+        ``E[(y_i - x_i) g_i(y)] = E[v_i(y) dg_i/dy_i]`` and ``E[(y_i - x_i)^2] = E[v_i(y)]``
+        (Stein's lemma for Gaussian noise; its Poisson and Poisson-Gaussian
+        forms, Luisier, Blu & Unser 2011), so that
+        ``mean(|f(y) - y|^2 - v + 2 v div f)`` estimates the per-pixel MSE of
+        ``f(y)`` against ``x`` without ``x`` (:mod:`napari_tweedie.tuning`).
+        ``None``: the model has no such identity (e.g. multiplicative noise).
+        """
+        return None
+
     # -- sampling, likelihood, Tweedie inversion ---------------------------------------
     def sample(self, x: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         """A noisy measurement of ``x`` drawn with ``rng``."""

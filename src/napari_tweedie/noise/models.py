@@ -75,6 +75,10 @@ class GaussianNoise(NoiseModel):
     def stabilizer(self):
         return None
 
+    def risk_variance(self, y):
+        """``sigma^2`` everywhere: Stein's unbiased risk estimate (SURE, Stein 1981)."""
+        return np.full(np.shape(y), self.sigma**2, dtype=np.float64)
+
     def stabilise(self, y):
         """``y / sigma``: the noise is already Gaussian."""
         data = np.asarray(y, dtype=np.float32)
@@ -134,6 +138,10 @@ class PoissonGaussianNoise(NoiseModel):
     def stabilizer(self):
         """The generalised Anscombe transform."""
         return AnscombeStabilizer(zeta=self.zeta, sigma=self.sigma)
+
+    def risk_variance(self, y):
+        """``zeta y + sigma^2``: PURE / PG-URE to first order (Luisier, Blu & Unser 2011)."""
+        return self.zeta * np.asarray(y, dtype=np.float64) + self.sigma**2
 
     def sample(self, x, rng):
         lam = np.maximum(np.asarray(x, dtype=np.float64), 0) / self.zeta

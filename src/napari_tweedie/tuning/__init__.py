@@ -1,0 +1,25 @@
+"""Tuning without a clean image: SURE/PURE risk estimates, auto-tune, posterior uncertainty.
+
+- :mod:`.sure`: :func:`sure`, :func:`sure_map` (Stein's unbiased risk estimate
+  and its Poisson and Poisson-Gaussian forms, Monte-Carlo divergence);
+- :mod:`.tune`: :func:`tune`, :func:`tune_steps` (minimise that estimate over
+  a method's parameters);
+- :mod:`.uncertainty`: :func:`uncertainty` (per-pixel posterior std from the
+  diagonal of a Tweedie denoiser's Jacobian).
+
+No torch at import: torch loads inside the functions that need it.
+"""
+
+from .sure import estimated_psnr, sure, sure_map
+from .tune import tunable_params, tune, tune_steps
+from .uncertainty import uncertainty
+
+__all__ = [
+    "estimated_psnr",
+    "sure",
+    "sure_map",
+    "tunable_params",
+    "tune",
+    "tune_steps",
+    "uncertainty",
+]

@@ -1,0 +1,223 @@
+"""Unbiased estimates of a denoiser's error without the clean image: SURE, PURE, PG-URE.
+
+For ``y = x + noise`` and any denoiser ``f``, Stein's lemma (Stein 1981) and
+its Poisson and Poisson-Gaussian forms (Luisier, Blu & Unser 2011) give, per
+pixel,
+
+    E |f(y) - x|^2 / N = E [ |f(y) - y|^2 - v(y) + 2 v(y) df/dy ] / N
+
+where ``v(y)`` is the noise model's :meth:`~napari_tweedie.noise.NoiseModel.risk_variance`
+(``sigma^2`` for Gaussian noise, ``zeta y + sigma^2`` for Poisson-Gaussian;
+first order in the Poisson case).  The divergence ``df/dy`` of a black-box
+denoiser is estimated by Monte Carlo (Ramani, Blu & Unser 2008): with a seeded
++-1 probe ``b``, ``b * (f(y + eps b) - f(y)) / eps``.  The same probe is used
+for every parameter value, so the estimate varies smoothly with the parameters
+(what :mod:`.tune` minimises).  Cost: two calls of the denoiser.
+
+Everything goes through :func:`napari_tweedie.api.denoise_steps` with the noise
+parameters estimated once and the method's data-dependent defaults fixed once,
+so ``f`` is the very function ``nt.denoise`` applies.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Generator
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..steps import Step, run
+
+__all__ = ["RiskProblem", "estimated_psnr", "risk_problem", "sure", "sure_map"]
+
+#: finite-difference step of the Monte-Carlo divergence, relative to the noise std
+EPSILON = 0.01
+
+
+@dataclass(frozen=True)
+class RiskProblem:
+    """One image, method and noise model, set up for repeated risk estimates.
+
+    Attributes
+    ----------
+    image : ndarray
+        The noisy image (float32, finite).
+    method, noise : str
+        Registry names (``DENOISERS``, ``NOISE_MODELS``).
+    noise_values : dict
+        The noise model's parameters (given or estimated once).
+    params : dict
+        The method's parameters with data-dependent defaults fixed.
+    weights : ndarray
+        ``v(y)``, the noise model's :meth:`risk_variance`.
+    probe : ndarray
+        The +-1 probe ``b`` of the Monte-Carlo divergence.
+    epsilon : float
+        Finite-difference step.
+    method_sigma : float
+        The noise level the method sees (stabilised units for Gaussian-only
+        methods under signal-dependent noise), the scale of its intensity
+        parameters.
+    seed : int
+        Seed of the method's own randomness.
+    """
+
+    image: np.ndarray
+    method: str
+    noise: str
+    noise_values: dict
+    params: dict
+    weights: np.ndarray
+    probe: np.ndarray
+    epsilon: float
+    method_sigma: float
+    seed: int = 0
+
+    def denoise_steps(self, data: np.ndarray, **params) -> Generator[Step, None, np.ndarray]:
+        """``nt.denoise(data, method, ...)`` with the fixed noise parameters and ``params``."""
+        from ..api import denoise_steps
+
+        return (
+            yield from denoise_steps(
+                data, self.method, noise=self.noise, seed=self.seed,
+                **self.noise_values, **(self.params | params),
+            )
+        )  # fmt: skip
+
+    def risk_steps(self, **params) -> Generator[Step, None, tuple[np.ndarray, np.ndarray]]:
+        """Per-pixel risk terms (their mean is the MSE estimate) and ``f(y)``: two calls."""
+        out = yield from self.denoise_steps(self.image, **params)
+        moved = yield from self.denoise_steps(self.image + self.epsilon * self.probe, **params)
+        divergence = self.probe * (moved.astype(np.float64) - out) / self.epsilon
+        residual = (out.astype(np.float64) - self.image) ** 2
+        return residual - self.weights + 2 * self.weights * divergence, out
+
+
+def risk_problem(
+    image,
+    method: str,
+    *,
+    noise: str = "gaussian",
+    sigma: float | None = None,
+    seed: int = 0,
+    probe: str = "rademacher",
+    **params,
+) -> RiskProblem:
+    """Set up :class:`RiskProblem`: estimate the noise once, fix defaults, draw the probe.
+
+    Raises ``ValueError`` for a noise model without an unbiased risk estimate.
+    """
+    from ..api import get_spec, split_params
+    from ..noise import make_noise_model, noise_model_class
+    from ..noise.setup import finite_sample, resolve_noise, sample_planes
+
+    spec = get_spec(method)
+    method_params, noise_params = split_params(spec, noise, params)
+    data = np.asarray(image.compute() if hasattr(image, "compute") else image, np.float32)
+    if not np.isfinite(data).all():
+        raise ValueError("the risk estimate needs a finite image (no NaN or inf)")
+    sample = finite_sample(sample_planes(data))
+    known = {k: float(v) for k, v in noise_params.items() if v}
+    if "sigma" in noise_model_class(noise).param_names():
+        known["sigma"] = None if sigma is None else float(sigma)
+    model = make_noise_model(noise, sample, **known)
+    weights = model.risk_variance(data)
+    if weights is None:
+        raise ValueError(
+            f"no unbiased risk estimate (SURE/PURE) exists for {noise!r} noise "
+            f"({model.summary}); compare settings by eye or on a clean reference"
+        )
+    values = model.values()
+    setup = resolve_noise(sample, noise, values.get("sigma"), values)
+    method_params = setup.resolve(spec, sample, method_params)
+    stabilised = setup.stabilizer is not None and spec.gaussian_only
+    method_sigma = setup.sigma if stabilised or setup.image_sigma is None else setup.image_sigma
+    rng = np.random.default_rng(seed)
+    if probe == "rademacher":
+        b = rng.integers(0, 2, data.shape).astype(np.float32) * 2 - 1
+    elif probe == "gaussian":
+        b = rng.standard_normal(data.shape).astype(np.float32)
+    else:
+        raise ValueError(f"probe must be 'rademacher' or 'gaussian', got {probe!r}")
+    scale = math.sqrt(max(float(np.mean(weights)), 0.0)) or float(np.ptp(data)) or 1.0
+    return RiskProblem(
+        image=data, method=method, noise=noise, noise_values=values, params=method_params,
+        weights=np.asarray(weights, np.float64), probe=b, epsilon=EPSILON * scale,
+        method_sigma=float(method_sigma), seed=seed,
+    )  # fmt: skip
+
+
+def _split(kwargs: dict) -> tuple[dict, dict]:
+    options = {k: kwargs.pop(k) for k in ("probe",) if k in kwargs}
+    return options, kwargs
+
+
+def sure(
+    image, method: str, *, noise: str = "gaussian", sigma: float | None = None, seed: int = 0,
+    **params,
+) -> float:  # fmt: skip
+    """Unbiased estimate of the per-pixel MSE of ``nt.denoise(image, method, ...)``, no clean image.
+
+    SURE (Gaussian noise, Stein 1981), PURE (Poisson) or PG-URE
+    (Poisson-Gaussian, Luisier, Blu & Unser 2011; first order), with the
+    Monte-Carlo divergence of Ramani, Blu & Unser (2008): two denoiser calls.
+
+    Parameters
+    ----------
+    image : array-like
+        The noisy image (as for :func:`napari_tweedie.denoise`; finite).
+    method : str
+        A key of ``DENOISERS``.
+    noise : str
+        A key of ``NOISE_MODELS`` whose model has an unbiased risk estimate
+        (:meth:`~napari_tweedie.noise.NoiseModel.risk_variance`); others
+        (``"gamma"``) raise ``ValueError``.
+    sigma : float, optional
+        Gaussian noise standard deviation (``None``: estimated once).
+    seed : int
+        Seed of the probe and of the method's randomness.
+    **params
+        Method and noise parameters, as for :func:`napari_tweedie.denoise`;
+        ``probe="gaussian"`` draws a Gaussian probe instead of +-1.
+
+    Returns
+    -------
+    float
+        The estimated mean squared error per pixel, in the image's units squared.
+    """
+    options, params = _split(params)
+    problem = risk_problem(image, method, noise=noise, sigma=sigma, seed=seed, **options, **params)
+    risk, _ = run(problem.risk_steps())
+    return float(np.mean(risk))
+
+
+def sure_map(
+    image, method: str, *, noise: str = "gaussian", sigma: float | None = None, seed: int = 0,
+    block: int = 32, **params,
+) -> np.ndarray:  # fmt: skip
+    """:func:`sure` per ``block`` x ``block`` region of the last two axes (float64).
+
+    Each value estimates the MSE over its block; leading axes are kept.
+    Smaller blocks are noisier (the divergence is estimated per pixel).
+    """
+    options, params = _split(params)
+    problem = risk_problem(image, method, noise=noise, sigma=sigma, seed=seed, **options, **params)
+    risk, _ = run(problem.risk_steps())
+    return block_means(risk, block)
+
+
+def block_means(values: np.ndarray, block: int) -> np.ndarray:
+    """Means of ``values`` over ``block`` x ``block`` tiles of its last two axes (edges partial)."""
+    if block < 1:
+        raise ValueError(f"block must be >= 1, got {block}")
+    h, w = values.shape[-2:]
+    rows, cols = np.arange(0, h, block), np.arange(0, w, block)
+    sums = np.add.reduceat(np.add.reduceat(values, rows, axis=-2), cols, axis=-1)
+    counts = np.outer(np.diff(np.append(rows, h)), np.diff(np.append(cols, w)))
+    return sums / counts
+
+
+def estimated_psnr(mse: float, data_range: float) -> float:
+    """PSNR in dB of an (estimated) MSE for ``data_range``; ``inf`` for ``mse <= 0``."""
+    return float(10 * math.log10(data_range**2 / mse)) if mse > 0 else math.inf
