@@ -29,6 +29,7 @@ from .cli_args import (
     parse_settings,
 )
 
+TUNING_SIDE = 512  # --tune and --sure run on at most this central crop of the middle plane
 EXPECTED_ERRORS = (ValueError, TypeError, KeyError, FileNotFoundError, ImportError, OSError)
 
 
@@ -74,6 +75,17 @@ def build_parser() -> argparse.ArgumentParser:
         help="output dtype: float32 or the input's (rounded and clipped)",
     )
     den.add_argument("--quiet", action="store_true", help="no progress bar")
+    den.add_argument(
+        "--tune",
+        action="store_true",
+        help="first tune the method's parameters on the input (or --roi) by minimising "
+        "SURE/PURE (no clean image needed), print them, then denoise with them",
+    )
+    den.add_argument(
+        "--sure",
+        action="store_true",
+        help="print the unbiased estimate of the result's MSE and PSNR (SURE/PURE)",
+    )
     res = commands.add_parser("restore", help="solve an inverse problem with a diffusion prior")
     res.add_argument("input", help="measurement: image, low-res image, sinogram or k-space (.npy)")
     res.add_argument("output", help="posterior mean: .zarr, .tif, .tiff or .npy (float32)")
@@ -119,6 +131,8 @@ def run_denoise(args: argparse.Namespace) -> int:
             raise ValueError(f"--roi has {len(args.roi)} entries; the input has {image.ndim} axes")
         image = image[args.roi]
     params = parse_settings(args.set)
+    if args.tune or args.sure:
+        params = _tune_and_rate(image, args, params)
     lazy = api.denoise_lazy(
         image,
         args.method,
@@ -138,6 +152,38 @@ def run_denoise(args: argparse.Namespace) -> int:
         path = store_atomic(lazy, args.output, inputs=[args.input], callback=callback)
     sys.stderr.write(f"napari-tweedie: wrote {path}\n")
     return 0
+
+
+def _tune_and_rate(image, args: argparse.Namespace, params: dict) -> dict:
+    """``--tune`` and ``--sure`` on a central region of ``image``; returns the parameters to use."""
+    from .tuning.sure import estimated_psnr, sure_and_output
+    from .tuning.tune import tune
+
+    region = np.asarray(tuning_region(image), np.float32)
+    options = {"noise": args.noise, "sigma": args.sigma, "seed": args.seed}
+    if args.tune:
+        tuned = tune(region, args.method, **options, **params)
+        params = params | tuned
+        values = " ".join(f"{key}={value:.4g}" for key, value in tuned.items())
+        sys.stdout.write(f"tuned {args.method}: {values}\n")
+    if args.sure:
+        mse, out = sure_and_output(region, args.method, **options, **params)
+        psnr = estimated_psnr(mse, float(np.ptp(out)) or 1.0)
+        sys.stdout.write(
+            f"SURE MSE {mse:.4g} (estimated PSNR {psnr:.2f} dB, no clean image needed) "
+            f"on {'x'.join(map(str, region.shape))} pixels\n"
+        )
+    return params
+
+
+def tuning_region(image, side: int = TUNING_SIDE):
+    """The middle plane of ``image``, cropped centrally to at most ``side`` x ``side`` pixels."""
+    while image.ndim > 2:
+        image = image[image.shape[0] // 2]
+    h, w = image.shape
+    y0, x0 = max(0, (h - side) // 2), max(0, (w - side) // 2)
+    region = image[y0 : y0 + side, x0 : x0 + side]
+    return region.compute() if hasattr(region, "compute") else region
 
 
 @contextlib.contextmanager

@@ -29,7 +29,7 @@ import numpy as np
 
 from ..steps import Step, run
 
-__all__ = ["RiskProblem", "estimated_psnr", "risk_problem", "sure", "sure_map"]
+__all__ = ["RiskProblem", "estimated_psnr", "risk_problem", "sure", "sure_and_output", "sure_map"]
 
 #: finite-difference step of the Monte-Carlo divergence, relative to the noise std
 EPSILON = 0.01
@@ -186,10 +186,18 @@ def sure(
     float
         The estimated mean squared error per pixel, in the image's units squared.
     """
+    return sure_and_output(image, method, noise=noise, sigma=sigma, seed=seed, **params)[0]
+
+
+def sure_and_output(
+    image, method: str, *, noise: str = "gaussian", sigma: float | None = None, seed: int = 0,
+    **params,
+) -> tuple[float, np.ndarray]:  # fmt: skip
+    """:func:`sure` and the denoised image it rates (for an estimated PSNR: its range)."""
     options, params = _split(params)
     problem = risk_problem(image, method, noise=noise, sigma=sigma, seed=seed, **options, **params)
-    risk, _ = run(problem.risk_steps())
-    return float(np.mean(risk))
+    risk, out = run(problem.risk_steps())
+    return float(np.mean(risk)), out
 
 
 def sure_map(

@@ -76,7 +76,7 @@ class Axis:
 
     @classmethod
     def of(cls, param: Param, current, sigma: float) -> Axis:
-        """The axis of ``param``; ``current`` its resolved value, ``sigma`` the method's noise level."""
+        """The axis of ``param``: ``current`` is its resolved value, ``sigma`` the noise level."""
         integer = param.kind == "int"
         if param.max is None:
             if integer:
@@ -170,7 +170,7 @@ def _search_axis(trials, axis: Axis, base: dict, evaluations: int) -> Generator[
     """Minimise along ``axis`` from ``base`` with at most ``evaluations`` new trials."""
     points: dict[float, float] = {}
     tol = 0.5 / (axis.high - axis.low) if axis.integer else 1e-3
-    u0 = axis.position(axis.start if axis.name not in base else base[axis.name])
+    u0 = axis.position(base[axis.name])
     proposals = [u0, max(0.0, u0 - 0.25), min(1.0, u0 + 0.25)]
     used = 0
     while used < evaluations and trials.left():

@@ -1,0 +1,160 @@
+"""SURE/PURE risk estimates, auto-tune and one-pass posterior uncertainty (``tuning``)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import skimage.data
+import skimage.transform
+
+import napari_tweedie as nt
+from napari_tweedie.cli import main
+from napari_tweedie.noise import NOISE_MODELS
+from napari_tweedie.steps import run
+from napari_tweedie.tuning import tune_steps
+from napari_tweedie.tuning.sure import block_means
+
+SIGMA = 0.1
+SEEDS = range(10)
+
+
+@pytest.fixture(scope="module")
+def clean() -> np.ndarray:
+    camera = skimage.data.camera().astype(np.float32) / 255
+    return skimage.transform.resize(camera, (64, 64), anti_aliasing=True).astype(np.float32)
+
+
+def gaussian_noisy(clean, seed):
+    noise = np.random.default_rng(seed).standard_normal(clean.shape)
+    return (clean + SIGMA * noise).astype(np.float32)
+
+
+def estimates_and_truths(clean, noisy_of, method, noise="gaussian", **params):
+    est, true = [], []
+    for seed in SEEDS:
+        y = noisy_of(clean, seed)
+        est.append(nt.sure(y, method, noise=noise, seed=seed, **params))
+        true.append(np.mean((nt.denoise(y, method, noise=noise, **params) - clean) ** 2))
+    return np.array(est), np.array(true)
+
+
+@pytest.mark.parametrize(
+    ("method", "params", "tolerance"),
+    [("gaussian", {"sigma_spatial": 1.0}, 0.04), ("tv", {}, 0.06), ("nl_means", {}, 0.06)],
+)
+def test_sure_is_unbiased_on_gaussian_noise(clean, method, params, tolerance):
+    est, true = estimates_and_truths(clean, gaussian_noisy, method, sigma=SIGMA, **params)
+    error = est - true
+    standard_error = error.std(ddof=1) / np.sqrt(len(error))
+    assert abs(error.mean()) < max(3 * standard_error, 1e-3 * true.mean())
+    assert abs(est.mean() - true.mean()) < tolerance * true.mean()
+
+
+def test_pure_is_unbiased_on_poisson_noise(clean):
+    zeta = 0.02
+
+    def noisy_of(x, seed):
+        return (zeta * np.random.default_rng(seed).poisson(x / zeta)).astype(np.float32)
+
+    est, true = estimates_and_truths(clean, noisy_of, "tv", noise="poisson", zeta=zeta)
+    error = est - true
+    assert abs(error.mean()) < 3 * error.std(ddof=1) / np.sqrt(len(error))
+    assert abs(est.mean() - true.mean()) < 0.08 * true.mean()
+
+
+@pytest.mark.parametrize("name", list(NOISE_MODELS))
+def test_every_noise_model_has_risk_weights_or_none(name):
+    model = NOISE_MODELS[name](**{p.name: 0.5 for p in NOISE_MODELS[name].params})
+    weights = model.risk_variance(np.ones((4, 4)))
+    assert weights is None or weights.shape == (4, 4)
+
+
+def test_no_unbiased_estimate_is_a_clear_error(clean):
+    with pytest.raises(ValueError, match="no unbiased risk estimate"):
+        nt.sure(clean + 0.5, "tv", noise="gamma", k=50)
+
+
+def test_same_seed_same_numbers(clean):
+    y = gaussian_noisy(clean, 0)
+    first = nt.sure(y, "tv", sigma=SIGMA, seed=3)
+    assert nt.sure(y, "tv", sigma=SIGMA, seed=3) == first
+    assert nt.sure(y, "tv", sigma=SIGMA, seed=4) != first
+    assert nt.tune(y, "tv", sigma=SIGMA, seed=3) == nt.tune(y, "tv", sigma=SIGMA, seed=3)
+
+
+def test_sure_map_averages_to_sure(clean):
+    y = gaussian_noisy(clean, 1)
+    blocks = nt.sure_map(y, "tv", sigma=SIGMA, block=16)
+    assert blocks.shape == (4, 4)
+    assert np.isclose(blocks.mean(), nt.sure(y, "tv", sigma=SIGMA))
+    assert block_means(np.ones((5, 7)), 4).shape == (2, 2)
+
+
+def test_tune_finds_the_grid_optimum(clean):
+    y = gaussian_noisy(clean, 2)
+    steps = []
+    tuned = run(tune_steps(y, "gaussian", sigma=SIGMA), steps.append)
+    trials = [s for s in steps if s.info and "sure" in s.info]
+    assert max(s.i for s in steps) <= 15 and len(trials) <= 7
+    grid = np.geomspace(0.3, 3.0, 25)
+    risks = [nt.sure(y, "gaussian", sigma=SIGMA, sigma_spatial=s) for s in grid]
+    best = grid[int(np.argmin(risks))]
+    assert abs(np.log(tuned["sigma_spatial"] / best)) < np.log(grid[1] / grid[0]) * 1.5
+    assert nt.sure(y, "gaussian", sigma=SIGMA, **tuned) <= min(risks) * 1.005
+    default = nt.sure(y, "gaussian", sigma=SIGMA)
+    assert nt.sure(y, "gaussian", sigma=SIGMA, **tuned) <= default
+
+
+def test_tune_two_parameters_and_named_ones(clean):
+    y = gaussian_noisy(clean, 3)
+    tuned = nt.tune(y, "bilateral", sigma=SIGMA, budget=12)
+    assert set(tuned) == {"sigma_spatial", "sigma_color"}
+    assert set(nt.tune(y, "nl_means", sigma=SIGMA, params=["h"], budget=6)) == {"h"}
+
+
+@pytest.mark.parametrize(
+    ("method", "params", "message"),
+    [
+        ("filter2noise", None, "fits a model on every run"),
+        ("tv", ["nope"], "no parameter"),
+        ("wavelet", ["mode"], "numeric parameters only"),
+        ("nl_means", ["patch_size", "patch_distance", "h"], "one or two"),
+    ],
+)
+def test_tune_errors(clean, method, params, message):
+    with pytest.raises(ValueError, match=message):
+        nt.tune(clean, method, sigma=SIGMA, params=params)
+
+
+def test_uncertainty_of_a_gaussian_prior_is_the_analytic_posterior_std(clean):
+    from napari_tweedie.prior.gaussian import GaussianPrior
+
+    prior = GaussianPrior(mean=0.5, std=0.2)
+    y = gaussian_noisy(clean, 4)
+    std = nt.uncertainty(y, prior, sigma=SIGMA)
+    expected = np.sqrt(SIGMA**2 * prior.std**2 / (prior.std**2 + SIGMA**2))
+    np.testing.assert_allclose(std, expected, rtol=1e-3)
+    again = nt.uncertainty(y, prior, sigma=SIGMA, probes=4, seed=1)
+    np.testing.assert_allclose(again, expected, rtol=1e-3)
+
+
+def test_uncertainty_refuses_other_methods_and_bad_probes(clean):
+    with pytest.raises(ValueError, match="nt.restore"):
+        nt.uncertainty(clean, "tv", sigma=SIGMA)
+    with pytest.raises(ValueError, match="square"):
+        nt.uncertainty(clean, lambda x, s: x, sigma=SIGMA, probes=5)
+
+
+def test_cli_tune_and_sure(tmp_path, clean, capsys):
+    source, out = tmp_path / "noisy.npy", tmp_path / "out.npy"
+    y = gaussian_noisy(clean, 5)
+    np.save(source, y)
+    argv = ["denoise", str(source), str(out), "--method", "tv", "--sigma", str(SIGMA)]
+    assert main([*argv, "--tune", "--sure", "--quiet"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].startswith("tuned tv: weight=")
+    assert lines[1].startswith("SURE MSE ") and "estimated PSNR" in lines[1]
+    tuned = nt.tune(y, "tv", sigma=SIGMA)
+    assert f"weight={tuned['weight']:.4g}" in lines[0]
+    expected = nt.denoise_lazy(y, "tv", sigma=SIGMA, **tuned).compute()
+    np.testing.assert_allclose(np.load(out), expected, atol=1e-6)
