@@ -158,3 +158,13 @@ def test_cli_tune_and_sure(tmp_path, clean, capsys):
     assert f"weight={tuned['weight']:.4g}" in lines[0]
     expected = nt.denoise_lazy(y, "tv", sigma=SIGMA, **tuned).compute()
     np.testing.assert_allclose(np.load(out), expected, atol=1e-6)
+
+
+def test_uncertainty_of_the_bundled_prior_is_a_plausible_std(clean):
+    if nt.DENOISERS["prior"].requires():
+        pytest.skip("bundled prior weights missing")
+    y = gaussian_noisy(clean, 6)
+    std = nt.uncertainty(y, "prior", sigma=SIGMA, probes=4)
+    assert std.shape == y.shape and std.dtype == np.float32
+    assert 0.1 * SIGMA < float(np.sqrt(np.mean(std**2))) < SIGMA
+    np.testing.assert_array_equal(std, nt.uncertainty(y, "prior", sigma=SIGMA, probes=4))

@@ -99,5 +99,6 @@ SPECS = (
         radius=_radius,
         requires=_weights_missing,
         resolve=_resolve_range,
+        posterior_mean=True,
     ),
 )

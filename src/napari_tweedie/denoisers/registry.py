@@ -44,6 +44,10 @@ class DenoiserSpec:
         ``resolve(sample, sigma, params) -> params``: fills data-dependent
         defaults once from a sample of the whole image, so that every tile or
         plane uses the same values.
+    posterior_mean : bool
+        The method is a Tweedie (MMSE) estimate ``E[x | y]`` for Gaussian
+        noise, deterministic and smooth, so ``sigma^2`` times its Jacobian is
+        the posterior covariance (:func:`napari_tweedie.uncertainty` applies).
     """
 
     name: str
@@ -56,6 +60,7 @@ class DenoiserSpec:
     radius: Callable[..., int] | None = None
     requires: Callable[[], str | None] | None = None
     resolve: Callable[..., dict] | None = None
+    posterior_mean: bool = False
     extra: dict = field(default_factory=dict)
 
     def defaults(self) -> dict[str, Any]:

@@ -24,12 +24,21 @@ from __future__ import annotations
 import math
 from collections.abc import Generator
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
 from ..steps import Step, run
 
-__all__ = ["RiskProblem", "estimated_psnr", "risk_problem", "sure", "sure_and_output", "sure_map"]
+__all__ = [
+    "RiskProblem",
+    "apply_planes",
+    "estimated_psnr",
+    "risk_problem",
+    "sure",
+    "sure_and_output",
+    "sure_map",
+]
 
 #: finite-difference step of the Monte-Carlo divergence, relative to the noise std
 EPSILON = 0.01
@@ -59,6 +68,9 @@ class RiskProblem:
         The noise level the method sees (stabilised units for Gaussian-only
         methods under signal-dependent noise), the scale of its intensity
         parameters.
+    spec, setup
+        The method's ``DenoiserSpec`` and the ``NoiseSetup`` that
+        :func:`napari_tweedie.denoise` would use.
     seed : int
         Seed of the method's own randomness.
     """
@@ -72,18 +84,25 @@ class RiskProblem:
     probe: np.ndarray
     epsilon: float
     method_sigma: float
+    spec: Any = None
+    setup: Any = None
     seed: int = 0
 
     def denoise_steps(self, data: np.ndarray, **params) -> Generator[Step, None, np.ndarray]:
         """``nt.denoise(data, method, ...)`` with the fixed noise parameters and ``params``."""
-        from ..api import denoise_steps
+        if self.spec.extra.get("dataset"):  # fits one model on all planes: the API's own path
+            from ..api import denoise_steps
 
-        return (
-            yield from denoise_steps(
-                data, self.method, noise=self.noise, seed=self.seed,
-                **self.noise_values, **(self.params | params),
-            )
-        )  # fmt: skip
+            known = {p.name for p in self.spec.params}
+            user = {k: v for k, v in (self.params | params).items() if k in known}
+            return (
+                yield from denoise_steps(
+                    data, self.method, noise=self.noise, seed=self.seed,
+                    **self.noise_values, **user,
+                )
+            )  # fmt: skip
+        merged = self.params | params
+        return (yield from apply_planes(self.spec, self.setup, data, self.seed, merged))
 
     def risk_steps(self, **params) -> Generator[Step, None, tuple[np.ndarray, np.ndarray]]:
         """Per-pixel risk terms (their mean is the MSE estimate) and ``f(y)``: two calls."""
@@ -144,8 +163,22 @@ def risk_problem(
     return RiskProblem(
         image=data, method=method, noise=noise, noise_values=values, params=method_params,
         weights=np.asarray(weights, np.float64), probe=b, epsilon=EPSILON * scale,
-        method_sigma=float(method_sigma), seed=seed,
+        method_sigma=float(method_sigma), spec=spec, setup=setup, seed=seed,
     )  # fmt: skip
+
+
+def apply_planes(spec, setup, data: np.ndarray, seed: int, params: dict):
+    """What :func:`napari_tweedie.api.denoise_steps` does to a finite image (resolved ``params``).
+
+    Each (Y, X) plane ``i`` goes through ``setup.apply_steps`` with seed
+    ``seed + i``; ``params`` may hold data-dependent values fixed once
+    (``spec.resolve``), so that a perturbed image is denoised by the same function.
+    """
+    planes = data.reshape((-1,) + data.shape[-2:])
+    out = np.empty_like(planes, dtype=np.float32)
+    for index, plane in enumerate(planes):
+        out[index] = yield from setup.apply_steps(spec, plane, seed + index, params)
+    return out.reshape(data.shape)
 
 
 def _split(kwargs: dict) -> tuple[dict, dict]:

@@ -8,9 +8,10 @@ range spanning a decade or more is searched on a log scale.  The 1-D search
 starts at the default and its two neighbours, then moves outwards while the
 best point is at an edge and otherwise takes parabolic steps with golden
 sections as fallback (Brent's safeguarded scheme); two parameters are tuned by
-coordinate descent, one sweep.  Every trial costs two denoiser calls (the
-estimate's Monte-Carlo divergence); the probe is the same for every trial, so
-the estimate is a smooth function of the parameters.
+coordinate descent, one sweep, the one without a known default first.  Every
+trial costs two denoiser calls (the estimate's Monte-Carlo divergence); the
+probe is the same for every trial, so the estimate is a smooth function of
+the parameters.
 """
 
 from __future__ import annotations
@@ -157,6 +158,9 @@ def tune_steps(
     if budget < 2:
         raise ValueError(f"budget must allow one trial (2 denoiser calls), got {budget}")
     problem = risk_problem(image, method, noise=noise, sigma=sigma, seed=seed, **fixed)
+    # a parameter whose default is unknown here (derived inside the method) is searched first,
+    # from the middle of its range; then the others from their defaults
+    chosen = sorted(chosen, key=lambda p: problem.params.get(p.name) is not None)
     axes = [Axis.of(p, problem.params.get(p.name), problem.method_sigma) for p in chosen]
     trials = _Trials(problem, budget)
     best = {axis.name: axis.value(axis.position(axis.start)) for axis in axes}
@@ -201,7 +205,7 @@ class _Trials:
         return self.calls + 2 <= self.budget
 
     def evaluate(self, values: dict) -> Generator[Step, None, tuple[float, bool]]:
-        key = tuple(sorted(values.items()))
+        key = tuple(sorted((k, f"{v:.9g}") for k, v in values.items()))
         if key in self.cache:
             return self.cache[key], False
         progress: Callable[[Step], Step] = lambda s: Step(self.calls, self.budget, info=s.info)  # noqa: E731

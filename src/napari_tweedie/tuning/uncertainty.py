@@ -11,8 +11,9 @@ random signs, and one finite difference per class,
     diag_i  ~=  p_k,i (D(y + eps p_k) - D(y))_i / eps        (i in class k),
 
 leaves only the couplings between pixels of the same class, ``s`` pixels
-apart or more, with random signs (no bias).  Cost: ``s^2 + 1`` denoiser calls,
-whatever the image size (17 by default).
+apart or more, with random signs (no bias); the estimate is then averaged over
+a moving ``s x s`` cell, which cancels most of them.  Cost: ``s^2 + 1``
+denoiser calls, whatever the image size (17 by default).
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ import math
 
 import numpy as np
 
-from .sure import EPSILON
+from .sure import EPSILON, apply_planes
 
 __all__ = ["DEFAULT_PROBES", "jacobian_diagonal", "uncertainty"]
 
@@ -59,7 +60,23 @@ def jacobian_diagonal(denoise, image: np.ndarray, scale: float, probes: int, see
     for k in range(probes):
         mask = classes == k
         diagonal[mask] = (signs * change[k])[mask]
-    return out[0].astype(np.float32), diagonal
+    return out[0].astype(np.float32), _cell_average(diagonal, side)
+
+
+def _cell_average(diagonal: np.ndarray, side: int) -> np.ndarray:
+    """Mean over a moving ``side`` x ``side`` window (one pixel of each class).
+
+    The couplings left in each pixel's estimate have random signs and zero
+    mean; averaging over a lattice cell cancels most of them where the
+    denoiser averages widely (flat regions), at the price of ``side`` pixels
+    of blur in the std map.
+    """
+    if side < 2:
+        return diagonal
+    from scipy import ndimage
+
+    size = (1,) * (diagonal.ndim - 2) + (side, side)
+    return ndimage.uniform_filter(diagonal, size=size, mode="reflect")
 
 
 def _torch_denoiser(denoiser, sigma: float):
@@ -79,11 +96,12 @@ def _torch_denoiser(denoiser, sigma: float):
 
 def _registry_denoiser(method: str, data: np.ndarray, sigma: float | None, params: dict):
     """The stack function and ``sigma`` of a registered posterior-mean denoiser."""
-    from ..api import denoise, get_spec, split_params
+    from ..api import get_spec, split_params
     from ..noise.setup import finite_sample, resolve_noise, sample_planes
+    from ..steps import run
 
     spec = get_spec(method)
-    if not spec.extra.get("posterior_mean"):
+    if not spec.posterior_mean:
         raise _unsupported(method)
     method_params, _ = split_params(spec, "gaussian", params)
     sample = finite_sample(sample_planes(data))
@@ -91,7 +109,7 @@ def _registry_denoiser(method: str, data: np.ndarray, sigma: float | None, param
     method_params = setup.resolve(spec, sample, method_params)
 
     def apply(stack: np.ndarray) -> np.ndarray:
-        return denoise(stack, method, sigma=setup.sigma, **method_params)
+        return run(apply_planes(spec, setup, stack, 0, method_params))
 
     return apply, setup.sigma
 
@@ -117,7 +135,7 @@ def uncertainty(
         The noisy image (Gaussian noise; finite); the last two axes are Y, X.
     method : str or callable
         A registered method whose spec marks it a posterior-mean denoiser
-        (``DENOISERS[name].extra["posterior_mean"]``: the bundled ``"prior"``),
+        (``DENOISERS[name].posterior_mean``: the bundled ``"prior"``),
         or a ``Denoiser`` object ``D(x, sigma)`` on (B, 1, H, W) torch tensors
         (e.g. ``GaussianPrior``).  Others raise ``ValueError`` pointing to
         ``nt.restore(..., samples=K)``.

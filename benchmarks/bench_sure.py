@@ -1,0 +1,207 @@
+"""SURE/PURE accuracy, auto-tune quality and cost, and calibration of the one-pass uncertainty.
+
+    python benchmarks/bench_sure.py [--quick] [--dds] [--methods tv,gaussian,...]
+
+Images: Set12 (held out from the prior's training; ``../shared/data/set12`` or
+``$NT_SET12``), central crops; noise drawn with ``default_rng(seed)``.
+
+1. Accuracy: ``|nt.sure - true MSE| / true MSE`` (median and worst over images)
+   per method, at the defaults and at an off-default setting, for Gaussian
+   sigma 15/25/50 (/255) and Poisson-Gaussian (zeta 0.01, sigma 0.02; PURE).
+2. Auto-tune: PSNR of ``nt.tune``'s values against the best of a fine grid of
+   the same parameter(s) (which needs the clean image) and the defaults, with
+   the number of denoiser calls.
+3. Uncertainty: ``nt.uncertainty(y, "prior")`` against the prior's actual
+   error: in 10 quantile bins of the predicted std, RMS error / RMS predicted
+   std, and how many bins are within +-25 %; prior calls and time.  With
+   ``--dds`` also the std of ``nt.restore(y, "denoise", sampler="dds",
+   samples=8)`` (slow on a CPU).
+
+``--quick``: three 128-pixel crops, Gaussian sigma 25 and Poisson-Gaussian,
+uncertainty on two crops.  Results go to ``benchmarks/results/sure_quick.txt``
+(``sure.txt`` for the full run), the command line at the top.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+import napari_tweedie as nt
+from napari_tweedie.benchmark import set12_dir
+from napari_tweedie.steps import run
+from napari_tweedie.tuning.sure import risk_problem, sure_and_output
+from napari_tweedie.tuning.tune import Axis, tunable_params, tune_steps
+
+# off-default settings: intensity parameters as multiples of the noise level
+OFF_DEFAULT = {
+    "gaussian": lambda s: {"sigma_spatial": 2.0},
+    "tv": lambda s: {"weight": 1.6 * s},
+    "nl_means": lambda s: {"h": 1.2 * s},
+    "bilateral": lambda s: {"sigma_spatial": 2.0, "sigma_color": 1.5 * s},
+    "wavelet": lambda s: {"mode": "hard"},
+    "bm3d": lambda s: {"stage": "hard"},
+    "prior": lambda s: {"ensemble": True},
+}
+METHODS = ("gaussian", "tv", "nl_means", "bilateral", "wavelet", "bm3d", "prior")
+PG = {"zeta": 0.01, "sigma": 0.02}
+GRID = 25  # fine-grid points per axis (7 x 7 for two parameters)
+
+
+def crops(quick: bool) -> list[tuple[str, np.ndarray]]:
+    folder = set12_dir()
+    if folder is None:
+        raise SystemExit("Set12 not found: set $NT_SET12")
+    clean = np.load(folder / "clean.npz")
+    names, side = (("01", "02", "05"), 128) if quick else (tuple(sorted(clean.files)), 256)
+    out = []
+    for name in names:
+        image = clean[name].astype(np.float32) / 255
+        y0, x0 = (image.shape[0] - side) // 2, (image.shape[1] - side) // 2
+        out.append((name, image[y0 : y0 + side, x0 : x0 + side]))
+    return out
+
+
+def noisy(clean, noise: str, level: float, seed: int) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    if noise == "gaussian":
+        return (clean + level * rng.standard_normal(clean.shape)).astype(np.float32)
+    counts = PG["zeta"] * rng.poisson(np.clip(clean, 0, None) / PG["zeta"])
+    return (counts + PG["sigma"] * rng.standard_normal(clean.shape)).astype(np.float32)
+
+
+def psnr(estimate, clean) -> float:
+    return float(10 * np.log10(1 / np.mean((np.clip(estimate, 0, 1) - clean) ** 2)))
+
+
+def accuracy(images, methods, settings, lines):
+    lines.append("## 1. accuracy: |SURE - MSE| / MSE, median (worst) over images, in %")
+    lines.append(f"{'noise':>12} {'method':>10} {'default':>16} {'off-default':>16}   s/img")
+    for noise, level in settings:
+        kwargs = {"sigma": level} if noise == "gaussian" else dict(PG)
+        scale = level if noise == "gaussian" else 1.0  # Gaussian-only methods: Anscombe units
+        for method in methods:
+            row, start = [], time.perf_counter()
+            for params in ({}, OFF_DEFAULT[method](scale)):
+                errors = []
+                for index, (_, clean) in enumerate(images):
+                    y = noisy(clean, noise, level, index)
+                    est, out = sure_and_output(y, method, noise=noise, seed=index,
+                                               **kwargs, **params)  # fmt: skip
+                    true = float(np.mean((out - clean) ** 2))
+                    errors.append(abs(est - true) / true * 100)
+                row.append(f"{np.median(errors):6.1f} ({max(errors):5.1f})")
+            label = f"{noise[:8]} {level * 255:.0f}" if noise == "gaussian" else "pois-gauss"
+            seconds = (time.perf_counter() - start) / (2 * len(images))
+            lines.append(f"{label:>12} {method:>10} {row[0]:>16} {row[1]:>16}   {seconds:5.2f}")
+
+
+def grid_values(method, y, level):
+    problem = risk_problem(y, method, sigma=level)
+    spec = nt.DENOISERS[method]
+    axes = [Axis.of(p, problem.params.get(p.name), problem.method_sigma)
+            for p in tunable_params(spec)]  # fmt: skip
+    count = GRID if len(axes) == 1 else 7
+    points = [[a.value(u) for u in np.linspace(0, 1, count)] for a in axes]
+    mesh = np.meshgrid(*points, indexing="ij")
+    return [dict(zip([a.name for a in axes], values)) for values in zip(*(m.ravel() for m in mesh))]
+
+
+def autotune(images, methods, level, lines):
+    lines.append("")
+    lines.append(f"## 2. auto-tune, Gaussian sigma {level * 255:.0f}: PSNR (dB), mean over images")
+    lines.append(f"{'method':>10} {'tune':>7} {'grid best':>9} {'gap':>6} {'default':>7} "
+                 f"{'calls':>5} {'grid pts':>8}   worst gap")  # fmt: skip
+    for method in methods:
+        try:
+            tunable_params(nt.DENOISERS[method])
+        except ValueError as error:
+            lines.append(f"{method:>10}   skipped: {error}")
+            continue
+        tuned_p, best_p, default_p, calls, gaps = [], [], [], [], []
+        for index, (_, clean) in enumerate(images):
+            y = noisy(clean, "gaussian", level, index)
+            steps = []
+            values = run(tune_steps(y, method, sigma=level, seed=index), steps.append)
+            calls.append(max(s.i for s in steps))
+            tuned_p.append(psnr(nt.denoise(y, method, sigma=level, **values), clean))
+            grid = grid_values(method, y, level)
+            best_p.append(max(psnr(nt.denoise(y, method, sigma=level, **g), clean) for g in grid))
+            default_p.append(psnr(nt.denoise(y, method, sigma=level), clean))
+            gaps.append(best_p[-1] - tuned_p[-1])
+        lines.append(
+            f"{method:>10} {np.mean(tuned_p):7.2f} {np.mean(best_p):9.2f} {np.mean(gaps):6.2f} "
+            f"{np.mean(default_p):7.2f} {max(calls):5d} {len(grid):8d}   {max(gaps):.2f}"
+        )
+
+
+def calibration(std, error, lines, label, seconds, calls):
+    edges = np.quantile(std, np.linspace(0, 1, 11))
+    bins = np.clip(np.searchsorted(edges, std, side="right") - 1, 0, 9)
+    ratios = []
+    for b in range(10):
+        mask = bins == b
+        ratios.append(np.sqrt(np.mean(error[mask] ** 2)) / np.sqrt(np.mean(std[mask] ** 2)))
+    within = sum(0.75 <= r <= 1.25 for r in ratios)
+    text = " ".join(f"{r:4.2f}" for r in ratios)
+    lines.append(f"{label:>12} {within:>2}/10  {seconds:6.1f} s {calls:>6}   {text}")
+
+
+def uncertainty(images, level, dds, lines):
+    lines.append("")
+    lines.append(f"## 3. uncertainty, prior, Gaussian sigma {level * 255:.0f}: RMS error / RMS "
+                 "predicted std in 10 quantile bins of the predicted std")  # fmt: skip
+    lines.append(f"{'method':>12} {'in25%':>6} {'time':>8} {'calls':>6}   ratio per bin")
+    for index, (name, clean) in enumerate(images):
+        y = noisy(clean, "gaussian", level, index)
+        start = time.perf_counter()
+        std = nt.uncertainty(y, "prior", sigma=level, seed=index)
+        seconds = time.perf_counter() - start
+        error = nt.denoise(y, "prior", sigma=level) - clean
+        calibration(std, error, lines, f"{name} jacobian", seconds, 17)
+        if dds:
+            start = time.perf_counter()
+            result = nt.restore(y, "denoise", sampler="dds", samples=8, sigma_y=level, seed=index)
+            seconds = time.perf_counter() - start
+            error = np.asarray(result.mean) - clean
+            calibration(np.asarray(result.std), error, lines, f"{name} dds x8", seconds, "8x50")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--dds", action="store_true", help="also the DDS 8-sample std (slow)")
+    parser.add_argument("--methods", default=None, help="comma-separated subset")
+    args = parser.parse_args(argv)
+    methods = args.methods.split(",") if args.methods else list(METHODS)
+    methods = [m for m in methods if nt.DENOISERS[m].requires is None
+               or not nt.DENOISERS[m].requires()]  # fmt: skip
+    images = crops(args.quick)
+    levels = [25 / 255] if args.quick else [15 / 255, 25 / 255, 50 / 255]
+    settings = [("gaussian", s) for s in levels] + [("poisson_gaussian", PG["sigma"])]
+    lines = [
+        f"Command: `python benchmarks/bench_sure.py {' '.join(sys.argv[1:] if argv is None else argv)}`",
+        "",
+    ]  # noqa: E501
+    lines.append(f"Set12 crops {[n for n, _ in images]}, {images[0][1].shape[0]} px; "
+                 f"methods {methods}")  # fmt: skip
+    start = time.perf_counter()
+    accuracy(images, methods, settings, lines)
+    autotune(images, methods, 25 / 255, lines)
+    if "prior" in methods:
+        uncertainty(images[:2] if args.quick else images, 25 / 255, args.dds, lines)
+    lines.append("")
+    lines.append(f"total {time.perf_counter() - start:.0f} s")
+    text = "\n".join(lines) + "\n"
+    target = Path(__file__).parent / "results" / ("sure_quick.txt" if args.quick else "sure.txt")
+    target.write_text(text)
+    sys.stdout.write(text)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
