@@ -183,10 +183,8 @@ def main(argv: list[str] | None = None) -> int:
     images = crops(args.quick)
     levels = [25 / 255] if args.quick else [15 / 255, 25 / 255, 50 / 255]
     settings = [("gaussian", s) for s in levels] + [("poisson_gaussian", PG["sigma"])]
-    lines = [
-        f"Command: `python benchmarks/bench_sure.py {' '.join(sys.argv[1:] if argv is None else argv)}`",
-        "",
-    ]  # noqa: E501
+    command = " ".join(sys.argv[1:] if argv is None else argv)
+    lines = [f"Command: `python benchmarks/bench_sure.py {command}`", ""]
     lines.append(f"Set12 crops {[n for n, _ in images]}, {images[0][1].shape[0]} px; "
                  f"methods {methods}")  # fmt: skip
     start = time.perf_counter()
