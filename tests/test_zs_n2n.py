@@ -1,4 +1,5 @@
-"""Zero-shot Noise2Noise: fitting beats the noise, streams steps, cancels, is reproducible."""
+"""Zero-shot Noise2Noise: fitting beats the noise, streams steps, cancels, is reproducible;
+the fitted model applies to other images, tile by tile, and saves and loads."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import torch
 
 import napari_tweedie as nt
 from napari_tweedie.denoisers.fitting import pair_downsample
-from napari_tweedie.denoisers.zs_n2n import ZSN2NFit, ZSN2NNet, fit_zs_n2n, zs_n2n_losses
+from napari_tweedie.denoisers.zs_n2n import ZSN2NModel, ZSN2NNet, fit_zs_n2n, zs_n2n_losses
 
 SHORT = dict(iterations=60, crop=0, patience=0, preview_every=20)
 
@@ -57,7 +58,7 @@ def test_short_fit_beats_the_noisy_input_and_streams_steps(small_pair):
     clean, noisy, _ = small_pair
     steps = []
     fit = nt.run(fit_zs_n2n(noisy, seed=1, **SHORT), steps.append)
-    assert isinstance(fit, ZSN2NFit) and fit.iterations == 60
+    assert isinstance(fit, ZSN2NModel) and fit.iterations == 60
     assert [s.i for s in steps] == [20, 40, 60] and all(s.n == 60 for s in steps)
     for step in steps:
         assert step.x0_hat.shape == noisy.shape and step.x0_hat.dtype == np.float32
@@ -112,3 +113,52 @@ def test_through_the_public_api(small_pair):
     np.testing.assert_allclose(scaled / 1000, result, atol=0.02)  # units do not matter
     with pytest.raises(ValueError, match="2-D"):
         nt.run(fit_zs_n2n(np.zeros((2, 2))))
+
+
+@pytest.fixture(scope="module")
+def fitted() -> ZSN2NModel:
+    rng = np.random.default_rng(3)
+    noisy = (0.5 + 0.1 * rng.standard_normal((64, 64))).astype(np.float32)
+    return nt.run(fit_zs_n2n(noisy * 200, iterations=20, crop=32, patience=0, seed=2))
+
+
+def test_the_fitted_model_reproduces_its_estimate(small_pair):
+    _, noisy, _ = small_pair
+    model = nt.run(fit_zs_n2n(noisy, iterations=30, crop=32, patience=0))
+    np.testing.assert_array_equal(model.apply(noisy), model.estimate)
+    assert model.apply(noisy, ensemble=False).shape == noisy.shape
+
+
+def test_save_load_round_trip_is_identical(fitted, small_pair, tmp_path):
+    _, noisy, _ = small_pair
+    image = noisy * 200
+    path = fitted.save(tmp_path / "sub" / "model.safetensors")
+    assert path.is_file() and not list(path.parent.glob("*.tmp"))
+    loaded = ZSN2NModel.load(path)
+    np.testing.assert_array_equal(loaded.apply(image), fitted.apply(image))
+    assert (loaded.offset, loaded.scale) == (fitted.offset, fitted.scale)
+    assert loaded.losses == fitted.losses and loaded.iterations == 20
+    with pytest.raises(FileNotFoundError):
+        ZSN2NModel.load(tmp_path / "missing.safetensors")
+
+
+def test_a_noise2score_file_is_not_a_zs_n2n_model(tmp_path):
+    from napari_tweedie.denoisers.saving import write_model
+
+    path = write_model(tmp_path / "other.safetensors", {"w": torch.zeros(2)}, "other", {})
+    with pytest.raises(ValueError, match="not a zero-shot Noise2Noise model"):
+        ZSN2NModel.load(path)
+
+
+def test_lazy_tiles_match_the_whole_image(fitted, rng):
+    stack = (100 + 20 * rng.standard_normal((2, 80, 72))).astype(np.float32)
+    stack[1, :5, :7] = np.nan
+    lazy = fitted.apply_lazy(stack, tile=32)
+    assert lazy.shape == stack.shape and lazy.dtype == np.float32
+    tiled = lazy.compute(scheduler="synchronous")
+    whole = np.stack([fitted.apply(plane) for plane in stack])
+    assert np.isnan(tiled[1, :5, :7]).all() and np.isnan(whole[1, :5, :7]).all()
+    tiled[1, :8, :10], whole[1, :8, :10] = 0, 0  # filled with each tile's median: differs
+    np.testing.assert_allclose(tiled, whole, rtol=0, atol=1e-3)
+    one_tile = fitted.apply_lazy(stack[0]).compute(scheduler="synchronous")
+    np.testing.assert_array_equal(one_tile, whole[0])

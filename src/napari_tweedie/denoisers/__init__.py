@@ -1,7 +1,7 @@
 """Denoisers: the registry and the method families that fill it.
 
 Every public module or sub-package of this package, other than the shared
-:mod:`.registry` and :mod:`.fitting`, is a method family: it defines
+:mod:`.registry`, :mod:`.fitting` and :mod:`.saving`, is a method family: it defines
 ``SPECS``, a tuple of :class:`DenoiserSpec`, and importing this package
 registers them all in :data:`DENOISERS` (a new family needs no import line
 here).  Registration loads neither torch nor numba: each family's specs and
@@ -26,7 +26,7 @@ __all__ = [
 ]
 
 #: Modules of this package that are not method families.
-SHARED_MODULES = frozenset({"fitting", "registry"})
+SHARED_MODULES = frozenset({"fitting", "registry", "saving"})
 
 
 def method_modules() -> list[str]:

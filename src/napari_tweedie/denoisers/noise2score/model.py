@@ -24,7 +24,6 @@ for Poisson and Gamma noise, whose models are not shift-invariant).
 
 from __future__ import annotations
 
-import json
 import os
 from dataclasses import dataclass, field, fields
 from pathlib import Path
@@ -35,8 +34,9 @@ import torch
 from ...data.finite import fill_non_finite
 from ...data.tiles import map_tiles
 from ...noise import NoiseModel, make_noise_model
-from ...prior.bundled import pad_to_multiple, pick_device, read_weights
+from ...prior.bundled import pad_to_multiple, pick_device
 from ...prior.network import EDMDenoiser, NetConfig
+from ..saving import read_model, write_model
 from .coords import Coordinates, scale_noise_model
 from .net import ScoreNet
 
@@ -204,31 +204,19 @@ class Noise2Score:
 
     def save(self, path: str | os.PathLike) -> Path:
         """Write weights, optimizer state and metadata to one safetensors file (atomically)."""
-        from safetensors.torch import save_file
-
-        path = Path(path)
-        tensors = {
-            f"net.{k}": v.detach().float().cpu().contiguous()
-            for k, v in self.net.denoiser.state_dict().items()
-        }
+        tensors = {f"net.{k}": v.float() for k, v in self.net.denoiser.state_dict().items()}
         meta = self.metadata()
         if self.optimizer_state is not None:
             for index, entry in self.optimizer_state["state"].items():
                 for key, value in entry.items():
-                    tensors[f"optim.{index}.{key}"] = torch.as_tensor(value).float().contiguous()
+                    tensors[f"optim.{index}.{key}"] = torch.as_tensor(value).float()
             meta["param_groups"] = self.optimizer_state["param_groups"]
-        temporary = path.with_name(path.name + ".tmp")
-        save_file(tensors, str(temporary), metadata={"noise2score": json.dumps(meta)})
-        os.replace(temporary, path)
-        return path
+        return write_model(path, tensors, "noise2score", meta)
 
     @classmethod
     def load(cls, path: str | os.PathLike, device: str | torch.device = "cpu") -> Noise2Score:
         """Read a model written by :meth:`save` (no pickle involved)."""
-        tensors, metadata = read_weights(path)
-        if "noise2score" not in metadata:
-            raise ValueError(f"{path} is not a Noise2Score model file")
-        meta = json.loads(metadata["noise2score"])
+        tensors, meta = read_model(path, "noise2score", "Noise2Score")
         denoiser = EDMDenoiser(NetConfig.from_dict(meta["net_config"]))
         net_state = {k[4:]: v for k, v in tensors.items() if k.startswith("net.")}
         denoiser.load_state_dict(net_state)

@@ -12,7 +12,10 @@ trained on them with
 
 and the estimate is ``y - f(y)``.  :func:`fit_zs_n2n` runs the published
 recipe (:data:`PAPER_RECIPE`) or the fast default one (:data:`DEFAULTS`).
-torch loads with :func:`fit_zs_n2n`, :class:`ZSN2NFit`, :class:`ZSN2NNet` and
+The fit returns a :class:`ZSN2NModel`: the network and the normalisation it
+was fitted with, which applies to other regions or a whole (lazy) array, and
+saves and loads as one safetensors file.  torch loads with
+:func:`fit_zs_n2n`, :class:`ZSN2NModel`, :class:`ZSN2NNet` and
 :func:`zs_n2n_losses`.
 """
 
@@ -22,18 +25,20 @@ from .._lazy import lazy_exports
 from .spec import DEFAULTS, PAPER_RECIPE, SPECS, denoise_zs_n2n
 
 if TYPE_CHECKING:
-    from .fit import ZSN2NFit, fit_zs_n2n
+    from .fit import fit_zs_n2n
+    from .model import ZSN2NModel
     from .net import ZSN2NNet, zs_n2n_losses
 
 __getattr__ = lazy_exports(
-    __name__, {"ZSN2NFit": "fit", "fit_zs_n2n": "fit", "ZSN2NNet": "net", "zs_n2n_losses": "net"}
+    __name__,
+    {"ZSN2NModel": "model", "fit_zs_n2n": "fit", "ZSN2NNet": "net", "zs_n2n_losses": "net"},
 )
 
 __all__ = [
     "DEFAULTS",
     "PAPER_RECIPE",
     "SPECS",
-    "ZSN2NFit",
+    "ZSN2NModel",
     "ZSN2NNet",
     "denoise_zs_n2n",
     "fit_zs_n2n",

@@ -11,33 +11,23 @@ measures them.
 from __future__ import annotations
 
 from collections.abc import Generator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 import torch
 
-from ...prior.ensemble import dihedral, self_ensemble
+from ...prior.ensemble import dihedral
 from ...steps import Step
 from ..fitting import Plateau, cosine_factor, percentile_scale, random_crop_origin, warmup_factor
+from .model import ZSN2NModel
 from .net import ZSN2NNet, zs_n2n_losses
 from .spec import DEFAULTS
 
-__all__ = ["ZSN2NFit", "fit_zs_n2n"]
+__all__ = ["fit_zs_n2n"]
 
 FINAL_LR = 0.02  # last learning-rate factor of the one-cycle schedule
 EVAL_CROP = 128  # side of the fixed crop whose loss drives early stopping
 EVAL_EVERY = 100
-
-
-@dataclass
-class ZSN2NFit:
-    """Result of :func:`fit_zs_n2n`: the fitted network, the estimate and the loss history."""
-
-    net: ZSN2NNet
-    estimate: np.ndarray
-    losses: list[float] = field(default_factory=list)
-    iterations: int = 0
-    stopped_early: bool = False
 
 
 @dataclass
@@ -134,7 +124,7 @@ def fit_zs_n2n(
     normalize: bool = True,
     preview_every: int = 50,
     seed: int = 0,
-) -> Generator[Step, None, ZSN2NFit]:
+) -> Generator[Step, None, ZSN2NModel]:
     """Zero-shot Noise2Noise (Mansour & Heckel 2023): fit the tiny residual network to ``image``.
 
     Parameters
@@ -170,8 +160,10 @@ def fit_zs_n2n(
 
     Returns
     -------
-    ZSN2NFit
-        The network, the final estimate, the losses and the steps run.
+    ZSN2NModel
+        The fitted network with its normalisation (it applies to other
+        images of the same data, saves and loads), the final estimate
+        (``estimate``), the losses and the steps run.
     """
     data = np.asarray(image, dtype=np.float32)
     if data.ndim != 2 or min(data.shape) < 4:
@@ -179,16 +171,9 @@ def fit_zs_n2n(
     offset, scale = percentile_scale(data) if normalize else (0.0, 1.0)
     y = torch.from_numpy((data - offset) / scale)[None, None]
     fitter = _Fitter(y, seed, lr=lr, crop=crop, augment=augment, consistency=consistency)
-
-    def output(final: bool = False) -> np.ndarray:
-        """``y - f(y)`` in the image's units; averaged over the 8 flips/rotations at the end."""
-        count = 8 if ensemble and final else 1
-        with torch.no_grad():
-            estimate = self_ensemble(lambda v, _: v - fitter.net(v), y, 0.0, count)
-        return (estimate[0, 0].numpy() * scale + offset).astype(np.float32)
-
-    lr_schedule, plateau = _Schedule(schedule, iterations), Plateau(patience, tol=5e-4)
     losses: list[float] = []
+    model = ZSN2NModel(fitter.net, offset, scale, ensemble, losses)
+    lr_schedule, plateau = _Schedule(schedule, iterations), Plateau(patience, tol=5e-4)
     end = iterations
     while len(losses) < end:
         losses.append(fitter.step(lr_schedule.factor(len(losses))))
@@ -198,5 +183,8 @@ def fit_zs_n2n(
             end = min(end, lr_schedule.cool_down(done, patience))
         if done % preview_every == 0 or done == end:
             info = {"loss": losses[-1], "lr": fitter.optimizer.param_groups[0]["lr"]}
-            yield Step(done, iterations, 0.0, x=data, x0_hat=output(), info=info)
-    return ZSN2NFit(fitter.net, output(final=True), losses, len(losses), end < iterations)
+            estimate = model.apply(data, ensemble=False)
+            yield Step(done, iterations, 0.0, x=data, x0_hat=estimate, info=info)
+    model.iterations, model.stopped_early = len(losses), end < iterations
+    model.estimate = model.apply(data)
+    return model

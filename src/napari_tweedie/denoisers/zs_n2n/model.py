@@ -1,0 +1,175 @@
+"""Zero-shot Noise2Noise (Mansour & Heckel, CVPR 2023): the fitted model, applied, saved, loaded.
+
+:class:`ZSN2NModel` is what :func:`~.fit.fit_zs_n2n` returns: the network,
+the affine map ``(image - offset) / scale`` of the image it was fitted on
+(the noise level the network learned lives in those units, so other regions
+and planes of the same data are mapped the same way), the loss history and
+the estimate of the fitted image.  It denoises any 2-D image
+(:meth:`ZSN2NModel.apply`) or, lazily and tile by tile, an n-D (dask) array
+(:meth:`ZSN2NModel.apply_lazy`), and saves itself as one safetensors file
+with JSON metadata (:mod:`..saving`).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from ...prior.ensemble import self_ensemble
+from ..saving import read_model, write_model
+from .net import ZSN2NNet
+
+__all__ = ["ZSN2NModel"]
+
+FORMAT = "napari-tweedie/zs_n2n/1"
+KEY = "zs_n2n"
+TILE = 1024
+#: Context of each tile: the network sees 2 pixels around each output pixel.
+OVERLAP = 8
+
+
+@dataclass
+class ZSN2NModel:
+    """A fitted zero-shot Noise2Noise network and the normalisation it was fitted with.
+
+    Attributes
+    ----------
+    net : ZSN2NNet
+        Predicts the noise of a normalised image; the estimate is ``y - net(y)``.
+    offset, scale : float
+        The image map ``(image - offset) / scale`` used in fitting.
+    ensemble : bool
+        Average the estimate over the 8 flips/rotations by default.
+    losses : list of float
+        Training loss per step.
+    iterations : int
+        Steps run.
+    stopped_early : bool
+        Whether the self-supervised early stop ended the fit.
+    estimate : ndarray or None
+        The estimate of the fitted image (not saved; None after :meth:`load`).
+    """
+
+    net: ZSN2NNet
+    offset: float = 0.0
+    scale: float = 1.0
+    ensemble: bool = True
+    losses: list[float] = field(default_factory=list)
+    iterations: int = 0
+    stopped_early: bool = False
+    estimate: np.ndarray | None = field(default=None, repr=False)
+
+    @property
+    def channels(self) -> int:
+        return self.net.conv1.out_channels
+
+    def apply(self, image: np.ndarray, *, ensemble: bool | None = None) -> np.ndarray:
+        """Denoise a 2-D image in the fitted image's units.
+
+        Parameters
+        ----------
+        image : ndarray, shape (H, W)
+            Noisy image of the same kind as the fitted one; non-finite pixels
+            are filled for the network and are NaN in the result.
+        ensemble : bool, optional
+            Average over the 8 flips/rotations; default :attr:`ensemble`.
+
+        Returns
+        -------
+        ndarray, float32, shape (H, W)
+        """
+        data = np.asarray(image, dtype=np.float32)
+        if data.ndim != 2:
+            raise ValueError(f"expected a 2-D image, got shape {data.shape}")
+        from ...data.finite import fill_non_finite
+
+        filled, bad = fill_non_finite(data, if_empty=self.offset)
+        y = torch.from_numpy((filled - self.offset) / self.scale)[None, None]
+        count = 8 if (self.ensemble if ensemble is None else ensemble) else 1
+        with torch.no_grad():
+            estimate = self_ensemble(lambda v, _: v - self.net(v), y, 0.0, count)
+        out = (estimate[0, 0].numpy() * self.scale + self.offset).astype(np.float32)
+        if bad is not None:
+            out[bad] = np.nan
+        return out
+
+    def apply_lazy(
+        self, array, *, tile: int = TILE, overlap: int = OVERLAP, ensemble: bool | None = None
+    ):
+        """Lazy, tiled :meth:`apply` of every Y, X plane of an n-D (numpy or dask) array.
+
+        Tiles of about ``tile`` pixels see ``overlap`` pixels of context
+        (:func:`napari_tweedie.data.tiles.map_tiles`; the network's reach is 2
+        pixels); the network runs on the part of each tile inside the plane,
+        so the result (float32, the array's shape) is :meth:`apply`'s up to
+        float rounding, but for pixels near missing (NaN) ones: they are
+        filled with each tile's median.
+        """
+        import dask.array as da
+
+        from ...data.tiles import map_tiles
+
+        x = da.asarray(array).astype(np.float32)
+        run = _TileApply(self, ensemble, x.shape[-2:])
+        return map_tiles(run, x, int(tile), int(overlap), origin=True)
+
+    # -- persistence -------------------------------------------------------------------------
+    def metadata(self) -> dict:
+        """JSON-serialisable description (everything but the weights)."""
+        return {
+            "format": FORMAT,
+            "method": "zero-shot Noise2Noise (Mansour & Heckel 2023)",
+            "channels": self.channels,
+            "offset": self.offset,
+            "scale": self.scale,
+            "ensemble": self.ensemble,
+            "iterations": self.iterations,
+            "stopped_early": self.stopped_early,
+            "losses": [float(v) for v in self.losses],
+        }
+
+    def save(self, path: str | os.PathLike) -> Path:
+        """Write the weights and :meth:`metadata` to one safetensors file; returns its path."""
+        return write_model(path, self.net.state_dict(), KEY, self.metadata())
+
+    @classmethod
+    def load(cls, path: str | os.PathLike) -> ZSN2NModel:
+        """Read a model written by :meth:`save` (no pickle involved)."""
+        tensors, meta = read_model(path, KEY, "zero-shot Noise2Noise")
+        net = ZSN2NNet(channels=int(meta["channels"]))
+        net.load_state_dict(tensors)
+        net.eval()
+        return cls(
+            net,
+            offset=float(meta["offset"]),
+            scale=float(meta["scale"]),
+            ensemble=bool(meta["ensemble"]),
+            losses=list(meta.get("losses", [])),
+            iterations=int(meta.get("iterations", 0)),
+            stopped_early=bool(meta.get("stopped_early", False)),
+        )
+
+
+@dataclass(frozen=True)
+class _TileApply:
+    """The tile function of :meth:`ZSN2NModel.apply_lazy` (one plane at a time)."""
+
+    model: ZSN2NModel
+    ensemble: bool | None
+    plane: tuple[int, int]
+
+    def __call__(self, block: np.ndarray, *, seed: int, origin: tuple[int, int]) -> np.ndarray:
+        # only the pixels inside the plane: its reflected halo would change the border
+        inside = tuple(
+            slice(max(0, -o), min(n, size - o))
+            for o, n, size in zip(origin, block.shape[-2:], self.plane)
+        )
+        planes = block.reshape((-1,) + block.shape[-2:])
+        out = np.zeros_like(planes)  # the halo outside the plane is discarded by map_tiles
+        for plane, result in zip(planes, out):
+            result[inside] = self.model.apply(plane[inside], ensemble=self.ensemble)
+        return out.reshape(block.shape)
