@@ -1,4 +1,5 @@
-"""Zero-shot Noise2Noise from the Denoise dock widget: live previews, then a better result."""
+"""Zero-shot Noise2Noise in napari: as a Denoise method (live previews, then a better result)
+and in its own dock widget (fit on a region, apply to the whole layer, save, load, cancel)."""
 
 from __future__ import annotations
 
@@ -62,3 +63,82 @@ def test_zs_n2n_on_a_rectangle_previews_its_estimates_then_denoises(
     result = viewer.layers["noisy [zs_n2n]"]
     np.testing.assert_allclose(result.translate, [10 + 2.0 * 8, -4 + 0.5 * 4])
     assert mse(result.data, clean[box]) < 0.5 * mse(noisy[box], clean[box])
+
+
+# -- the zero-shot Noise2Noise dock widget: fit on a region, apply, save, load ------------------
+
+FIT = "noisy [zs_n2n]"
+
+
+def test_widget_fits_a_region_applies_to_the_layer_saves_and_loads(
+    qtbot, make_napari_viewer, noisy_pair, tmp_path
+):
+    import dask.array as da
+
+    from napari_tweedie._widgets.zs_n2n import ZSN2NWidget
+
+    clean, noisy, _ = noisy_pair
+    viewer = make_napari_viewer()
+    viewer.add_image(noisy, name="noisy", scale=(2.0, 0.5), translate=(10.0, -4.0))
+    # data rows 16..80 and columns 8..72 (64 px), given in world coordinates
+    viewer.add_shapes([[[42.0, 0.0], [170.0, 32.0]]], shape_type="rectangle", name="roi")
+    _, widget = viewer.window.add_plugin_dock_widget("napari-tweedie", "Zero-shot Noise2Noise")
+    assert isinstance(widget, ZSN2NWidget) and not widget.panel.apply_button.enabled
+    widget.layer.value, widget.scope.value = "noisy", "Shapes rectangle"
+    for name, value in dict(iterations=60, crop=32, patience=0).items():
+        widget.params[name].value = value
+    shown: list[np.ndarray] = []
+    viewer.layers.events.inserted.connect(
+        lambda event: shown.append(event.value.data.copy()) if event.value.name == FIT else None
+    )
+    job = widget.fit()
+    assert job is not None, widget.status.value
+    qtbot.waitUntil(lambda: not job.running, timeout=60_000)
+    model = widget.panel.model
+    assert model is not None and model.iterations == 60, widget.status.value
+    assert shown and shown[0].shape == (64, 64)  # the live preview, over the region
+    box = (slice(16, 80), slice(8, 72))
+    fitted = viewer.layers[FIT]
+    np.testing.assert_allclose(fitted.translate, [10 + 2.0 * 16, -4 + 0.5 * 8])
+    np.testing.assert_array_equal(fitted.data, model.estimate)
+    assert mse(fitted.data, clean[box]) < 0.7 * mse(noisy[box], clean[box])
+    assert widget.panel.apply_button.enabled and "fitted in 60 steps" in widget.status.value
+
+    widget.panel.target.value = "Whole layer"
+    widget.panel.output.value = tmp_path / "whole.zarr"
+    job = widget.panel.apply()
+    qtbot.waitUntil(lambda: not job.running, timeout=60_000)
+    whole = viewer.layers["noisy [zs_n2n, whole]"]
+    assert isinstance(whole.data, da.Array) and whole.data.shape == noisy.shape
+    np.testing.assert_allclose(np.asarray(whole.data), model.apply(noisy), atol=1e-5)
+
+    path = widget.panel.save(tmp_path / "zs.safetensors")
+    assert path == tmp_path / "zs.safetensors" and path.is_file()
+    other = ZSN2NWidget(viewer)
+    assert other.panel.load(tmp_path / "missing.safetensors") is None
+    assert "cannot load" in other.status.value
+    loaded = other.panel.load(path)
+    assert loaded is not None and other.panel.apply_button.enabled
+    other.layer.value, other.panel.target.value = "noisy", "Current slice"
+    job = other.panel.apply()
+    qtbot.waitUntil(lambda: not job.running, timeout=60_000)
+    np.testing.assert_allclose(
+        viewer.layers["noisy [zs_n2n, region]"].data, model.apply(noisy), atol=1e-5
+    )
+
+
+def test_widget_cancel_drops_the_fit(qtbot, make_napari_viewer, noisy_pair):
+    from napari_tweedie._widgets.zs_n2n import ZSN2NWidget
+
+    viewer = make_napari_viewer()
+    viewer.add_image(noisy_pair[1], name="noisy")
+    widget = ZSN2NWidget(viewer)
+    widget.params["iterations"].value = 50_000
+    job = widget.fit()
+    qtbot.waitUntil(lambda: widget.progress.value > 0, timeout=20_000)
+    widget.cancel_button.clicked.emit()
+    assert not job.running and widget.status.value == "cancelled"
+    with qtbot.waitSignal(job.worker.finished, timeout=5000):
+        pass
+    assert widget.panel.model is None and widget.run_button.enabled
+    assert not widget.panel.apply_button.enabled
