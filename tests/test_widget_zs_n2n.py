@@ -84,6 +84,8 @@ def test_widget_fits_a_region_applies_to_the_layer_saves_and_loads(
     viewer.add_shapes([[[42.0, 0.0], [170.0, 32.0]]], shape_type="rectangle", name="roi")
     _, widget = viewer.window.add_plugin_dock_widget("napari-tweedie", "Zero-shot Noise2Noise")
     assert isinstance(widget, ZSN2NWidget) and not widget.panel.apply_button.enabled
+    defaults = {p.name: p.default for p in DENOISERS["zs_n2n"].params}
+    assert {w.name: w.value for w in widget.params} == defaults  # no spin box rounds them
     widget.layer.value, widget.scope.value = "noisy", "Shapes rectangle"
     for name, value in dict(iterations=60, crop=32, patience=0).items():
         widget.params[name].value = value

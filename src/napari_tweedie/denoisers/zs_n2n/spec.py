@@ -56,7 +56,14 @@ SPECS = (
         func=denoise_zs_n2n,
         params=(
             Param("iterations", DEFAULTS["iterations"], "Max Adam steps (paper: 3000).", **_STEPS),
-            Param("lr", DEFAULTS["lr"], "Peak learning rate (paper: 0.001).", min=1e-5, max=0.1),
+            Param(
+                "lr",
+                DEFAULTS["lr"],
+                "Peak learning rate (paper: 0.001).",
+                min=1e-5,
+                max=0.1,
+                step=5e-4,  # four decimals in a spin box: 0.008 is not rounded to 0.01
+            ),
             Param(
                 "schedule",
                 "onecycle",
