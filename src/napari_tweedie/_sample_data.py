@@ -15,6 +15,7 @@ data tuples, the degraded image first and its clean reference second
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from functools import lru_cache
 from importlib import resources
 from typing import TYPE_CHECKING, Any
@@ -25,17 +26,35 @@ import tifffile
 if TYPE_CHECKING:
     from importlib.resources.abc import Traversable
 
+#: name -> (layer title, what the sample is); the degraded layer is ``"<title> (noisy)"``
+_TABLE = {
+    "ct_low_dose": (
+        "CT low dose",
+        "Low-dose CT slice (pydicom ``CT_small.dcm``), FBP of a Poisson sinogram, in HU.",
+    ),
+    "nuclei_2d": (
+        "Nuclei 2D",
+        "2-D fluorescence nuclei (stardist ``img2d``) with Poisson-Gaussian noise.",
+    ),
+    "nuclei_3d": (
+        "Nuclei 3D",
+        "3-D nuclei volume (stardist ``img3d``) with Poisson-Gaussian noise.",
+    ),
+    "mri_slice": (
+        "MRI slice",
+        "Sagittal brain MRI (matplotlib ``s1045.ima.gz``) with Rician noise.",
+    ),
+    "hubble": (
+        "Hubble deep field",
+        "Hubble eXtreme Deep Field crop (scikit-image) with Poisson-Gaussian noise.",
+    ),
+}
+
 #: Names of the available samples, as accepted by :func:`load_sample`.
-SAMPLES = ("ct_low_dose", "nuclei_2d", "nuclei_3d", "mri_slice", "hubble")
+SAMPLES = tuple(_TABLE)
 
 #: Layer titles; the degraded layer is ``"<title> (noisy)"``, the reference ``"<title> (clean)"``.
-TITLES = {
-    "ct_low_dose": "CT low dose",
-    "nuclei_2d": "Nuclei 2D",
-    "nuclei_3d": "Nuclei 3D",
-    "mri_slice": "MRI slice",
-    "hubble": "Hubble deep field",
-}
+TITLES = {name: title for name, (title, _) in _TABLE.items()}
 
 _INDEX = "samples.json"
 
@@ -114,17 +133,9 @@ def load_sample(name: str) -> dict[str, Any]:
 
 
 def _layers(name: str) -> list[LayerData]:
-    """Layer data tuples of a sample: the degraded image, then the hidden clean one.
+    """Layer data tuples of sample ``name``, ``[(noisy, kwargs, "image"), (clean, ...)]``.
 
-    Parameters
-    ----------
-    name : str
-        One of :data:`SAMPLES`.
-
-    Returns
-    -------
-    list of tuple
-        ``[(noisy, kwargs, "image"), (clean, kwargs, "image")]``.
+    The clean reference comes second, hidden, named ``"<title> (clean)"``.
     """
     sample = load_sample(name)
     meta = sample["metadata"]
@@ -145,56 +156,22 @@ def _layers(name: str) -> list[LayerData]:
     return [(sample["noisy"], noisy_kwargs, "image"), (sample["clean"], clean_kwargs, "image")]
 
 
-def ct_low_dose() -> list[LayerData]:
-    """Low-dose CT slice (pydicom ``CT_small.dcm``), FBP of a Poisson sinogram, in HU.
+def _hook(name: str) -> Callable[[], list[LayerData]]:
+    """The napari sample-data hook of sample ``name`` (``napari.yaml`` names it)."""
 
-    Returns
-    -------
-    list of tuple
-        Noisy and clean (hidden) image layer data.
-    """
-    return _layers("ct_low_dose")
+    def hook() -> list[LayerData]:
+        return _layers(name)
 
-
-def nuclei_2d() -> list[LayerData]:
-    """2-D fluorescence nuclei (stardist ``img2d``) with Poisson-Gaussian noise.
-
-    Returns
-    -------
-    list of tuple
-        Noisy and clean (hidden) image layer data.
-    """
-    return _layers("nuclei_2d")
+    hook.__name__ = hook.__qualname__ = name
+    hook.__doc__ = (
+        f"{_TABLE[name][1]}\n\n    Returns\n    -------\n    list of tuple\n"
+        "        Noisy and clean (hidden) image layer data.\n"
+    )
+    return hook
 
 
-def nuclei_3d() -> list[LayerData]:
-    """3-D nuclei volume (stardist ``img3d``) with Poisson-Gaussian noise.
-
-    Returns
-    -------
-    list of tuple
-        Noisy and clean (hidden) image layer data.
-    """
-    return _layers("nuclei_3d")
-
-
-def mri_slice() -> list[LayerData]:
-    """Sagittal brain MRI (matplotlib ``s1045.ima.gz``) with Rician noise.
-
-    Returns
-    -------
-    list of tuple
-        Noisy and clean (hidden) image layer data.
-    """
-    return _layers("mri_slice")
-
-
-def hubble() -> list[LayerData]:
-    """Hubble eXtreme Deep Field crop (scikit-image) with Poisson-Gaussian noise.
-
-    Returns
-    -------
-    list of tuple
-        Noisy and clean (hidden) image layer data.
-    """
-    return _layers("hubble")
+ct_low_dose = _hook("ct_low_dose")
+nuclei_2d = _hook("nuclei_2d")
+nuclei_3d = _hook("nuclei_3d")
+mri_slice = _hook("mri_slice")
+hubble = _hook("hubble")
