@@ -20,7 +20,7 @@ from .data.tiles import map_tiles
 from .data.writer import Cancelled
 from .denoisers import DENOISERS, DenoiserSpec
 from .noise.setup import NoiseSetup, finite_sample, noise_keywords, resolve_noise, sample_planes
-from .steps import Step, run
+from .steps import Step, blocking, run
 
 DEFAULT_TILE = 512  # widgets, CLI and recipes alike: a replay tiles as the widget did
 
@@ -68,60 +68,11 @@ def denoise_steps(
     seed: int = 0,
     **params,
 ) -> Generator[Step, None, np.ndarray]:
-    """Generator form of :func:`denoise`: yields a :class:`Step` after each plane.
-
-    Cancel by closing the generator (napari's ``worker.quit()`` does).
-    """
-    spec = get_spec(method)
-    method_params, noise_params = split_params(spec, noise, params)
-    data = _as_float_image(image)
-    if spec.extra.get("dataset"):
-        return (
-            yield from _dataset_steps(spec, data, noise, sigma, seed, noise_params, method_params)
-        )
-    sample = sample_planes(data)
-    setup = resolve_noise(sample, noise, sigma, noise_params)
-    method_params = setup.resolve(spec, finite_sample(sample), method_params)
-    planes = data.reshape((-1,) + data.shape[-2:])
-    out = np.empty_like(planes)
-    for index, plane in enumerate(planes):
-        filled, bad = fill_non_finite(plane)
-        out[index] = yield from setup.apply_steps(spec, filled, seed + index, method_params)
-        if bad is not None:
-            out[index][bad] = np.nan
-        yield Step(index + 1, len(planes), setup.sigma, x=plane, x0_hat=out[index])
-    return out.reshape(data.shape)
-
-
-def _dataset_steps(
-    spec: DenoiserSpec, data: np.ndarray, noise, sigma, seed, noise_params, method_params
-) -> Generator[Step, None, np.ndarray]:
-    """A dataset-level method (``spec.extra["dataset"]``): all planes of ``data`` at once.
-
-    Such methods (Noise2Score) fit one model on all planes as one dataset and
-    denoise them all; they take the noise model and its known parameters
-    themselves (``func(stack, sigma=..., seed=..., noise=..., **noise_params,
-    **params)``) and handle NaNs.
-    """
-    stack = data.reshape((-1,) + data.shape[-2:])
-    if not np.isfinite(stack).any():
-        raise ValueError("the image has no finite values")
-    result = spec.func(stack, sigma=sigma, seed=seed, noise=noise, **noise_params, **method_params)
-    if spec.iterative:
-        result = yield from result
-    return np.asarray(result, dtype=np.float32).reshape(data.shape)
-
-
-def denoise(
-    image,
-    method: str,
-    *,
-    noise: str = "gaussian",
-    sigma: float | None = None,
-    seed: int = 0,
-    **params,
-) -> np.ndarray:
     """Denoise an image with a registered method (see ``napari_tweedie.DENOISERS``).
+
+    ``denoise_steps`` yields a :class:`Step` after each plane (cancel by closing
+    it; napari's ``worker.quit()`` does) and returns the result; ``denoise`` is
+    its blocking form.
 
     Parameters
     ----------
@@ -153,9 +104,59 @@ def denoise(
     Returns
     -------
     numpy.ndarray
-        float32 array of the input's shape.
+        float32 array of the input's shape (the generator's return value).
     """
-    return run(denoise_steps(image, method, noise=noise, sigma=sigma, seed=seed, **params))
+    spec = get_spec(method)
+    method_params, noise_params = split_params(spec, noise, params)
+    data = _as_float_image(image)
+    if spec.extra.get("dataset"):
+        return (
+            yield from _dataset_steps(spec, data, noise, sigma, seed, noise_params, method_params)
+        )
+    setup, method_params = _noise_setup(spec, data, noise, sigma, noise_params, method_params)
+    planes = data.reshape((-1,) + data.shape[-2:])
+    out = np.empty_like(planes)
+    for index, plane in enumerate(planes):
+        filled, bad = fill_non_finite(plane)
+        out[index] = yield from setup.apply_steps(spec, filled, seed + index, method_params)
+        if bad is not None:
+            out[index][bad] = np.nan
+        yield Step(index + 1, len(planes), setup.sigma, x=plane, x0_hat=out[index])
+    return out.reshape(data.shape)
+
+
+def _noise_setup(
+    spec: DenoiserSpec, data, noise: str, sigma, noise_params: dict, method_params: dict
+) -> tuple[NoiseSetup, dict]:
+    """The noise set-up of ``data`` and ``method_params`` with data-dependent defaults filled.
+
+    Both come from one sample of the planes, so that every plane or tile uses the same.
+    """
+    sample = sample_planes(data)
+    setup = resolve_noise(sample, noise, sigma, noise_params)
+    return setup, setup.resolve(spec, finite_sample(sample), method_params)
+
+
+def _dataset_steps(
+    spec: DenoiserSpec, data: np.ndarray, noise, sigma, seed, noise_params, method_params
+) -> Generator[Step, None, np.ndarray]:
+    """A dataset-level method (``spec.extra["dataset"]``): all planes of ``data`` at once.
+
+    Such methods (Noise2Score) fit one model on all planes as one dataset and
+    denoise them all; they take the noise model and its known parameters
+    themselves (``func(stack, sigma=..., seed=..., noise=..., **noise_params,
+    **params)``) and handle NaNs.
+    """
+    stack = data.reshape((-1,) + data.shape[-2:])
+    if not np.isfinite(stack).any():
+        raise ValueError("the image has no finite values")
+    result = spec.func(stack, sigma=sigma, seed=seed, noise=noise, **noise_params, **method_params)
+    if spec.iterative:
+        result = yield from result
+    return np.asarray(result, dtype=np.float32).reshape(data.shape)
+
+
+denoise = blocking(denoise_steps)
 
 
 def denoise_lazy(
@@ -194,9 +195,7 @@ def denoise_lazy(
             array, noise=noise, sigma=sigma, seed=seed, tile=tile, overlap=overlap,
             **noise_params, **method_params,
         )  # fmt: skip
-    sample = sample_planes(array)
-    setup = resolve_noise(sample, noise, sigma, noise_params)
-    method_params = setup.resolve(spec, finite_sample(sample), method_params)
+    setup, method_params = _noise_setup(spec, array, noise, sigma, noise_params, method_params)
     if overlap is None:
         overlap = spec.radius(setup.sigma, **method_params) if spec.radius else 32
     return map_tiles(

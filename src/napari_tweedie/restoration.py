@@ -15,11 +15,12 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from .data.scaling import percentile_range
 from .operators import OPERATORS, LinearOperator, operator_spec
 from .prior.bundled import pick_device
 from .prior.select import get_prior
 from .samplers import SAMPLERS, SamplerSpec, karras_sigmas
-from .steps import Step, map_steps, run
+from .steps import Step, blocking, map_steps
 
 SIGMA_MAX = 20.0
 
@@ -89,13 +90,13 @@ def prepare(y, operator: str, device: torch.device, **op_params) -> Problem:
     if bool((bad.abs() > 0).any()):
         raise ValueError("the measurement contains NaN or infinite values where it is observed")
     baseline = op.baseline(y_t)
-    lo, hi = np.percentile(baseline.real.cpu().numpy(), [0.5, 99.5])
-    scale = float(hi - lo) if hi > lo else 1.0
+    lo, hi = percentile_range(baseline.real.cpu().numpy())
+    scale = hi - lo if hi > lo else 1.0
     ones = torch.ones((1, 1, *op.image_shape), device=device)
-    y_norm = (y_t - float(lo) * op.forward(ones)) / scale
+    y_norm = (y_t - lo * op.forward(ones)) / scale
     op.sigma_y = op.sigma_y / scale
     image = baseline.real.cpu().numpy()[0, 0].astype(np.float32)
-    return Problem(op, y_norm, float(lo), scale, image)
+    return Problem(op, y_norm, lo, scale, image)
 
 
 def restore_steps(
@@ -110,7 +111,46 @@ def restore_steps(
     device: str = "auto",
     **params,
 ) -> Generator[Step, None, Restoration]:
-    """Generator form of :func:`restore`: yields each step (``x0_hat`` in image units, numpy)."""
+    """Restore an image from a measurement with a diffusion prior (posterior sampling).
+
+    ``restore_steps`` yields each sampler step (``x0_hat`` in image units, numpy;
+    cancel by closing it) and returns the result; ``restore`` is its blocking form.
+
+    Parameters
+    ----------
+    y : array-like
+        The measurement: a 2-D image (denoise, blur, inpaint), the low-resolution
+        image (superres), the sinogram (ct, angles x detectors) or the complex
+        k-space (mri).
+    operator : str
+        A key of ``OPERATORS``: ``"denoise"``, ``"blur"`` (``psf=`` or
+        ``sigma_blur=``/``motion=``), ``"inpaint"`` (``mask=``, 1 where
+        observed), ``"superres"`` (``factor=``), ``"ct"`` (``angles=``,
+        ``size=``), ``"mri"`` (``acceleration=`` or ``mask=``).  All take
+        ``sigma_y`` (measurement noise std in the measurement's units; for MRI, of
+        the real and of the imaginary part each).
+    sampler : str
+        A key of ``SAMPLERS``: ``"ddim"``, ``"dps"``, ``"dds"``, ``"red_diff"``,
+        ``"diffpir"``, ``"pnp"`` (deterministic plug-and-play HQS: fast, one
+        estimate, zero std); their own parameters (e.g. ``gamma``, ``cg_steps``,
+        ``eta``, ``zeta``, ``lam``, ``lr``) pass through ``**params``.
+    prior : str or callable
+        ``"default"`` (the bundled network), ``"default-x8"`` (the same averaged
+        over the eight flips and rotations: 8x slower, a little better; worth it
+        with ``"pnp"``), a ``DENOISERS`` key, or a callable ``D(x, sigma)`` on
+        [0, 1] images.
+    steps, samples, seed : int
+        Sampler steps, number of posterior samples, seed (same seed, same result).
+    device : str
+        ``"auto"`` (cuda, then mps, then cpu), or a torch device.
+
+    Returns
+    -------
+    Restoration
+        The generator's return value: ``mean``, ``std`` (per pixel, over
+        samples), ``samples`` and the classical ``baseline`` reconstruction, in
+        the image's units.
+    """
     op_params, sampler_params = split_params(operator, sampler, params)
     if steps < 1 or samples < 1:
         raise ValueError("steps and samples must be >= 1")
@@ -186,64 +226,4 @@ def simulate_measurement(
     return y[0, 0].numpy()
 
 
-def restore(
-    y,
-    operator: str,
-    *,
-    sampler: str = "dds",
-    prior: str | Callable = "default",
-    steps: int = 50,
-    samples: int = 1,
-    seed: int = 0,
-    device: str = "auto",
-    **params,
-) -> Restoration:
-    """Restore an image from a measurement with a diffusion prior (posterior sampling).
-
-    Parameters
-    ----------
-    y : array-like
-        The measurement: a 2-D image (denoise, blur, inpaint), the low-resolution
-        image (superres), the sinogram (ct, angles x detectors) or the complex
-        k-space (mri).
-    operator : str
-        A key of ``OPERATORS``: ``"denoise"``, ``"blur"`` (``psf=`` or
-        ``sigma_blur=``/``motion=``), ``"inpaint"`` (``mask=``, 1 where
-        observed), ``"superres"`` (``factor=``), ``"ct"`` (``angles=``,
-        ``size=``), ``"mri"`` (``acceleration=`` or ``mask=``).  All take
-        ``sigma_y`` (measurement noise std in the measurement's units; for MRI, of
-        the real and of the imaginary part each).
-    sampler : str
-        A key of ``SAMPLERS``: ``"ddim"``, ``"dps"``, ``"dds"``, ``"red_diff"``,
-        ``"diffpir"``, ``"pnp"`` (deterministic plug-and-play HQS: fast, one
-        estimate, zero std); their own parameters (e.g. ``gamma``, ``cg_steps``,
-        ``eta``, ``zeta``, ``lam``, ``lr``) pass through ``**params``.
-    prior : str or callable
-        ``"default"`` (the bundled network), ``"default-x8"`` (the same averaged
-        over the eight flips and rotations: 8x slower, a little better; worth it
-        with ``"pnp"``), a ``DENOISERS`` key, or a callable ``D(x, sigma)`` on
-        [0, 1] images.
-    steps, samples, seed : int
-        Sampler steps, number of posterior samples, seed (same seed, same result).
-    device : str
-        ``"auto"`` (cuda, then mps, then cpu), or a torch device.
-
-    Returns
-    -------
-    Restoration
-        ``mean``, ``std`` (per pixel, over samples), ``samples`` and the
-        classical ``baseline`` reconstruction, in the image's units.
-    """
-    return run(
-        restore_steps(
-            y,
-            operator,
-            sampler=sampler,
-            prior=prior,
-            steps=steps,
-            samples=samples,
-            seed=seed,
-            device=device,
-            **params,
-        )
-    )
+restore = blocking(restore_steps)

@@ -4,16 +4,20 @@ Long-running work in napari-tweedie is a Python generator that yields a
 :class:`Step` now and then and *returns* its result.  napari's
 ``thread_worker`` consumes such generators directly (``yielded`` -> preview,
 ``returned`` -> result, ``quit()`` -> cancel at the next yield); scripts use
-:func:`run`.  :func:`map_steps` passes an inner generator's steps on, transformed.
+:func:`run`, or the blocking form :func:`blocking` makes of a generator function.
+:func:`map_steps` passes an inner generator's steps on, transformed.
 """
 
 from __future__ import annotations
 
+import functools
+import inspect
 from collections.abc import Callable, Generator
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any, ParamSpec, TypeVar
 
 R = TypeVar("R")
+P = ParamSpec("P")
 
 
 @dataclass(frozen=True)
@@ -67,6 +71,26 @@ def run(gen: Generator[Step, None, R], callback: Callable[[Step], Any] | None = 
         if callback is not None and callback(step) is False:
             gen.close()
             return None  # type: ignore[return-value]
+
+
+def blocking(steps: Callable[P, Generator[Step, None, R]]) -> Callable[P, R]:
+    """The blocking form of a step generator function: :func:`run` to the end.
+
+    ``denoise = blocking(denoise_steps)``: the same parameters and documentation
+    (written once, on the generator function), the name without ``_steps``, and
+    the generator's result as the return value.
+    """
+
+    @functools.wraps(steps)
+    def blocking_form(*args: P.args, **kwargs: P.kwargs) -> R:
+        return run(steps(*args, **kwargs))
+
+    name = steps.__name__.removesuffix("_steps")
+    blocking_form.__name__ = name
+    blocking_form.__qualname__ = steps.__qualname__.removesuffix("_steps")
+    signature = inspect.signature(steps).replace(return_annotation=inspect.Signature.empty)
+    blocking_form.__signature__ = signature  # type: ignore[attr-defined]
+    return blocking_form
 
 
 def map_steps(
