@@ -13,33 +13,26 @@ from importlib import import_module
 
 __version__ = "0.1.0"
 
-#: public name -> (module, attribute), imported on first access
-_PUBLIC = {
-    "denoise": ("api", "denoise"),
-    "denoise_lazy": ("api", "denoise_lazy"),
-    "denoise_steps": ("api", "denoise_steps"),
-    "DENOISERS": ("denoisers", "DENOISERS"),
-    "NOISE_MODELS": ("noise", "NOISE_MODELS"),
-    "Step": ("steps", "Step"),
-    "run": ("steps", "run"),
-    "restore": ("restoration", "restore"),
-    "restore_steps": ("restoration", "restore_steps"),
-    "Restoration": ("restoration", "Restoration"),
-    "OPERATORS": ("operators", "OPERATORS"),
-    "SAMPLERS": ("samplers", "SAMPLERS"),
-    "sure": ("tuning", "sure"),
-    "sure_map": ("tuning", "sure_map"),
-    "tune": ("tuning", "tune"),
-    "uncertainty": ("tuning", "uncertainty"),
+#: module -> the public names it defines, each imported on first access
+_MODULES = {
+    "api": ("denoise", "denoise_lazy", "denoise_steps"),
+    "denoisers": ("DENOISERS",),
+    "noise": ("NOISE_MODELS",),
+    "steps": ("Step", "run"),
+    "restoration": ("restore", "restore_steps", "Restoration"),
+    "operators": ("OPERATORS",),
+    "samplers": ("SAMPLERS",),
+    "tuning": ("sure", "sure_map", "tune", "uncertainty"),
 }
+#: public name -> the module defining it
+_PUBLIC = {name: module for module, names in _MODULES.items() for name in names}
 
 
 def __getattr__(name: str):
     """Import the module behind a public name on first use."""
     if name not in _PUBLIC:
         raise AttributeError(f"module 'napari_tweedie' has no attribute {name!r}")
-    module, attribute = _PUBLIC[name]
-    return getattr(import_module(f".{module}", __name__), attribute)
+    return getattr(import_module(f".{_PUBLIC[name]}", __name__), name)
 
 
 def __dir__() -> list[str]:

@@ -1,4 +1,4 @@
-"""What every registry shares: :class:`Param`, one tunable parameter with what a GUI needs.
+"""What every registry shares: :class:`Param` (one tunable parameter) and :class:`Spec`.
 
 ``DENOISERS``, ``SAMPLERS``, ``OPERATORS`` and ``NOISE_MODELS`` all map a name
 to a spec with ``name``, ``summary`` and ``params: tuple[Param, ...]``; the
@@ -36,6 +36,29 @@ class Param:
 def defaults(params: tuple[Param, ...]) -> dict[str, Any]:
     """Parameter defaults by name."""
     return {p.name: p.default for p in params}
+
+
+@dataclass(frozen=True)
+class Spec:
+    """A registry entry: the base of ``DenoiserSpec``, ``SamplerSpec`` and ``OperatorSpec``.
+
+    Attributes
+    ----------
+    name : str
+        Registry key.
+    summary : str
+        One line for tooltips and ``--help``: paper and algorithm.
+    params : tuple of Param
+        The user's parameters (keyword arguments, ``--set``, GUI controls).
+    """
+
+    name: str
+    summary: str
+    params: tuple[Param, ...]
+
+    def defaults(self) -> dict[str, Any]:
+        """Parameter defaults by name."""
+        return defaults(self.params)
 
 
 def import_submodules(package: str, path: Iterable[str]) -> None:

@@ -6,27 +6,24 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..specs import Param
+from ..specs import Spec
 
 
 @dataclass(frozen=True)
-class DenoiserSpec:
-    """A registered denoiser.
+class DenoiserSpec(Spec):
+    """A registered denoiser (``nt.denoise(image, name)``).
 
     Attributes
     ----------
-    name : str
-        Registry key (``nt.denoise(image, name)``).
+    name, summary, params
+        As in :class:`~napari_tweedie.specs.Spec`; ``params`` are the method's
+        parameters besides ``sigma`` and ``seed``.
     func : callable
         ``func(image2d, *, sigma, seed, **params) -> ndarray`` for slice methods
         (``iterative=False``) or a generator function yielding
         :class:`~napari_tweedie.steps.Step` and returning the array
         (``iterative=True``).  ``image2d`` is a float32 (H, W) array; ``sigma``
         the Gaussian noise standard deviation in the image's units.
-    params : tuple of Param
-        Method parameters besides ``sigma`` and ``seed``.
-    summary : str
-        One line for tooltips and ``--help``: paper and algorithm.
     fast : bool
         Interactive (under ~1 s on a 512x512 region): the GUI may re-run it live.
     iterative : bool
@@ -50,10 +47,7 @@ class DenoiserSpec:
         the posterior covariance (:func:`napari_tweedie.uncertainty` applies).
     """
 
-    name: str
     func: Callable[..., Any]
-    params: tuple[Param, ...]
-    summary: str
     fast: bool = True
     iterative: bool = False
     gaussian_only: bool = True
@@ -62,10 +56,6 @@ class DenoiserSpec:
     resolve: Callable[..., dict] | None = None
     posterior_mean: bool = False
     extra: dict = field(default_factory=dict)
-
-    def defaults(self) -> dict[str, Any]:
-        """Parameter defaults by name."""
-        return {p.name: p.default for p in self.params}
 
     def check_available(self) -> None:
         """Raise ``ImportError`` with an install hint if a dependency is missing."""

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from ..specs import Param, defaults
+from ..specs import Param, Spec
 
 if TYPE_CHECKING:
     from .base import LinearOperator
@@ -27,18 +27,15 @@ SIGMA_Y = Param(
 
 
 @dataclass(frozen=True)
-class OperatorSpec:
-    """A registered forward model ``y = A x + noise``.
+class OperatorSpec(Spec):
+    """A registered forward model ``y = A x + noise`` (``nt.restore(y, name)``).
 
     Attributes
     ----------
-    name : str
-        Registry key (``nt.restore(y, name)``).
-    summary : str
-        One line for tooltips and ``--help``.
-    params : tuple of Param
-        Keyword arguments of ``factory`` (``nt.restore(..., **params)``,
-        ``--set``); ``kind="array"`` ones (masks, PSFs) have no scalar control.
+    name, summary, params
+        As in :class:`~napari_tweedie.specs.Spec`; ``params`` are the keyword
+        arguments of ``factory``; ``kind="array"`` ones (masks, PSFs) have no
+        scalar control.
     factory : callable
         ``factory(y_shape, **params) -> LinearOperator`` for a measurement of
         shape ``y_shape`` (the image shape is inferred from it).
@@ -61,9 +58,6 @@ class OperatorSpec:
         does not (CT: ``size``); a simulation passes the image's shape there.
     """
 
-    name: str
-    summary: str
-    params: tuple[Param, ...]
     factory: Callable[..., LinearOperator]
     from_image: Callable[..., LinearOperator] | None = None
     identity: bool = False
@@ -71,10 +65,6 @@ class OperatorSpec:
     complex_measurement: bool = False
     needs_mask: bool = False
     shape_param: str | None = None
-
-    def defaults(self) -> dict[str, Any]:
-        """Parameter defaults by name."""
-        return defaults(self.params)
 
     def for_image(self, image_shape: tuple[int, ...], **params) -> LinearOperator:
         """The operator for an unknown image of shape ``image_shape`` (last two axes)."""

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Generator
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from ..specs import Param, defaults
+from ..specs import Param, Spec
 
 if TYPE_CHECKING:
     from torch import Tensor
@@ -20,19 +20,15 @@ if TYPE_CHECKING:
 
 
 @dataclass(frozen=True)
-class SamplerSpec:
-    """A registered sampler and what :func:`napari_tweedie.restore` must give it.
+class SamplerSpec(Spec):
+    """A registered sampler (``nt.restore(..., sampler=name)``) and what ``restore`` gives it.
 
     Attributes
     ----------
-    name : str
-        Registry key (``nt.restore(..., sampler=name)``).
-    summary : str
-        One line for tooltips and ``--help``: paper and algorithm.
-    params : tuple of Param
-        The user's parameters (``nt.restore(..., **params)``, ``--set``).  Their
-        defaults are what ``restore`` passes; ``func``'s other keywords (``op``,
-        ``y``, ``sigma_y``, ``init``, ``generator``) are filled by ``restore``.
+    name, summary, params
+        As in :class:`~napari_tweedie.specs.Spec`.  The params' defaults are
+        what ``restore`` passes; ``func``'s other keywords (``op``, ``y``,
+        ``init``, ``generator``) are filled by ``restore``.
     func : callable
         ``func(denoiser, x, sigmas, *, [op, y,] generator, **params)``: a
         generator yielding :class:`~napari_tweedie.steps.Step` and returning
@@ -54,19 +50,12 @@ class SamplerSpec:
         estimate; the std over samples is zero).
     """
 
-    name: str
-    summary: str
-    params: tuple[Param, ...]
     func: Callable[..., Generator[Step, None, Tensor]]
     data_term: bool = True
     schedule: Callable[[int, float], Tensor] | None = None
     needs_start_image: bool = False
     needs_differentiable_prior: bool = False
     stochastic: bool = True
-
-    def defaults(self) -> dict[str, Any]:
-        """Parameter defaults by name."""
-        return defaults(self.params)
 
 
 SAMPLERS: dict[str, SamplerSpec] = {}
