@@ -52,7 +52,7 @@ def test_a_new_method_module_is_registered_without_an_import_line(tmp_path, monk
         module.write_text(
             "from napari_tweedie.denoisers.registry import DenoiserSpec\n"
             "def denoise(image, *, sigma, seed=0):\n    return image\n"
-            "SPECS = (DenoiserSpec('forgotten', denoise, (), 'test'),)\n"
+            "SPECS = (DenoiserSpec(name='forgotten', summary='test', params=(), func=denoise),)\n"
         )
         importlib.invalidate_caches()
         denoisers.register_families()
