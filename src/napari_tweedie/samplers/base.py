@@ -10,14 +10,16 @@ prior: its score is ``(D(x, sigma) - x) / sigma^2``.
 from __future__ import annotations
 
 import math
-from collections.abc import Generator, Iterator
-from typing import TYPE_CHECKING, Protocol
+from collections.abc import Callable, Generator, Iterator
+from typing import TYPE_CHECKING, Any, Protocol
+
+from ..steps import Step
 
 if TYPE_CHECKING:
     import torch
     from torch import Tensor
 
-    from ..steps import Step
+    from ..operators.base import LinearOperator
 
 #: what every sampler returns: a generator of steps whose value is the image batch
 StepGenerator = Generator["Step", None, "Tensor"]
@@ -86,3 +88,27 @@ def levels(sigmas: Tensor) -> Iterator[tuple[int, int, float, float]]:
     n = len(values) - 1
     for i in range(n):
         yield i, n, values[i], values[i + 1]
+
+
+def diffusion_loop(
+    x: Tensor, sigmas: Tensor, update: Callable[[Tensor, float, float], tuple[Any, ...]]
+) -> StepGenerator:
+    """The loop every diffusion sampler shares: one ``update`` per noise level.
+
+    ``update(x, sigma, sigma_next) -> (x, x0_hat)`` or ``(x, x0_hat, info)``
+    runs without gradients (it may enable them itself); after each level a
+    :class:`Step` reports ``x`` and ``x0_hat``.  Returns the last ``x``.
+    """
+    import torch
+
+    for i, n, sigma, sigma_next in levels(sigmas):
+        with torch.no_grad():
+            x, x0, *info = update(x, sigma, sigma_next)
+        yield Step(i + 1, n, sigma, x, x0, *info)
+    return x
+
+
+def noise_level(op: LinearOperator, sigma_y: float | None, floor: float) -> float:
+    """The measurement noise a sampler weighs its data term by: ``sigma_y`` (default the
+    operator's), at least ``floor``."""
+    return max(op.sigma_y if sigma_y is None else sigma_y, floor)

@@ -5,8 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from ..specs import Param
-from ..steps import Step
-from .base import Denoiser, StepGenerator, ddim_update, denoise, karras_sigmas, levels
+from .base import Denoiser, StepGenerator, ddim_update, denoise, diffusion_loop, karras_sigmas
 from .spec import SamplerSpec, register
 
 if TYPE_CHECKING:
@@ -27,14 +26,12 @@ def ddim(
     ``eta=1`` is ancestral sampling (DDPM-like).  Started from a noisy image
     at its own noise level it samples the posterior of a denoising problem.
     """
-    import torch
 
-    for i, n, sigma, sigma_next in levels(sigmas):
-        with torch.no_grad():
-            x0 = denoise(denoiser, x, sigma)
-            x = ddim_update(x0, (x - x0) / sigma, sigma, sigma_next, eta, generator)
-        yield Step(i + 1, n, sigma, x, x0)
-    return x
+    def update(x: Tensor, sigma: float, sigma_next: float) -> tuple[Tensor, Tensor]:
+        x0 = denoise(denoiser, x, sigma)
+        return ddim_update(x0, (x - x0) / sigma, sigma, sigma_next, eta, generator), x0
+
+    return (yield from diffusion_loop(x, sigmas, update))
 
 
 def denoising_schedule(steps: int, sigma_y: float) -> Tensor:

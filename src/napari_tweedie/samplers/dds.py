@@ -5,8 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from ..specs import Param
-from ..steps import Step
-from .base import Denoiser, StepGenerator, ddim_update, denoise, levels
+from .base import Denoiser, StepGenerator, ddim_update, denoise, diffusion_loop, noise_level
 from .spec import SamplerSpec, lam_param, register
 
 if TYPE_CHECKING:
@@ -39,23 +38,21 @@ def dds(
     noise levels, ``gamma_t = sigma_t^2 / (lam * sigma_y^2)``: the Tweedie
     estimate's error std is taken as ``sigma_t / sqrt(lam)`` (as in DiffPIR).
     """
-    import torch
-
     from ..operators.base import conjugate_gradient
 
     adjoint_y = op.adjoint(y)
-    noise_level = max(op.sigma_y if sigma_y is None else sigma_y, 1e-3)
-    for i, n, sigma, sigma_next in levels(sigmas):
-        weight = sigma**2 / (lam * noise_level**2) if gamma is None else gamma
-        with torch.no_grad():
-            x0 = denoise(denoiser, x, sigma)
-            eps = (x - x0) / sigma
-            x0 = conjugate_gradient(
-                lambda v, w=weight: w * op.normal(v) + v, weight * adjoint_y + x0, x0, cg_steps
-            )
-            x = ddim_update(x0, eps, sigma, sigma_next, eta, generator)
-        yield Step(i + 1, n, sigma, x, x0)
-    return x
+    measurement_noise = noise_level(op, sigma_y, 1e-3)
+
+    def update(x: Tensor, sigma: float, sigma_next: float) -> tuple[Tensor, Tensor]:
+        weight = sigma**2 / (lam * measurement_noise**2) if gamma is None else gamma
+        x0 = denoise(denoiser, x, sigma)
+        eps = (x - x0) / sigma
+        x0 = conjugate_gradient(
+            lambda v: weight * op.normal(v) + v, weight * adjoint_y + x0, x0, cg_steps
+        )
+        return ddim_update(x0, eps, sigma, sigma_next, eta, generator), x0
+
+    return (yield from diffusion_loop(x, sigmas, update))
 
 
 SPEC = register(

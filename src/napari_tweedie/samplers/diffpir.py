@@ -5,8 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from ..specs import Param
-from ..steps import Step
-from .base import Denoiser, StepGenerator, denoise, levels, noise_like
+from .base import Denoiser, StepGenerator, denoise, diffusion_loop, noise_level, noise_like
 from .spec import SamplerSpec, lam_param, register
 
 if TYPE_CHECKING:
@@ -38,21 +37,18 @@ def diffpir(
     of its data correction.  ``zeta = 1`` restores best, ``0.3`` gives better
     calibrated spreads for super-resolution (figures: ``benchmarks/README.md``).
     """
-    import torch
+    measurement_noise = noise_level(op, sigma_y, 1e-3)
 
-    noise_level = max(op.sigma_y if sigma_y is None else sigma_y, 1e-3)
-    for i, n, sigma, sigma_next in levels(sigmas):
-        with torch.no_grad():
-            x0 = denoise(denoiser, x, sigma)
-            x0 = op.prox(x0, y, lam * noise_level**2 / sigma**2, steps=20)
-            if sigma_next > 0:
-                eps = (x - x0) / sigma
-                fresh = noise_like(x, generator)
-                x = x0 + sigma_next * ((1 - zeta) ** 0.5 * eps + zeta**0.5 * fresh)
-            else:
-                x = x0
-        yield Step(i + 1, n, sigma, x, x0)
-    return x
+    def update(x: Tensor, sigma: float, sigma_next: float) -> tuple[Tensor, Tensor]:
+        x0 = denoise(denoiser, x, sigma)
+        x0 = op.prox(x0, y, lam * measurement_noise**2 / sigma**2, steps=20)
+        if sigma_next <= 0:
+            return x0, x0
+        eps = (x - x0) / sigma
+        fresh = noise_like(x, generator)
+        return x0 + sigma_next * ((1 - zeta) ** 0.5 * eps + zeta**0.5 * fresh), x0
+
+    return (yield from diffusion_loop(x, sigmas, update))
 
 
 SPEC = register(

@@ -5,8 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from ..specs import Param
-from ..steps import Step
-from .base import Denoiser, StepGenerator, ddim_update, denoise, levels
+from .base import Denoiser, StepGenerator, ddim_update, denoise, diffusion_loop
 from .spec import SamplerSpec, register
 
 if TYPE_CHECKING:
@@ -40,18 +39,18 @@ def dps(
     import torch
 
     step = zeta / max(op.norm(device=x.device), 1e-12)
-    for i, n, sigma, sigma_next in levels(sigmas):
+
+    def update(x: Tensor, sigma: float, sigma_next: float) -> tuple[Tensor, Tensor, dict]:
         with torch.enable_grad():
             x_in = x.detach().requires_grad_(True)
             x0 = denoise(denoiser, x_in, sigma)
             residual = (y - op.forward(x0)).abs().pow(2).flatten(1).sum(1).sqrt()
             (grad,) = torch.autograd.grad(residual.sum(), x_in)
         x0 = x0.detach()
-        with torch.no_grad():
-            x = ddim_update(x0, (x - x0) / sigma, sigma, sigma_next, eta, generator)
-            x = x - step * grad
-        yield Step(i + 1, n, sigma, x, x0, {"residual": float(residual.detach().mean())})
-    return x
+        x = ddim_update(x0, (x - x0) / sigma, sigma, sigma_next, eta, generator) - step * grad
+        return x, x0, {"residual": float(residual.detach().mean())}
+
+    return (yield from diffusion_loop(x, sigmas, update))
 
 
 SPEC = register(

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 
 from ..specs import Param
 from ..steps import Step
-from .base import Denoiser, StepGenerator, denoise
+from .base import Denoiser, StepGenerator, denoise, noise_level
 from .spec import SamplerSpec, lam_param, register
 
 if TYPE_CHECKING:
@@ -84,15 +84,15 @@ def pnp(
 
     del generator
     n = max(1, len(sigmas) - 1)
-    noise_level = max(op.sigma_y if sigma_y is None else sigma_y, 1e-4)
-    levels = pnp_sigmas(n, max(sigma_max, noise_level), max(noise_level, sigma_min))
+    floor = noise_level(op, sigma_y, 1e-4)
+    levels = pnp_sigmas(n, max(sigma_max, floor), max(floor, sigma_min))
     with torch.no_grad():
         z = (init if init is not None else op.adjoint(y).real).to(x.dtype).expand_as(x).clone()
         for i, level in enumerate(levels):
-            estimate = op.prox(z, y, lam * noise_level**2 / level**2, steps=cg_steps)
+            estimate = op.prox(z, y, lam * floor**2 / level**2, steps=cg_steps)
             z = denoise(denoiser, estimate, level)
             yield Step(i + 1, n, level, estimate, z)
-        result = op.prox(z, y, lam * noise_level**2 / levels[-1] ** 2, steps=cg_steps)
+        result = op.prox(z, y, lam * floor**2 / levels[-1] ** 2, steps=cg_steps)
     return result
 
 

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 from ..specs import Param
 from ..steps import Step
-from .base import Denoiser, StepGenerator, denoise, levels, noise_like
+from .base import Denoiser, StepGenerator, denoise, levels, noise_level, noise_like
 from .pnp import pnp_sigmas
 from .spec import SamplerSpec, lam_param, register
 
@@ -52,7 +52,7 @@ def red_diff(
         raise ValueError(f"sigma_max must be > 0.005 (the last level), got {sigma_max}")
     mu = (init if init is not None else torch.zeros_like(x)).clone().requires_grad_(True)
     optimiser = torch.optim.Adam([mu], lr=lr, betas=(0.9, 0.99))
-    noise_level = max(op.sigma_y if sigma_y is None else sigma_y, 1e-2)
+    measurement_noise = noise_level(op, sigma_y, 1e-2)
     if sigma_max is not None:
         geometric = pnp_sigmas(max(1, len(sigmas) - 1), sigma_max, 0.005)
         sigmas = torch.tensor(geometric + [0.0])
@@ -63,7 +63,7 @@ def red_diff(
             eps_hat = (mu + sigma * eps - denoise(denoiser, mu + sigma * eps, sigma)) / sigma
         with torch.enable_grad():
             residual = (y - op.forward(mu)).abs().pow(2).flatten(1).sum(1)
-            fidelity = residual.sum() / (2 * noise_level**2 * mu[0].numel())
+            fidelity = residual.sum() / (2 * measurement_noise**2 * mu[0].numel())
             regulariser = (lam * sigma * (eps_hat - eps) * mu).flatten(1).sum(1).sum() / mu[
                 0
             ].numel()
