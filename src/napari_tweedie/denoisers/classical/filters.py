@@ -14,6 +14,7 @@ and ignored.  scipy and scikit-image are imported on first call.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 import numpy as np
 
@@ -26,6 +27,7 @@ __all__ = [
     "denoise_nl_means",
     "denoise_tv",
     "dynamic_range",
+    "from_sigma",
     "gaussian_sigma_spatial",
 ]
 
@@ -50,6 +52,21 @@ _RANGE_SAMPLES = 1 << 20  # pixels used to estimate the dynamic range
 def copy32(image: np.ndarray) -> np.ndarray:
     """A float32 copy of ``image`` (what a method returns when it has nothing to remove)."""
     return np.array(image, dtype=np.float32, copy=True)
+
+
+def from_sigma(
+    value: float | None, sigma: float, default: float | Callable[[float], float]
+) -> float | None:
+    """``value``, or when it is ``None`` its default from the noise level ``sigma``.
+
+    The default is ``default * sigma`` (or ``default(sigma)``); ``None`` when
+    ``sigma <= 0`` leaves nothing to remove (the method returns the image).
+    """
+    if value is not None:
+        return value
+    if sigma <= 0:
+        return None
+    return default(sigma) if callable(default) else default * sigma
 
 
 def dynamic_range(image: np.ndarray) -> float:
@@ -93,10 +110,11 @@ def denoise_gaussian(
         ``scipy.ndimage.gaussian_filter`` with symmetric boundaries, truncated
         at 4 widths.
     """
+    sigma_spatial = from_sigma(
+        sigma_spatial, sigma, lambda s: gaussian_sigma_spatial(s, dynamic_range(image))
+    )
     if sigma_spatial is None:
-        if sigma <= 0:
-            return copy32(image)
-        sigma_spatial = gaussian_sigma_spatial(sigma, dynamic_range(image))
+        return copy32(image)
     from scipy import ndimage
 
     return ndimage.gaussian_filter(
@@ -130,11 +148,8 @@ def denoise_bilateral(
     -------
     ndarray, float32
     """
-    if sigma_color is None:
-        if sigma <= 0:
-            return copy32(image)
-        sigma_color = BILATERAL_COLOR_FACTOR * sigma
-    if sigma_color <= 0:  # the limit of a vanishing range width is the identity
+    sigma_color = from_sigma(sigma_color, sigma, BILATERAL_COLOR_FACTOR)
+    if sigma_color is None or sigma_color <= 0:  # a vanishing range width: the identity
         return copy32(image)
     return bilateral_filter(image, float(sigma_spatial), float(sigma_color))
 
@@ -158,10 +173,9 @@ def denoise_tv(
     ndarray, float32
         ``skimage.restoration.denoise_tv_chambolle`` output.
     """
+    weight = from_sigma(weight, sigma, TV_WEIGHT_FACTOR)
     if weight is None:
-        if sigma <= 0:
-            return copy32(image)
-        weight = TV_WEIGHT_FACTOR * sigma
+        return copy32(image)
     from skimage import restoration
 
     result = restoration.denoise_tv_chambolle(np.asarray(image, np.float32), weight=float(weight))
@@ -197,10 +211,9 @@ def denoise_nl_means(
     -------
     ndarray, float32
     """
+    h = from_sigma(h, sigma, NLM_H_FACTOR)
     if h is None:
-        if sigma <= 0:
-            return copy32(image)
-        h = NLM_H_FACTOR * sigma
+        return copy32(image)
     # mirrored with the edge repeated, as dask's tile halos are, so that the
     # border matches a tiled run (scikit-image itself mirrors without the edge)
     pad = int(patch_distance) + int(patch_size)
