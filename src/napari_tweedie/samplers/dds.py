@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 from ..specs import Param
 from .base import Denoiser, StepGenerator, ddim_update, denoise, diffusion_loop, noise_level
-from .spec import SamplerSpec, lam_param, register
+from .spec import lam_param, sampler
 
 if TYPE_CHECKING:
     import torch
@@ -15,6 +15,20 @@ if TYPE_CHECKING:
     from ..operators.base import LinearOperator
 
 
+@sampler(
+    summary="Decomposed Diffusion Sampler (Chung et al. 2024): Tweedie + CG data steps + DDIM",
+    params=(
+        Param(
+            "gamma",
+            None,
+            "data weight of the CG step (auto: sigma_t^2 / (lam sigma_y^2), per level)",
+            min=0.0,
+        ),
+        lam_param(7.0),
+        Param("cg_steps", 5, "conjugate-gradient steps per level", kind="int", min=1, max=100),
+        Param("eta", 0.85, "DDIM stochasticity (1: ancestral)", min=0.0, max=1.0, step=0.05),
+    ),
+)
 def dds(
     denoiser: Denoiser,
     x: Tensor,
@@ -53,23 +67,3 @@ def dds(
         return ddim_update(x0, eps, sigma, sigma_next, eta, generator), x0
 
     return (yield from diffusion_loop(x, sigmas, update))
-
-
-SPEC = register(
-    SamplerSpec(
-        name="dds",
-        summary="Decomposed Diffusion Sampler (Chung et al. 2024): Tweedie + CG data steps + DDIM",
-        params=(
-            Param(
-                "gamma",
-                None,
-                "data weight of the CG step (auto: sigma_t^2 / (lam sigma_y^2), per level)",
-                min=0.0,
-            ),
-            lam_param(7.0),
-            Param("cg_steps", 5, "conjugate-gradient steps per level", kind="int", min=1, max=100),
-            Param("eta", 0.85, "DDIM stochasticity (1: ancestral)", min=0.0, max=1.0, step=0.05),
-        ),
-        func=dds,
-    )
-)

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 from ..specs import Param
 from .base import Denoiser, StepGenerator, denoise, diffusion_loop, noise_level, noise_like
-from .spec import SamplerSpec, lam_param, register
+from .spec import lam_param, sampler
 
 if TYPE_CHECKING:
     import torch
@@ -15,6 +15,20 @@ if TYPE_CHECKING:
     from ..operators.base import LinearOperator
 
 
+@sampler(
+    summary="DiffPIR (Zhu et al. 2023): denoiser step, proximal data step, re-noising",
+    params=(
+        lam_param(7.0),
+        Param(
+            "zeta",
+            1.0,
+            "fresh noise in the re-noising: 1 restores best, 0.3 calibrates the spread",
+            min=0.0,
+            max=1.0,
+            step=0.05,
+        ),
+    ),
+)
 def diffpir(
     denoiser: Denoiser,
     x: Tensor,
@@ -49,23 +63,3 @@ def diffpir(
         return x0 + sigma_next * ((1 - zeta) ** 0.5 * eps + zeta**0.5 * fresh), x0
 
     return (yield from diffusion_loop(x, sigmas, update))
-
-
-SPEC = register(
-    SamplerSpec(
-        name="diffpir",
-        summary="DiffPIR (Zhu et al. 2023): denoiser step, proximal data step, re-noising",
-        params=(
-            lam_param(7.0),
-            Param(
-                "zeta",
-                1.0,
-                "fresh noise in the re-noising: 1 restores best, 0.3 calibrates the spread",
-                min=0.0,
-                max=1.0,
-                step=0.05,
-            ),
-        ),
-        func=diffpir,
-    )
-)

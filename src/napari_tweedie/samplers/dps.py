@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 from ..specs import Param
 from .base import Denoiser, StepGenerator, ddim_update, denoise, diffusion_loop
-from .spec import SamplerSpec, register
+from .spec import sampler
 
 if TYPE_CHECKING:
     import torch
@@ -15,6 +15,20 @@ if TYPE_CHECKING:
     from ..operators.base import LinearOperator
 
 
+@sampler(
+    summary="Diffusion Posterior Sampling (Chung et al. 2023): DDIM + likelihood gradient",
+    params=(
+        Param(
+            "zeta",
+            6.0,
+            "likelihood step, divided by ||A||: larger follows the data harder",
+            min=0.0,
+            step=0.5,
+        ),
+        Param("eta", 1.0, "DDIM stochasticity (1: ancestral)", min=0.0, max=1.0, step=0.05),
+    ),
+    needs_differentiable_prior=True,
+)
 def dps(
     denoiser: Denoiser,
     x: Tensor,
@@ -51,23 +65,3 @@ def dps(
         return x, x0, {"residual": float(residual.detach().mean())}
 
     return (yield from diffusion_loop(x, sigmas, update))
-
-
-SPEC = register(
-    SamplerSpec(
-        name="dps",
-        summary="Diffusion Posterior Sampling (Chung et al. 2023): DDIM + likelihood gradient",
-        params=(
-            Param(
-                "zeta",
-                6.0,
-                "likelihood step, divided by ||A||: larger follows the data harder",
-                min=0.0,
-                step=0.5,
-            ),
-            Param("eta", 1.0, "DDIM stochasticity (1: ancestral)", min=0.0, max=1.0, step=0.05),
-        ),
-        func=dps,
-        needs_differentiable_prior=True,
-    )
-)

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 from ..specs import Param
 from ..steps import Step
 from .base import Denoiser, StepGenerator, denoise, noise_level
-from .spec import SamplerSpec, lam_param, register
+from .spec import lam_param, sampler
 
 if TYPE_CHECKING:
     import torch
@@ -38,6 +38,23 @@ def pnp_sigmas(steps: int, sigma_max: float, sigma_end: float) -> list[float]:
     return [float(sigma_max * math.exp(ratio * k)) for k in range(steps)]
 
 
+@sampler(
+    summary="Plug-and-play HQS (Zhang et al. 2021, DPIR): fast, one deterministic estimate",
+    params=(
+        lam_param(0.25),
+        Param("sigma_max", 0.3, "first denoiser level (data on [0, 1])", min=0.0, step=0.05),
+        Param(
+            "sigma_min",
+            0.005,
+            "floor of the last denoiser level (the last is max(sigma_y, sigma_min))",
+            min=0.0,
+            step=0.001,
+        ),
+        Param("cg_steps", 20, "conjugate-gradient steps of the data step", kind="int", min=1),
+    ),
+    needs_start_image=True,
+    stochastic=False,
+)
 def pnp(
     denoiser: Denoiser,
     x: Tensor,
@@ -94,26 +111,3 @@ def pnp(
             yield Step(i + 1, n, level, estimate, z)
         result = op.prox(z, y, lam * floor**2 / levels[-1] ** 2, steps=cg_steps)
     return result
-
-
-SPEC = register(
-    SamplerSpec(
-        name="pnp",
-        summary="Plug-and-play HQS (Zhang et al. 2021, DPIR): fast, one deterministic estimate",
-        params=(
-            lam_param(0.25),
-            Param("sigma_max", 0.3, "first denoiser level (data on [0, 1])", min=0.0, step=0.05),
-            Param(
-                "sigma_min",
-                0.005,
-                "floor of the last denoiser level (the last is max(sigma_y, sigma_min))",
-                min=0.0,
-                step=0.001,
-            ),
-            Param("cg_steps", 20, "conjugate-gradient steps of the data step", kind="int", min=1),
-        ),
-        func=pnp,
-        needs_start_image=True,
-        stochastic=False,
-    )
-)

@@ -8,7 +8,7 @@ from ..specs import Param
 from ..steps import Step
 from .base import Denoiser, StepGenerator, denoise, levels, noise_level, noise_like
 from .pnp import pnp_sigmas
-from .spec import SamplerSpec, lam_param, register
+from .spec import lam_param, sampler
 
 if TYPE_CHECKING:
     import torch
@@ -17,6 +17,21 @@ if TYPE_CHECKING:
     from ..operators.base import LinearOperator
 
 
+@sampler(
+    summary="RED-Diff (Mardani et al. 2024): Adam on the image, denoiser as regulariser",
+    params=(
+        lam_param(0.25),
+        Param("lr", 0.02, "Adam learning rate on the image", min=0.0, step=0.005),
+        Param(
+            "sigma_max",
+            0.2,
+            "first noise level (data on [0, 1]); levels go geometrically down to 0.005",
+            min=0.006,
+            step=0.05,
+        ),
+    ),
+    needs_start_image=True,
+)
 def red_diff(
     denoiser: Denoiser,
     x: Tensor,
@@ -73,24 +88,3 @@ def red_diff(
         current = mu.detach().clone()
         yield Step(i + 1, n, sigma, current, current, {"fidelity": float(fidelity.detach())})
     return mu.detach()
-
-
-SPEC = register(
-    SamplerSpec(
-        name="red_diff",
-        summary="RED-Diff (Mardani et al. 2024): Adam on the image, denoiser as regulariser",
-        params=(
-            lam_param(0.25),
-            Param("lr", 0.02, "Adam learning rate on the image", min=0.0, step=0.005),
-            Param(
-                "sigma_max",
-                0.2,
-                "first noise level (data on [0, 1]); levels go geometrically down to 0.005",
-                min=0.006,
-                step=0.05,
-            ),
-        ),
-        func=red_diff,
-        needs_start_image=True,
-    )
-)

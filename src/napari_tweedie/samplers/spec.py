@@ -1,7 +1,8 @@
 """The sampler registry: :class:`SamplerSpec` and ``SAMPLERS`` (name -> spec).
 
-Each sampler module registers its own spec with :func:`register`; the package
-imports every module, so a new sampler is one new module.  Nothing here
+Each sampler module registers its own spec with :func:`sampler` (or
+:func:`register`); the package imports every module, so a new sampler is one
+new module.  Nothing here
 imports torch: the registry can be read (``--help``, dropdowns) without it.
 """
 
@@ -9,9 +10,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Generator
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from ..specs import Param, Spec
+
+F = TypeVar("F", bound=Callable[..., Any])
 
 if TYPE_CHECKING:
     from torch import Tensor
@@ -65,6 +68,20 @@ def register(spec: SamplerSpec) -> SamplerSpec:
     """Add ``spec`` to :data:`SAMPLERS` (replacing one of the same name)."""
     SAMPLERS[spec.name] = spec
     return spec
+
+
+def sampler(**fields: Any) -> Callable[[F], F]:
+    """Register the decorated generator function as the sampler named after it.
+
+    ``fields`` are the other :class:`SamplerSpec` fields (``summary``,
+    ``params``, capabilities); the function is returned unchanged.
+    """
+
+    def add(func: F) -> F:
+        register(SamplerSpec(name=func.__name__, func=func, **fields))
+        return func
+
+    return add
 
 
 #: the prior's weight against the data (DiffPIR's lambda), shared by several samplers
