@@ -206,7 +206,12 @@ def test_lazy_cancel_stops_a_fitting_method_within_a_step(monkeypatch):
         return image
 
     spec = DenoiserSpec(
-        "fit_test", fitting, (), "a fitting test", iterative=True, gaussian_only=False
+        name="fit_test",
+        summary="a fitting test",
+        params=(),
+        func=fitting,
+        iterative=True,
+        gaussian_only=False,
     )
     monkeypatch.setitem(DENOISERS, "fit_test", spec)
     image = np.random.default_rng(0).random((64, 64), np.float32)

@@ -86,10 +86,10 @@ def slow_method(image, *, sigma, seed, steps=400):
 @pytest.fixture
 def slow_registered(monkeypatch):
     spec = DenoiserSpec(
-        "slow_test",
-        slow_method,
-        (),
-        "a deliberately slow test method",
+        name="slow_test",
+        summary="a deliberately slow test method",
+        params=(),
+        func=slow_method,
         fast=False,
         iterative=True,
         gaussian_only=False,

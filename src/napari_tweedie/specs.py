@@ -38,7 +38,7 @@ def defaults(params: tuple[Param, ...]) -> dict[str, Any]:
     return {p.name: p.default for p in params}
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Spec:
     """A registry entry: the base of ``DenoiserSpec``, ``SamplerSpec`` and ``OperatorSpec``.
 
@@ -50,6 +50,8 @@ class Spec:
         One line for tooltips and ``--help``: paper and algorithm.
     params : tuple of Param
         The user's parameters (keyword arguments, ``--set``, GUI controls).
+
+    Specs are built by keyword (``DenoiserSpec(name=..., summary=..., params=..., func=...)``).
     """
 
     name: str

@@ -9,7 +9,7 @@ from typing import Any
 from ..specs import Spec
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class DenoiserSpec(Spec):
     """A registered denoiser (``nt.denoise(image, name)``).
 

@@ -26,7 +26,7 @@ SIGMA_Y = Param(
 )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class OperatorSpec(Spec):
     """A registered forward model ``y = A x + noise`` (``nt.restore(y, name)``).
 

@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from ..steps import Step
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class SamplerSpec(Spec):
     """A registered sampler (``nt.restore(..., sampler=name)``) and what ``restore`` gives it.
 
