@@ -1,7 +1,7 @@
 """Forward models ``A`` (with adjoints and noise) for the diffusion inverse solvers.
 
 ``OPERATORS`` maps the names of ``napari_tweedie.restore(y, operator, ...)`` to
-an :class:`OperatorSpec`; every module of this package registers its own.
+an :class:`OperatorSpec`; every module of this package registers its own (:func:`operator`).
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from .ct import Radon, view_angles
 from .denoise import Identity
 from .inpaint import Inpaint
 from .mri import CartesianMRI, cartesian_mask
-from .spec import OPERATORS, OperatorSpec, register
+from .spec import OPERATORS, OperatorSpec, operator, register
 from .superres import SuperResolution
 
 import_submodules(__name__, __path__)
@@ -54,6 +54,7 @@ __all__ = [
     "motion_psf",
     "operator_for_image",
     "operator_spec",
+    "operator",
     "register",
     "view_angles",
 ]

@@ -9,7 +9,7 @@ import numpy as np
 
 from ..specs import Param
 from .base import LinearOperator
-from .spec import SIGMA_Y, OperatorSpec, register
+from .spec import SIGMA_Y, operator
 
 if TYPE_CHECKING:
     from torch import Tensor
@@ -64,6 +64,17 @@ class Blur(LinearOperator):
         return y
 
 
+@operator(
+    "blur",
+    summary="deblurring: y = psf * x + noise (Gaussian, linear motion or a given PSF)",
+    params=(
+        Param("psf", None, "point-spread function (2-D, odd sizes); else from below", "array"),
+        Param("sigma_blur", 2.0, "Gaussian PSF width (pixels)", min=0.3, max=20.0, step=0.1),
+        Param("motion", 0, "linear motion blur length (pixels; 0: Gaussian)", "int", 0, 200),
+        Param("motion_angle", 0.0, "motion direction (degrees)", min=-180.0, max=180.0),
+        SIGMA_Y,
+    ),
+)
 def _blur(
     y_shape,
     psf=None,
@@ -78,19 +89,3 @@ def _blur(
         else:
             psf = gaussian_psf(2.0 if sigma_blur is None else float(sigma_blur))
     return Blur(y_shape, psf, sigma_y)
-
-
-SPEC = register(
-    OperatorSpec(
-        name="blur",
-        summary="deblurring: y = psf * x + noise (Gaussian, linear motion or a given PSF)",
-        params=(
-            Param("psf", None, "point-spread function (2-D, odd sizes); else from below", "array"),
-            Param("sigma_blur", 2.0, "Gaussian PSF width (pixels)", min=0.3, max=20.0, step=0.1),
-            Param("motion", 0, "linear motion blur length (pixels; 0: Gaussian)", "int", 0, 200),
-            Param("motion_angle", 0.0, "motion direction (degrees)", min=-180.0, max=180.0),
-            SIGMA_Y,
-        ),
-        factory=_blur,
-    )
-)

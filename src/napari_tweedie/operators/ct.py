@@ -9,7 +9,7 @@ import numpy as np
 
 from ..specs import Param
 from .base import LinearOperator
-from .spec import SIGMA_Y, OperatorSpec, register
+from .spec import SIGMA_Y, operator
 
 if TYPE_CHECKING:
     import torch
@@ -133,6 +133,50 @@ class Radon(LinearOperator):
         return clean + self.sigma_y * noise.to(clean.device)
 
 
+def _from_image(image_shape, angles=60, size=None, **params) -> Radon:
+    del size  # the image's own shape
+    return Radon(image_shape, 60 if angles is None else angles, **params)
+
+
+@operator(
+    "ct",
+    summary="parallel-beam CT: y = the sinogram (Radon transform) + noise",
+    params=(
+        Param(
+            "angles",
+            None,
+            "projection angles: a count (evenly over [0, limited)) or an array (degrees); "
+            "default: the sinogram's rows (simulation: 60)",
+            "int",
+            1,
+            3600,
+        ),
+        Param(
+            "size",
+            None,
+            "image side, or (height, width); default: the square that fits the sinogram",
+            "array",
+        ),
+        SIGMA_Y,
+        Param(
+            "photons",
+            None,
+            "simulation: incident photons per ray for Poisson transmission noise "
+            "(default: Gaussian noise sigma_y)",
+            min=1.0,
+        ),
+        Param("limited", 180.0, "angular range (degrees) of a count of angles", min=1.0, max=360.0),
+        Param(
+            "attenuation",
+            None,
+            "simulation: attenuation per pixel length of a value of 1 (default 3 / diagonal)",
+            min=0.0,
+        ),
+    ),
+    from_image=_from_image,
+    image_grid=False,
+    shape_param="size",
+)
 def _from_sinogram(
     y_shape,
     angles=None,
@@ -166,54 +210,3 @@ def _side_for(detectors: int) -> int:
         if Radon((side, side), 1).diagonal == detectors:
             return side
     return guess
-
-
-def _from_image(image_shape, angles=60, size=None, **params) -> Radon:
-    del size  # the image's own shape
-    return Radon(image_shape, 60 if angles is None else angles, **params)
-
-
-SPEC = register(
-    OperatorSpec(
-        name="ct",
-        summary="parallel-beam CT: y = the sinogram (Radon transform) + noise",
-        params=(
-            Param(
-                "angles",
-                None,
-                "projection angles: a count (evenly over [0, limited)) or an array (degrees); "
-                "default: the sinogram's rows (simulation: 60)",
-                "int",
-                1,
-                3600,
-            ),
-            Param(
-                "size",
-                None,
-                "image side, or (height, width); default: the square that fits the sinogram",
-                "array",
-            ),
-            SIGMA_Y,
-            Param(
-                "photons",
-                None,
-                "simulation: incident photons per ray for Poisson transmission noise "
-                "(default: Gaussian noise sigma_y)",
-                min=1.0,
-            ),
-            Param(
-                "limited", 180.0, "angular range (degrees) of a count of angles", min=1.0, max=360.0
-            ),
-            Param(
-                "attenuation",
-                None,
-                "simulation: attenuation per pixel length of a value of 1 (default 3 / diagonal)",
-                min=0.0,
-            ),
-        ),
-        factory=_from_sinogram,
-        from_image=_from_image,
-        image_grid=False,
-        shape_param="size",
-    )
-)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from .base import LinearOperator
-from .spec import SIGMA_Y, OperatorSpec, register
+from .spec import SIGMA_Y, operator
 
 if TYPE_CHECKING:
     from torch import Tensor
@@ -29,16 +29,11 @@ class Identity(LinearOperator):
         return 1.0
 
 
+@operator(
+    "denoise",
+    summary="denoising: y = x + noise",
+    params=(SIGMA_Y,),
+    identity=True,
+)
 def _identity(y_shape, sigma_y: float = 0.0) -> Identity:
     return Identity(y_shape, sigma_y)
-
-
-SPEC = register(
-    OperatorSpec(
-        name="denoise",
-        summary="denoising: y = x + noise",
-        params=(SIGMA_Y,),
-        factory=_identity,
-        identity=True,
-    )
-)

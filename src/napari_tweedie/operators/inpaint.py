@@ -9,7 +9,7 @@ import numpy as np
 from ..specs import Param
 from .base import LinearOperator
 from .blur import gaussian_psf
-from .spec import SIGMA_Y, OperatorSpec, register
+from .spec import SIGMA_Y, operator
 
 if TYPE_CHECKING:
     from torch import Tensor
@@ -60,21 +60,16 @@ class Inpaint(LinearOperator):
         return mask * y + (1 - mask) * smooth
 
 
+@operator(
+    "inpaint",
+    summary="inpainting: y = mask * x + noise (mask = 1 where a pixel is observed)",
+    params=(
+        Param("mask", None, "1 where a pixel is observed, 0 where it is missing", "array"),
+        SIGMA_Y,
+    ),
+    needs_mask=True,
+)
 def _inpaint(y_shape, mask=None, sigma_y: float = 0.0) -> Inpaint:
     if mask is None:
         raise ValueError("inpaint needs mask= (1 where a pixel is observed)")
     return Inpaint(y_shape, mask, sigma_y)
-
-
-SPEC = register(
-    OperatorSpec(
-        name="inpaint",
-        summary="inpainting: y = mask * x + noise (mask = 1 where a pixel is observed)",
-        params=(
-            Param("mask", None, "1 where a pixel is observed, 0 where it is missing", "array"),
-            SIGMA_Y,
-        ),
-        factory=_inpaint,
-        needs_mask=True,
-    )
-)

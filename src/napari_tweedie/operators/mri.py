@@ -8,7 +8,7 @@ import numpy as np
 
 from ..specs import Param
 from .base import LinearOperator
-from .spec import SIGMA_Y, OperatorSpec, register
+from .spec import SIGMA_Y, operator
 
 if TYPE_CHECKING:
     import torch
@@ -135,31 +135,24 @@ class CartesianMRI(LinearOperator):
         return clean + self.sigma_y * self.mask.to(x.device) * noise
 
 
+@operator(
+    "mri",
+    summary="single-coil Cartesian MRI: y = undersampled k-space (complex) + noise",
+    params=(
+        Param("mask", None, "sampled k-space (1 = sampled; default: from acceleration)", "array"),
+        Param(
+            "acceleration",
+            4.0,
+            "undersampling: rows / sampled rows (variable density, dense centre)",
+            min=1.0,
+            max=16.0,
+            step=0.5,
+        ),
+        SIGMA_Y,
+    ),
+    complex_measurement=True,
+)
 def _from_kspace(
     y_shape, mask=None, acceleration: float = 4.0, sigma_y: float = 0.0, seed: int = 0
 ) -> CartesianMRI:
     return CartesianMRI(y_shape, mask, acceleration, sigma_y, seed)
-
-
-SPEC = register(
-    OperatorSpec(
-        name="mri",
-        summary="single-coil Cartesian MRI: y = undersampled k-space (complex) + noise",
-        params=(
-            Param(
-                "mask", None, "sampled k-space (1 = sampled; default: from acceleration)", "array"
-            ),
-            Param(
-                "acceleration",
-                4.0,
-                "undersampling: rows / sampled rows (variable density, dense centre)",
-                min=1.0,
-                max=16.0,
-                step=0.5,
-            ),
-            SIGMA_Y,
-        ),
-        factory=_from_kspace,
-        complex_measurement=True,
-    )
-)

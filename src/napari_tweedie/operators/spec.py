@@ -1,6 +1,7 @@
 """The operator registry: :class:`OperatorSpec` and ``OPERATORS`` (name -> spec).
 
-Each operator module registers its own spec with :func:`register`; the package
+Each operator module registers its factory with :func:`operator` (or
+:func:`register`); the package
 imports every module, so a new forward model is one new module.
 """
 
@@ -8,12 +9,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from ..specs import Param, Spec
 
 if TYPE_CHECKING:
     from .base import LinearOperator
+
+F = TypeVar("F", bound=Callable[..., Any])
 
 #: every operator's measurement noise (its spec lists it)
 SIGMA_Y = Param(
@@ -83,3 +86,17 @@ def register(spec: OperatorSpec) -> OperatorSpec:
     """Add ``spec`` to :data:`OPERATORS` (replacing one of the same name)."""
     OPERATORS[spec.name] = spec
     return spec
+
+
+def operator(name: str, **fields: Any) -> Callable[[F], F]:
+    """Register the decorated factory as the operator ``name``.
+
+    ``fields`` are the other :class:`OperatorSpec` fields (``summary``,
+    ``params``, ``from_image``, capabilities); the factory is returned unchanged.
+    """
+
+    def add(factory: F) -> F:
+        register(OperatorSpec(name=name, factory=factory, **fields))
+        return factory
+
+    return add

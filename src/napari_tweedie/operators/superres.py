@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 from ..specs import Param
 from .base import LinearOperator
-from .spec import SIGMA_Y, OperatorSpec, register
+from .spec import SIGMA_Y, operator
 
 if TYPE_CHECKING:
     from torch import Tensor
@@ -47,25 +47,18 @@ class SuperResolution(LinearOperator):
         return F.interpolate(y, scale_factor=self.factor, mode="bicubic", align_corners=False)
 
 
-def _from_low_resolution(y_shape, factor: int = 4, sigma_y: float = 0.0) -> SuperResolution:
-    return SuperResolution(tuple(int(n) * int(factor) for n in y_shape), factor, sigma_y)
-
-
 def _from_image(image_shape, factor: int = 4, sigma_y: float = 0.0) -> SuperResolution:
     return SuperResolution(image_shape, int(factor), sigma_y)
 
 
-SPEC = register(
-    OperatorSpec(
-        name="superres",
-        summary="super-resolution: y = averages of factor x factor blocks + noise",
-        params=(
-            Param(
-                "factor", 4, "resolution gain: y has 1/factor of the rows and columns", "int", 1, 16
-            ),
-            SIGMA_Y,
-        ),
-        factory=_from_low_resolution,
-        from_image=_from_image,
-    )
+@operator(
+    "superres",
+    summary="super-resolution: y = averages of factor x factor blocks + noise",
+    params=(
+        Param("factor", 4, "resolution gain: y has 1/factor of the rows and columns", "int", 1, 16),
+        SIGMA_Y,
+    ),
+    from_image=_from_image,
 )
+def _from_low_resolution(y_shape, factor: int = 4, sigma_y: float = 0.0) -> SuperResolution:
+    return SuperResolution(tuple(int(n) * int(factor) for n in y_shape), factor, sigma_y)
