@@ -62,6 +62,59 @@ def test_pure_is_unbiased_on_poisson_noise(clean):
     assert abs(est.mean() - true.mean()) < 0.08 * true.mean()
 
 
+def test_gaussian_filter_divergence_is_the_exact_jacobian_diagonal():
+    from scipy import ndimage
+
+    spec = nt.DENOISERS["gaussian"]
+    for shape, width in [((9, 30), 1.3), ((4, 6), 2.0)]:
+        brute = np.zeros(shape)
+        for i, j in np.ndindex(shape):
+            delta = np.zeros(shape)
+            delta[i, j] = 1
+            brute[i, j] = ndimage.gaussian_filter(delta, width, mode="reflect")[i, j]
+        exact = spec.divergence(shape, sigma=SIGMA, sigma_spatial=width)
+        np.testing.assert_allclose(exact, brute, atol=1e-12)
+    assert spec.divergence((4, 4), sigma=SIGMA) is None  # width still data-dependent
+
+
+@pytest.mark.parametrize("noise", ["gaussian", "poisson_gaussian"])
+def test_exact_divergence_agrees_with_monte_carlo(clean, noise):
+    from napari_tweedie.tuning.sure import risk_problem
+
+    zeta = 0.02
+    rng = np.random.default_rng(7)
+    if noise == "gaussian":
+        y, kwargs = gaussian_noisy(clean, 7), {"sigma": SIGMA}
+    else:
+        y = zeta * rng.poisson(clean / zeta) + 0.02 * rng.standard_normal(clean.shape)
+        y, kwargs = y.astype(np.float32), {"zeta": zeta, "sigma": 0.02}
+    kwargs |= {"noise": noise, "sigma_spatial": 1.2}
+    assert risk_problem(y, "gaussian", **kwargs).calls == 1
+    exact = nt.sure(y, "gaussian", **kwargs)
+    mc = np.array([nt.sure(y, "gaussian", divergence="monte-carlo", seed=s, **kwargs)
+                   for s in SEEDS])  # fmt: skip
+    assert abs(exact - mc.mean()) < max(3 * mc.std(ddof=1) / np.sqrt(len(mc)), 1e-3 * exact)
+    with pytest.raises(ValueError, match="divergence"):
+        nt.sure(y, "gaussian", divergence="nope", **kwargs)
+
+
+def test_exact_divergence_is_unbiased_under_poisson_gaussian_noise(clean):
+    zeta, read = 0.02, 0.02
+
+    def noisy_of(x, seed):
+        rng = np.random.default_rng(seed)
+        return (zeta * rng.poisson(x / zeta) + read * rng.standard_normal(x.shape)).astype(
+            np.float32
+        )
+
+    est, true = estimates_and_truths(
+        clean, noisy_of, "gaussian", noise="poisson_gaussian", zeta=zeta, sigma=read,
+        sigma_spatial=1.0,
+    )  # fmt: skip
+    error = est - true
+    assert abs(error.mean()) < 3 * error.std(ddof=1) / np.sqrt(len(error))
+
+
 @pytest.mark.parametrize("name", list(NOISE_MODELS))
 def test_every_noise_model_has_risk_weights_or_none(name):
     model = NOISE_MODELS[name](**{p.name: 0.5 for p in NOISE_MODELS[name].params})

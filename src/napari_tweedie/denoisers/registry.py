@@ -45,6 +45,12 @@ class DenoiserSpec(Spec):
         The method is a Tweedie (MMSE) estimate ``E[x | y]`` for Gaussian
         noise, deterministic and smooth, so ``sigma^2`` times its Jacobian is
         the posterior covariance (:func:`napari_tweedie.uncertainty` applies).
+    divergence : callable, optional
+        ``divergence(shape, sigma, **params) -> ndarray``: the exact diagonal
+        of the method's Jacobian ``df_i/dy_i`` on a ``shape`` (H, W) plane,
+        for methods that are linear in the image (boundary handling
+        included); :func:`napari_tweedie.sure` then needs one denoiser call
+        instead of a Monte-Carlo probe.  ``None`` (default): Monte Carlo.
     """
 
     func: Callable[..., Any]
@@ -55,6 +61,7 @@ class DenoiserSpec(Spec):
     requires: Callable[[], str | None] | None = None
     resolve: Callable[..., dict] | None = None
     posterior_mean: bool = False
+    divergence: Callable[..., Any] | None = None
     extra: dict = field(default_factory=dict)
 
     def check_available(self) -> None:

@@ -12,7 +12,10 @@ first order in the Poisson case).  The divergence ``df/dy`` of a black-box
 denoiser is estimated by Monte Carlo (Ramani, Blu & Unser 2008): with a seeded
 +-1 probe ``b``, ``b * (f(y + eps b) - f(y)) / eps``.  The same probe is used
 for every parameter value, so the estimate varies smoothly with the parameters
-(what :mod:`.tune` minimises).  Cost: two calls of the denoiser.
+(what :mod:`.tune` minimises).  Cost: two calls of the denoiser.  Methods
+whose spec gives an exact Jacobian diagonal (``DenoiserSpec.divergence``:
+linear filters) use it instead, chained through the variance-stabilising
+transform where one applies: one call.
 
 Everything goes through :func:`napari_tweedie.api.denoise_steps` with the noise
 parameters estimated once and the method's data-dependent defaults fixed once,
@@ -23,7 +26,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Generator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -73,6 +76,8 @@ class RiskProblem:
         :func:`napari_tweedie.denoise` would use.
     seed : int
         Seed of the method's own randomness.
+    exact : bool
+        Use the spec's exact divergence (``spec.divergence``) where it gives one.
     """
 
     image: np.ndarray
@@ -87,6 +92,12 @@ class RiskProblem:
     spec: Any = None
     setup: Any = None
     seed: int = 0
+    exact: bool = False
+
+    @property
+    def calls(self) -> int:
+        """Denoiser calls of one :meth:`risk_steps` (1 with an exact divergence, else 2)."""
+        return 1 if self.exact else 2
 
     def denoise_steps(self, data: np.ndarray, **params) -> Generator[Step, None, np.ndarray]:
         """``nt.denoise(data, method, ...)`` with the fixed noise parameters and ``params``."""
@@ -105,12 +116,51 @@ class RiskProblem:
         return (yield from apply_planes(self.spec, self.setup, data, self.seed, merged))
 
     def risk_steps(self, **params) -> Generator[Step, None, tuple[np.ndarray, np.ndarray]]:
-        """Per-pixel risk terms (their mean is the MSE estimate) and ``f(y)``: two calls."""
-        out = yield from self.denoise_steps(self.image, **params)
-        moved = yield from self.denoise_steps(self.image + self.epsilon * self.probe, **params)
-        divergence = self.probe * (moved.astype(np.float64) - out) / self.epsilon
+        """Per-pixel risk terms (their mean is the MSE estimate) and ``f(y)``: :attr:`calls` calls."""
+        exact = (yield from self.exact_steps(**params)) if self.exact else None
+        if exact is not None:
+            out, divergence = exact
+        else:
+            out = yield from self.denoise_steps(self.image, **params)
+            moved = yield from self.denoise_steps(self.image + self.epsilon * self.probe, **params)
+            divergence = self.probe * (moved.astype(np.float64) - out) / self.epsilon
         residual = (out.astype(np.float64) - self.image) ** 2
         return residual - self.weights + 2 * self.weights * divergence, out
+
+
+    def exact_steps(self, **params) -> Generator[Step, None, tuple | None]:
+        """``(f(y), df_i/dy_i)`` from the spec's exact divergence, one call; ``None``: none here.
+
+        Under a variance-stabilising transform ``A`` (Gaussian-only methods on
+        other noise), ``f = A^-1 o G o A`` with ``G`` linear, so
+        ``df_i/dy_i = (A^-1)'(G(A y))_i G_ii A'(y_i)``; the pointwise
+        slopes are central differences.
+        """
+        merged = self.params | params
+        stabilizer = self.setup.stabilizer if self.spec.gaussian_only else None
+        sigma = self.setup.sigma if stabilizer else self.setup._raw_sigma()
+        diagonal = self.spec.divergence(self.image.shape[-2:], sigma=sigma, **merged)
+        if diagonal is None:
+            return None
+        if stabilizer is None:
+            out = yield from self.denoise_steps(self.image, **params)
+            return out, np.broadcast_to(diagonal, self.image.shape)
+        plain = replace(self.setup, stabilizer=None, image_sigma=None)
+        forward = stabilizer.forward(self.image)
+        inner = yield from apply_planes(self.spec, plain, forward, self.seed, merged)
+        out = np.asarray(stabilizer.inverse(inner), np.float32)
+        step = 0.01 * stabilizer.stabilized_sigma
+        slopes = _slope(stabilizer.inverse, inner, step) * _slope(
+            stabilizer.forward, self.image, self.epsilon
+        )
+        return out, slopes * diagonal
+
+
+def _slope(function, x: np.ndarray, step: float) -> np.ndarray:
+    """Central-difference derivative of a pointwise ``function`` at ``x`` (float64)."""
+    x = np.asarray(x, np.float64)
+    upper = np.asarray(function(x + step), np.float64)
+    return (upper - np.asarray(function(x - step), np.float64)) / (2 * step)
 
 
 def risk_problem(
@@ -121,12 +171,17 @@ def risk_problem(
     sigma: float | None = None,
     seed: int = 0,
     probe: str = "rademacher",
+    divergence: str = "auto",
     **params,
 ) -> RiskProblem:
     """Set up :class:`RiskProblem`: estimate the noise once, fix defaults, draw the probe.
 
-    Raises ``ValueError`` for a noise model without an unbiased risk estimate.
+    ``divergence``: ``"auto"`` (the spec's exact divergence where it has one,
+    else Monte Carlo) or ``"monte-carlo"``.  Raises ``ValueError`` for a
+    noise model without an unbiased risk estimate.
     """
+    if divergence not in ("auto", "monte-carlo"):
+        raise ValueError(f"divergence must be 'auto' or 'monte-carlo', got {divergence!r}")
     from ..api import get_spec, split_params
     from ..noise import make_noise_model, noise_model_class
     from ..noise.setup import finite_sample, resolve_noise, sample_planes
@@ -164,6 +219,8 @@ def risk_problem(
         image=data, method=method, noise=noise, noise_values=values, params=method_params,
         weights=np.asarray(weights, np.float64), probe=b, epsilon=EPSILON * scale,
         method_sigma=float(method_sigma), spec=spec, setup=setup, seed=seed,
+        exact=divergence == "auto" and spec.divergence is not None
+        and not spec.extra.get("dataset"),
     )  # fmt: skip
 
 
@@ -182,7 +239,7 @@ def apply_planes(spec, setup, data: np.ndarray, seed: int, params: dict):
 
 
 def _split(kwargs: dict) -> tuple[dict, dict]:
-    options = {k: kwargs.pop(k) for k in ("probe",) if k in kwargs}
+    options = {k: kwargs.pop(k) for k in ("probe", "divergence") if k in kwargs}
     return options, kwargs
 
 
@@ -194,7 +251,8 @@ def sure(
 
     SURE (Gaussian noise, Stein 1981), PURE (Poisson) or PG-URE
     (Poisson-Gaussian, Luisier, Blu & Unser 2011; first order), with the
-    Monte-Carlo divergence of Ramani, Blu & Unser (2008): two denoiser calls.
+    Monte-Carlo divergence of Ramani, Blu & Unser (2008): two denoiser calls
+    (one for methods with an exact divergence, ``DenoiserSpec.divergence``).
 
     Parameters
     ----------
@@ -212,7 +270,8 @@ def sure(
         Seed of the probe and of the method's randomness.
     **params
         Method and noise parameters, as for :func:`napari_tweedie.denoise`;
-        ``probe="gaussian"`` draws a Gaussian probe instead of +-1.
+        ``probe="gaussian"`` draws a Gaussian probe instead of +-1;
+        ``divergence="monte-carlo"`` ignores a method's exact divergence.
 
     Returns
     -------

@@ -9,7 +9,8 @@ starts at the default and its two neighbours, then moves outwards while the
 best point is at an edge and otherwise takes parabolic steps with golden
 sections as fallback (Brent's safeguarded scheme); two parameters are tuned by
 coordinate descent, one sweep, the one without a known default first.  Every
-trial costs two denoiser calls (the estimate's Monte-Carlo divergence); the
+trial costs two denoiser calls (the estimate's Monte-Carlo divergence; one
+with an exact divergence, :attr:`.sure.RiskProblem.calls`); the
 probe is the same for every trial, so the estimate is a smooth function of
 the parameters.
 """
@@ -155,9 +156,11 @@ def tune_steps(
     spec = get_spec(method)
     chosen = tunable_params(spec, params)
     budget = DEFAULT_BUDGET if budget is None else int(budget)
-    if budget < 2:
-        raise ValueError(f"budget must allow one trial (2 denoiser calls), got {budget}")
     problem = risk_problem(image, method, noise=noise, sigma=sigma, seed=seed, **fixed)
+    if budget < problem.calls:
+        raise ValueError(
+            f"budget must allow one trial ({problem.calls} denoiser calls), got {budget}"
+        )
     # a parameter whose default is unknown here (derived inside the method) is searched first,
     # from the middle of its range; then the others from their defaults
     chosen = sorted(chosen, key=lambda p: problem.params.get(p.name) is not None)
@@ -202,7 +205,7 @@ class _Trials:
         self.best_values, self.best_risk = None, math.inf
 
     def left(self) -> bool:
-        return self.calls + 2 <= self.budget
+        return self.calls + self.problem.calls <= self.budget
 
     def evaluate(self, values: dict) -> Generator[Step, None, tuple[float, bool]]:
         key = tuple(sorted((k, f"{v:.9g}") for k, v in values.items()))
@@ -210,7 +213,7 @@ class _Trials:
             return self.cache[key], False
         progress: Callable[[Step], Step] = lambda s: Step(self.calls, self.budget, info=s.info)  # noqa: E731
         risk_map, out = yield from map_steps(self.problem.risk_steps(**values), progress)
-        self.calls += 2
+        self.calls += self.problem.calls
         risk = float(np.mean(risk_map))
         self.cache[key] = risk
         if risk < self.best_risk:

@@ -28,6 +28,7 @@ __all__ = [
     "denoise_tv",
     "dynamic_range",
     "from_sigma",
+    "gaussian_divergence",
     "gaussian_sigma_spatial",
 ]
 
@@ -120,6 +121,36 @@ def denoise_gaussian(
     return ndimage.gaussian_filter(
         np.asarray(image, np.float32), float(sigma_spatial), mode="reflect", output=np.float32
     )
+
+
+def gaussian_divergence(
+    shape: tuple[int, int], *, sigma: float, sigma_spatial: float | None = None, **_: object
+) -> np.ndarray | None:
+    """Exact Jacobian diagonal of :func:`denoise_gaussian` on an (H, W) plane.
+
+    The filter is linear and separable, so ``df_i/dy_i`` is the product of
+    the row and column filters' diagonals: the kernel's centre weight inside,
+    plus the reflected taps within 4 widths of a border.  ``None`` when the
+    width is still data-dependent (``sigma_spatial=None`` with ``sigma > 0``).
+    """
+    if sigma_spatial is None:
+        return np.ones(shape) if sigma <= 0 else None
+    rows, cols = (_filter_diagonal(int(n), float(sigma_spatial)) for n in shape)
+    return np.outer(rows, cols)
+
+
+def _filter_diagonal(n: int, width: float) -> np.ndarray:
+    """Diagonal of the 1-D ``gaussian_filter1d`` (reflect, truncate 4) as an ``n x n`` matrix."""
+    from scipy import ndimage
+
+    reach = int(4.0 * width + 0.5)
+    m = min(n, 2 * reach + 3)  # beyond this, the middle entries are the centre weight
+    diagonal = np.diagonal(ndimage.gaussian_filter1d(np.eye(m), width, axis=0, mode="reflect"))
+    if m == n:
+        return diagonal.copy()
+    out = np.full(n, diagonal[reach + 1])
+    out[: reach + 1], out[n - reach - 1 :] = diagonal[: reach + 1], diagonal[m - reach - 1 :]
+    return out
 
 
 def denoise_bilateral(

@@ -19,6 +19,7 @@ from .filters import (
     TV_HALO,
     denoise_bilateral,
     denoise_gaussian,
+    gaussian_divergence,
     denoise_nl_means,
     denoise_tv,
     dynamic_range,
@@ -82,6 +83,7 @@ SPECS = (
         summary="Gaussian smoothing (linear low-pass baseline).",
         radius=_gaussian_radius,
         resolve=_resolve_gaussian,
+        divergence=gaussian_divergence,
     ),
     DenoiserSpec(
         name="bilateral",
