@@ -116,7 +116,7 @@ class RiskProblem:
         return (yield from apply_planes(self.spec, self.setup, data, self.seed, merged))
 
     def risk_steps(self, **params) -> Generator[Step, None, tuple[np.ndarray, np.ndarray]]:
-        """Per-pixel risk terms (their mean is the MSE estimate) and ``f(y)``: :attr:`calls` calls."""
+        """Per-pixel risk terms (their mean estimates the MSE) and ``f(y)``: :attr:`calls` calls."""
         exact = (yield from self.exact_steps(**params)) if self.exact else None
         if exact is not None:
             out, divergence = exact
@@ -126,7 +126,6 @@ class RiskProblem:
             divergence = self.probe * (moved.astype(np.float64) - out) / self.epsilon
         residual = (out.astype(np.float64) - self.image) ** 2
         return residual - self.weights + 2 * self.weights * divergence, out
-
 
     def exact_steps(self, **params) -> Generator[Step, None, tuple | None]:
         """``(f(y), df_i/dy_i)`` from the spec's exact divergence, one call; ``None``: none here.

@@ -19,10 +19,10 @@ from .filters import (
     TV_HALO,
     denoise_bilateral,
     denoise_gaussian,
-    gaussian_divergence,
     denoise_nl_means,
     denoise_tv,
     dynamic_range,
+    gaussian_divergence,
     gaussian_sigma_spatial,
 )
 from .transform_domain import BM3D_HALO, WAVELET_HALO, bm3d_missing, denoise_bm3d, denoise_wavelet
