@@ -22,6 +22,7 @@ from ..noise import NOISE_MODELS
 from ..recipes import denoise_recipe, save_recipe
 from ..specs import Param
 from .base import JobWidget, reported
+from .denoise_quality import DenoiseQuality
 from .jobs import Job
 from .params import param_values, widget_for
 from .results import follow_default_output, put_image, zarr_target
@@ -68,9 +69,10 @@ class DenoiseWidget(JobWidget):
         self.recipe_button = PushButton(
             text="Save recipe...", tooltip="replay with: napari-tweedie run RECIPE INPUT OUTPUT"
         )
+        self.quality = DenoiseQuality(self)
         self.lay_out(
             [self.method, self.noise, self.sigma_auto, self.sigma, self.seed, self.params],
-            [self.live, self.output, self.apply_button, self.recipe_button],
+            [self.live, self.quality, self.output, self.apply_button, self.recipe_button],
         )
         self.action(self.apply_button)
         self._live_timer = QTimer()
@@ -122,11 +124,13 @@ class DenoiseWidget(JobWidget):
         data = full_resolution(layer)
         settings = self.settings()
         method = settings["method"]
+        rated = self.quality.rater(settings)  # the result and its estimated quality
 
         def work():  # reads the pixels in the worker: a large lazy scope never blocks the GUI
-            return (yield from api.denoise_steps(roi.read(data), **settings))
+            return (yield from rated(roi.read(data)))
 
         def done(result):
+            result = self.quality.rated(result, layer, roi, settings)
             metadata = {"roi": [(s.start, s.stop) for s in roi.slices], "source": layer.name}
             put_image(self.viewer, layer, roi, result, f"{layer.name} [{method}]",
                       metadata=metadata)  # fmt: skip

@@ -10,6 +10,7 @@
 No torch at import: torch loads inside the functions that need it.
 """
 
+from .generic import sure_of
 from .sure import estimated_psnr, sure, sure_map
 from .tune import tunable_params, tune, tune_steps
 from .uncertainty import uncertainty
@@ -18,6 +19,7 @@ __all__ = [
     "estimated_psnr",
     "sure",
     "sure_map",
+    "sure_of",
     "tunable_params",
     "tune",
     "tune_steps",

@@ -182,15 +182,39 @@ def risk_problem(
     if divergence not in ("auto", "monte-carlo"):
         raise ValueError(f"divergence must be 'auto' or 'monte-carlo', got {divergence!r}")
     from ..api import get_spec, split_params
-    from ..noise import make_noise_model, noise_model_class
     from ..noise.setup import finite_sample, resolve_noise, sample_planes
 
     spec = get_spec(method)
     method_params, noise_params = split_params(spec, noise, params)
+    data = _finite(image)
+    sample = finite_sample(sample_planes(data))
+    model, weights = _noise_weights(data, sample, noise, sigma, noise_params)
+    values = model.values()
+    setup = resolve_noise(sample, noise, values.get("sigma"), values)
+    method_params = setup.resolve(spec, sample, method_params)
+    stabilised = setup.stabilizer is not None and spec.gaussian_only
+    method_sigma = setup.sigma if stabilised or setup.image_sigma is None else setup.image_sigma
+    b, scale = _draw_probe(data.shape, seed, probe), _scale(weights, data)
+    return RiskProblem(
+        image=data, method=method, noise=noise, noise_values=values, params=method_params,
+        weights=weights, probe=b, epsilon=EPSILON * scale,
+        method_sigma=float(method_sigma), spec=spec, setup=setup, seed=seed,
+        exact=divergence == "auto" and spec.divergence is not None
+        and not spec.extra.get("dataset"),
+    )  # fmt: skip
+
+
+def _finite(image) -> np.ndarray:
     data = np.asarray(image.compute() if hasattr(image, "compute") else image, np.float32)
     if not np.isfinite(data).all():
         raise ValueError("the risk estimate needs a finite image (no NaN or inf)")
-    sample = finite_sample(sample_planes(data))
+    return data
+
+
+def _noise_weights(data, sample, noise: str, sigma, noise_params: dict):
+    """The noise model (given or estimated on ``sample``) and its ``risk_variance(data)``."""
+    from ..noise import make_noise_model, noise_model_class
+
     known = {k: float(v) for k, v in noise_params.items() if v}
     if "sigma" in noise_model_class(noise).param_names():
         known["sigma"] = None if sigma is None else float(sigma)
@@ -201,26 +225,21 @@ def risk_problem(
             f"no unbiased risk estimate (SURE/PURE) exists for {noise!r} noise "
             f"({model.summary}); compare settings by eye or on a clean reference"
         )
-    values = model.values()
-    setup = resolve_noise(sample, noise, values.get("sigma"), values)
-    method_params = setup.resolve(spec, sample, method_params)
-    stabilised = setup.stabilizer is not None and spec.gaussian_only
-    method_sigma = setup.sigma if stabilised or setup.image_sigma is None else setup.image_sigma
+    return model, np.asarray(weights, np.float64)
+
+
+def _draw_probe(shape, seed: int, probe: str) -> np.ndarray:
     rng = np.random.default_rng(seed)
     if probe == "rademacher":
-        b = rng.integers(0, 2, data.shape).astype(np.float32) * 2 - 1
-    elif probe == "gaussian":
-        b = rng.standard_normal(data.shape).astype(np.float32)
-    else:
-        raise ValueError(f"probe must be 'rademacher' or 'gaussian', got {probe!r}")
-    scale = math.sqrt(max(float(np.mean(weights)), 0.0)) or float(np.ptp(data)) or 1.0
-    return RiskProblem(
-        image=data, method=method, noise=noise, noise_values=values, params=method_params,
-        weights=np.asarray(weights, np.float64), probe=b, epsilon=EPSILON * scale,
-        method_sigma=float(method_sigma), spec=spec, setup=setup, seed=seed,
-        exact=divergence == "auto" and spec.divergence is not None
-        and not spec.extra.get("dataset"),
-    )  # fmt: skip
+        return rng.integers(0, 2, shape).astype(np.float32) * 2 - 1
+    if probe == "gaussian":
+        return rng.standard_normal(shape).astype(np.float32)
+    raise ValueError(f"probe must be 'rademacher' or 'gaussian', got {probe!r}")
+
+
+def _scale(weights: np.ndarray, data: np.ndarray) -> float:
+    """The noise std (the finite-difference step's unit)."""
+    return math.sqrt(max(float(np.mean(weights)), 0.0)) or float(np.ptp(data)) or 1.0
 
 
 def apply_planes(spec, setup, data: np.ndarray, seed: int, params: dict):

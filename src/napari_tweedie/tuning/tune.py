@@ -27,7 +27,7 @@ from ..specs import Param
 from ..steps import Step, map_steps, run
 from .sure import RiskProblem, risk_problem
 
-__all__ = ["Axis", "tunable_params", "tune", "tune_steps"]
+__all__ = ["Axis", "search_steps", "tunable_params", "tune", "tune_steps"]
 
 DEFAULT_BUDGET = 15
 GOLDEN = (3 - math.sqrt(5)) / 2  # 0.382: the golden-section fraction
@@ -157,6 +157,18 @@ def tune_steps(
     chosen = tunable_params(spec, params)
     budget = DEFAULT_BUDGET if budget is None else int(budget)
     problem = risk_problem(image, method, noise=noise, sigma=sigma, seed=seed, **fixed)
+    return (yield from search_steps(problem, chosen, budget))
+
+
+def search_steps(problem, chosen: Sequence[Param], budget: int) -> Generator[Step, None, dict]:
+    """Minimise ``problem``'s risk over the ``chosen`` parameters with ``budget`` calls.
+
+    ``problem`` is a :class:`~.sure.RiskProblem` or anything with its
+    ``risk_steps(**values)``, ``calls``, ``image``, ``params`` (starting
+    values; missing or None: the middle of the range) and ``method_sigma``
+    (e.g. :class:`~.generic.FunctionRisk`).  Steps and result as
+    :func:`tune_steps`.
+    """
     if budget < problem.calls:
         raise ValueError(
             f"budget must allow one trial ({problem.calls} denoiser calls), got {budget}"
