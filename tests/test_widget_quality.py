@@ -144,3 +144,42 @@ def test_uncertainty_and_sure_map_layers_lie_over_the_roi(
     assert np.mean(blocks) == pytest.approx(nt.sure(noisy[BOX], method), rel=1e-4)
     widget.method.value = "tv"
     assert not widget.quality.uncertainty.enabled  # TV is no posterior mean
+
+
+def test_filter2noise_rates_each_rerender_and_auto_tunes_the_multipliers(qtbot, viewer_noisy):
+    from napari_tweedie._widgets.f2n_quality import TUNE_BUDGET, TUNED
+    from napari_tweedie._widgets.filter2noise import Filter2NoiseWidget
+    from napari_tweedie.steps import run
+    from napari_tweedie.tuning import sure_of
+    from napari_tweedie.tuning.tune import search_steps
+
+    viewer, noisy = viewer_noisy
+    widget = Filter2NoiseWidget(viewer)
+    widget.params["iterations"].value, widget.params["crop"].value = 20, 64
+    widget.quality.sure_map.value = True
+    assert not widget.quality.tune_button.enabled  # nothing fitted yet
+    wait_job(qtbot, widget, widget.fit())
+    first = shown_psnr(widget)
+    model, plane = widget.fitted.model, widget.fitted.plane
+
+    def render(y, sigma_x=1.0, sigma_y=1.0, sigma_r=1.0):
+        return model.render(y, model.sigma_maps(y), sigma_x=sigma_x, sigma_y=sigma_y,
+                            sigma_r=sigma_r)  # fmt: skip
+
+    assert first == pytest.approx(estimated_psnr(sure_of(render, plane), signal_range(plane)),
+                                  abs=0.006)  # fmt: skip
+    widget.sigma_r.value = 2.0  # a slider edit re-renders and re-rates (debounced)
+    qtbot.waitUntil(lambda: shown_psnr(widget) != first, timeout=5000)
+    assert widget.quality.curve.axis == "sigma_r"
+    assert [x for x, _ in widget.quality.curve.points] == [1.0, 2.0]
+    layer = viewer.layers["noisy [filter2noise, SURE map]"]
+    assert layer.data.shape == noisy.shape
+    np.testing.assert_allclose(layer.translate, TRANSLATE)
+    assert widget.quality.tune_button.enabled
+    wait_job(qtbot, widget, widget.quality.auto_tune())
+    problem = widget.quality.problem()
+    start = replace(problem, params={"spatial": 1.0, "sigma_r": 2.0})
+    expected = run(search_steps(start, TUNED, TUNE_BUDGET))
+    assert widget.sigma_r.value == pytest.approx(expected["sigma_r"])
+    assert widget.sigma_x.value == widget.sigma_y.value == pytest.approx(expected["spatial"])
+    assert "tuned" in widget.status.value

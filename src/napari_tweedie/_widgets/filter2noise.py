@@ -23,6 +23,7 @@ from ..data import ROI
 from ..denoisers import DENOISERS
 from ..denoisers.filter2noise import Filter2Noise, fit_filter2noise
 from .base import ROI_SCOPES, JobWidget, reported
+from .f2n_quality import Filter2NoiseQuality
 from .f2n_render import CHANNELS, DEFAULT_REGIONS, Fitted, SigmaMapEditing, _limits
 from .jobs import Job
 from .panel import ModelPanel
@@ -75,15 +76,17 @@ class Filter2NoiseWidget(SigmaMapEditing, JobWidget):
         self.panel = ModelPanel(self, "filter2noise", Filter2Noise.load, lazy=self._lazy,
                                 loaded=self._show_loaded, region_tag=", region")  # fmt: skip
         self._load_region_values()
+        self.quality = Filter2NoiseQuality(self)
         self.lay_out(
             [self.seed, self.params],
             [self.sigma_x, self.sigma_y, self.sigma_r, self.region, self.region_x,
-             self.region_y, self.region_r, self.panel],
+             self.region_y, self.region_r, self.quality, self.panel],
         )  # fmt: skip
         self._render_timer = QTimer()
         self._render_timer.setSingleShot(True)
         self._render_timer.setInterval(RENDER_DELAY_MS)
         self._render_timer.timeout.connect(self.rerender)
+        self._render_timer.timeout.connect(self.quality.rate)
         self._connect()
 
     def _connect(self) -> None:
@@ -147,6 +150,7 @@ class Filter2NoiseWidget(SigmaMapEditing, JobWidget):
             widget.enabled = True
         self.panel.set_model(model)
         self.rerender()
+        self.quality.rate()
 
     def _show_loaded(self, model: Filter2Noise) -> None:
         """Show a loaded model's sigma maps on the chosen region (no fitting)."""

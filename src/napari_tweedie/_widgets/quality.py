@@ -230,11 +230,13 @@ class QualityPanel(Container):
     def tune_with(
         self, work: Callable[[], Generator[Step, None, dict]], context: object,
         fixed: dict, default_axis: str | None, done: Callable[[dict], None],
+        as_controls: Callable[[dict], dict] | None = None,
     ):  # fmt: skip
         """Run the tuning generator ``work`` as the host's job; each trial adds a curve point.
 
         The trials' steps carry the tuned image as ``x`` (its :func:`signal_range`
-        sets the PSNR scale).
+        sets the PSNR scale); ``as_controls`` maps a trial's values to the
+        host's controls (default: the same names).
         """
         ranges: dict[int, float] = {}
 
@@ -243,7 +245,7 @@ class QualityPanel(Container):
             if "sure" in info and step.x is not None:
                 key = id(step.x)
                 ranges.setdefault(key, signal_range(step.x))
-                values = fixed | info["params"]
+                values = fixed | (as_controls or dict)(info["params"])
                 self.show_estimate(info["sure"], ranges[key], context=context, values=values,
                                    default_axis=default_axis, note="tuning")  # fmt: skip
 
