@@ -12,7 +12,7 @@ from napari_tweedie.cli import main
 from napari_tweedie.noise import NOISE_MODELS
 from napari_tweedie.steps import run
 from napari_tweedie.tuning import tune_steps
-from napari_tweedie.tuning.sure import block_means
+from napari_tweedie.tuning.scores import block_means
 
 SIGMA = 0.1
 SEEDS = range(10)

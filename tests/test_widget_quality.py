@@ -10,9 +10,8 @@ import pytest
 
 import napari_tweedie as nt
 from napari_tweedie._widgets.denoise import DenoiseWidget
-from napari_tweedie._widgets.quality import signal_range
 from napari_tweedie.denoisers import DENOISERS
-from napari_tweedie.tuning import estimated_psnr
+from napari_tweedie.tuning import estimated_psnr, signal_range
 
 SCALE, TRANSLATE = (2.0, 0.5), (10.0, -4.0)
 BOX = (slice(20, 84), slice(10, 74))  # data rows/columns of the rectangle

@@ -156,7 +156,8 @@ def run_denoise(args: argparse.Namespace) -> int:
 
 def _tune_and_rate(image, args: argparse.Namespace, params: dict) -> dict:
     """``--tune`` and ``--sure`` on a central region of ``image``; returns the parameters to use."""
-    from .tuning.sure import estimated_psnr, sure_and_output
+    from .tuning.scores import estimated_psnr, signal_range
+    from .tuning.sure import sure_and_output
     from .tuning.tune import tune
 
     region = np.asarray(tuning_region(image), np.float32)
@@ -167,8 +168,8 @@ def _tune_and_rate(image, args: argparse.Namespace, params: dict) -> dict:
         values = " ".join(f"{key}={value:.4g}" for key, value in tuned.items())
         sys.stdout.write(f"tuned {args.method}: {values}\n")
     if args.sure:
-        mse, out = sure_and_output(region, args.method, **options, **params)
-        psnr = estimated_psnr(mse, float(np.ptp(out)) or 1.0)
+        mse, _ = sure_and_output(region, args.method, **options, **params)
+        psnr = estimated_psnr(mse, signal_range(region))
         sys.stdout.write(
             f"SURE MSE {mse:.4g} (estimated PSNR {psnr:.2f} dB, no clean image needed) "
             f"on {'x'.join(map(str, region.shape))} pixels\n"

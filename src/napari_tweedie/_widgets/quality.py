@@ -22,7 +22,7 @@ from qtpy.QtCore import QRectF, Qt
 from qtpy.QtGui import QColor, QPainter, QPen
 
 from ..steps import Step
-from ..tuning.sure import block_means, estimated_psnr
+from ..tuning.scores import block_means, estimated_psnr, signal_range
 from .plot import MARGIN, MiniPlot, Series
 from .results import put_image
 
@@ -251,20 +251,6 @@ class QualityPanel(Container):
 
         self.host.say("auto-tuning (no clean image needed)...")
         return self.host.start(work, on_done=done, on_step=stepped)
-
-
-def signal_range(image) -> float:
-    """The range of the signal under the noise: fixed for a region, whatever the parameters.
-
-    The 0.1 to 99.9 percentiles of a 3 x 3 box mean of the last two axes
-    (the noise's extremes mostly averaged out); the scale of the estimated PSNR.
-    """
-    from scipy import ndimage
-
-    data = np.asarray(image, np.float32)
-    smooth = ndimage.uniform_filter(data, size=(1,) * (data.ndim - 2) + (3, 3), mode="reflect")
-    low, high = np.percentile(smooth, (0.1, 99.9))
-    return float(high - low) or 1.0
 
 
 def set_value(widget, value) -> None:

@@ -11,12 +11,14 @@ No torch at import: torch loads inside the functions that need it.
 """
 
 from .generic import sure_of
-from .sure import estimated_psnr, sure, sure_map
+from .scores import estimated_psnr, signal_range
+from .sure import sure, sure_map
 from .tune import tunable_params, tune, tune_steps
 from .uncertainty import uncertainty
 
 __all__ = [
     "estimated_psnr",
+    "signal_range",
     "sure",
     "sure_map",
     "sure_of",

@@ -32,11 +32,11 @@ from typing import Any
 import numpy as np
 
 from ..steps import Step, run
+from .scores import block_means
 
 __all__ = [
     "RiskProblem",
     "apply_planes",
-    "estimated_psnr",
     "risk_problem",
     "sure",
     "sure_and_output",
@@ -323,19 +323,3 @@ def sure_map(
     problem = risk_problem(image, method, noise=noise, sigma=sigma, seed=seed, **options, **params)
     risk, _ = run(problem.risk_steps())
     return block_means(risk, block)
-
-
-def block_means(values: np.ndarray, block: int) -> np.ndarray:
-    """Means of ``values`` over ``block`` x ``block`` tiles of its last two axes (edges partial)."""
-    if block < 1:
-        raise ValueError(f"block must be >= 1, got {block}")
-    h, w = values.shape[-2:]
-    rows, cols = np.arange(0, h, block), np.arange(0, w, block)
-    sums = np.add.reduceat(np.add.reduceat(values, rows, axis=-2), cols, axis=-1)
-    counts = np.outer(np.diff(np.append(rows, h)), np.diff(np.append(cols, w)))
-    return sums / counts
-
-
-def estimated_psnr(mse: float, data_range: float) -> float:
-    """PSNR in dB of an (estimated) MSE for ``data_range``; ``inf`` for ``mse <= 0``."""
-    return float(10 * math.log10(data_range**2 / mse)) if mse > 0 else math.inf
