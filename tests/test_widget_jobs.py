@@ -45,7 +45,9 @@ class PendingJob:
         self.callbacks.append(callback)
 
 
-def test_retired_live_layers_free_their_names_and_go_when_the_thread_ends(make_napari_viewer):
+def test_retired_live_layers_free_their_names_and_go_when_the_thread_ends(
+    make_napari_viewer, qtbot
+):
     viewer = make_napari_viewer()
     live = LiveLayers(viewer)
     old = live.show("preview", np.zeros((8, 8), np.float32))
@@ -56,4 +58,5 @@ def test_retired_live_layers_free_their_names_and_go_when_the_thread_ends(make_n
     assert new.name == "preview" and new is not old  # not "preview [1]"
     for callback in job.callbacks:
         callback()
-    assert list(viewer.layers) == [new]
+    assert old in viewer.layers  # removed in a later turn of the event loop
+    qtbot.waitUntil(lambda: list(viewer.layers) == [new], timeout=2000)

@@ -39,15 +39,16 @@ def wait(qtbot, widget, job, timeout=60_000):
 def test_run_updates_live_estimate_and_ends_with_mean_and_std(
     qtbot, viewer, monkeypatch, noisy_pair
 ):
-    monkeypatch.setattr(restore_widget, "PREVIEW_INTERVAL_S", 0.0)
+    monkeypatch.setattr(RestoreWidget, "preview_interval_s", 0.0)
     widget = RestoreWidget(viewer)
     widget.operator.value, widget.steps.value, widget.samples.value = "denoise", 8, 3
     widget.sigma_y.value = 0.1
     counts = []
-    original = widget._show_live
-    widget._show_live = lambda *a: counts.append(a[0]) or original(*a)
+    original = widget.previews.show
+    widget.previews.show = lambda name, *a, **k: counts.append(name) or original(name, *a, **k)
     wait(qtbot, widget, widget.run())
     assert counts.count("restore: x0_hat (live)") > 1, widget.status.value
+    assert widget.progress.value == widget.progress.max == 8
     mean = viewer.layers["noisy [denoise, dds] mean"]
     std = viewer.layers["noisy [denoise, dds] std"]
     assert mean.data.shape == std.data.shape == (64, 48)
@@ -222,6 +223,8 @@ def test_only_the_chosen_samplers_controls_are_visible_and_reach_restore(viewer,
         yield from ()
 
     class FakeJob:
+        running = False
+
         def __init__(self, work, **_):
             self.work = work
 
@@ -229,7 +232,7 @@ def test_only_the_chosen_samplers_controls_are_visible_and_reach_restore(viewer,
             return list(self.work())
 
     monkeypatch.setattr(restore_widget, "restore_steps", fake_restore_steps)
-    monkeypatch.setattr(restore_widget, "Job", FakeJob)
+    monkeypatch.setattr("napari_tweedie._widgets.base.Job", FakeJob)
     assert widget.run() == [], widget.status.value
     assert calls["sampler"] == "pnp" and calls["lam"] == 0.5 and calls["cg_steps"] == 20
     assert "zeta" not in calls and "eta" not in calls  # other samplers' parameters
@@ -245,3 +248,20 @@ def test_every_control_has_its_params_tooltip(viewer):
             for param in spec.params:
                 if param.kind != "array":
                     assert controls.by_spec[name][param.name][1].tooltip == param.tooltip
+
+
+def test_a_second_run_replaces_its_results_and_resets_the_progress(qtbot, viewer):
+    widget = RestoreWidget(viewer)
+    widget.operator.value, widget.steps.value, widget.samples.value = "denoise", 4, 2
+    wait(qtbot, widget, widget.run())
+    qtbot.waitUntil(lambda: not any(lay.name.startswith("restore:") for lay in viewer.layers))
+    names = sorted(layer.name for layer in viewer.layers)
+    first = viewer.layers["noisy [denoise, dds] mean"]
+    widget.steps.value = 6
+    job = widget.run()
+    assert widget.progress.value == 0  # reset at the start of the run
+    wait(qtbot, widget, job)
+    qtbot.waitUntil(lambda: not any(lay.name.startswith("restore:") for lay in viewer.layers))
+    assert sorted(layer.name for layer in viewer.layers) == names  # no "mean [1]"
+    assert viewer.layers["noisy [denoise, dds] mean"] is first
+    assert widget.progress.value == widget.progress.max == 6

@@ -216,13 +216,22 @@ class JobWidget(Container):
             button.enabled = not self.busy and ready()
 
     # -- display ------------------------------------------------------------------------
+    def preview_due(self, step: Any) -> bool:
+        """Whether ``step`` is to be shown: one update per :attr:`preview_interval_s`, and the last.
+
+        True starts a new interval: show every live layer of this step then
+        (with ``self.previews.show``).
+        """
+        return self.previews.due(self.preview_interval_s, final=step.i >= step.n)
+
     def show_preview(self, step: Any, name: str, data: Any, **kwargs: Any) -> bool:
         """Show ``data`` in the live layer ``name`` if an update is due (see :class:`LiveLayers`).
 
-        Throttled to one update per :attr:`preview_interval_s`, the last step
-        always shows; ``kwargs`` go to ``add_image``.  Returns whether it showed.
+        Throttled by :meth:`preview_due`; ``kwargs`` go to ``add_image``
+        (without ``contrast_limits`` the limits follow the data).  Returns
+        whether it showed.
         """
-        if not self.previews.due(self.preview_interval_s, final=step.i >= step.n):
+        if not self.preview_due(step):
             return False
         self.previews.show(name, data, **kwargs)
         return True

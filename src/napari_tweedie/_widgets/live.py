@@ -3,13 +3,19 @@
 napari runs a full ``gc.collect()`` (0.3-0.5 s, holding the GIL) each time a
 layer leaves the canvas, which stalled a cancelled worker's last step; so
 :meth:`LiveLayers.retire` hides the layers at once and removes them after the
-worker thread has ended, one per turn of the event loop (removing several in
-one turn can crash the OpenGL canvas).
+worker thread has ended.
+
+Removing two layers in one turn of the Qt event loop and then redrawing the
+canvas segfaults napari 0.9 / vispy (``glDrawArrays``) under Mesa (see
+``tests/test_widget_crash.py``).  So every layer the plugin removes goes
+through :func:`remove_layers`: one queue per viewer, at most one removal per
+turn, each in a turn of its own (never in the turn of the request).
 """
 
 from __future__ import annotations
 
 import time
+import weakref
 from collections.abc import Iterable
 from typing import Any
 
@@ -19,9 +25,38 @@ from qtpy.QtCore import QTimer
 
 from .jobs import Job
 
-__all__ = ["LiveLayers", "remove_layers", "replace_image"]
+__all__ = [
+    "LiveLayers",
+    "discard_layer",
+    "remove_layers",
+    "replace_image",
+    "robust_limits",
+    "show_image",
+]
 
 PLACEMENT = ("scale", "translate", "rotate", "shear", "affine")
+#: at most this many pixels are read to set contrast limits (a strided sample)
+LIMIT_SAMPLE = 65_536
+#: per viewer: the layers waiting to be removed, one per turn of the event loop
+_REMOVALS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def robust_limits(data: Any, percentiles: tuple[float, float] = (1, 99)) -> tuple[float, float]:
+    """Contrast limits of ``data``: its 1st and 99th percentiles (of a strided sample).
+
+    Non-finite values are ignored; a constant image gets a small positive range.
+    """
+    array = np.asarray(data)
+    stride = max(1, int(np.ceil(np.sqrt(array.size / LIMIT_SAMPLE))))
+    sample = array[..., ::stride, ::stride] if array.ndim >= 2 else array[::stride]
+    sample = np.asarray(sample, np.float64)
+    sample = sample[np.isfinite(sample)]
+    if not sample.size:
+        return 0.0, 1.0
+    low, high = (float(v) for v in np.percentile(sample, percentiles))
+    if high <= low:
+        high = low + max(abs(low) * 1e-3, 1e-6)
+    return low, high
 
 
 class LiveLayers:
@@ -36,6 +71,7 @@ class LiveLayers:
     def __init__(self, viewer: napari.viewer.Viewer):
         self.viewer = viewer
         self.layers: dict[str, napari.layers.Image] = {}
+        self._tracked: set[str] = set()  # names whose contrast limits follow their data
         self._last = 0.0
         self._exiting: set[Job] = set()  # jobs whose thread must end before a removal
 
@@ -56,24 +92,21 @@ class LiveLayers:
     def show(self, name: str, data: np.ndarray, **kwargs: Any) -> napari.layers.Image:
         """Update the preview layer ``name`` with ``data``, or add it.
 
-        ``kwargs`` go to ``add_image`` when the layer is added (default
-        contrast limits: the 1st and 99th percentiles of ``data``).  An image
-        layer of that name the job does not own yet (a former result) is
-        taken over: its data and placement are replaced.
+        ``kwargs`` go to ``add_image`` when the layer is added.  Without
+        ``contrast_limits`` the limits follow the data: the 1st and 99th
+        percentiles of each update (:func:`robust_limits`).  An image layer of
+        that name the job does not own yet (a former result) is taken over:
+        its data and placement are replaced.
         """
+        if "contrast_limits" not in kwargs:
+            self._tracked.add(name)
         layer = self.layers.get(name)
         if layer is not None and layer in self.viewer.layers:
             layer.data = data
+            if name in self._tracked:
+                layer.contrast_limits = robust_limits(data)
             return layer
-        place = {key: kwargs[key] for key in PLACEMENT if key in kwargs}
-        layer = replace_image(self.viewer, name, data, place)  # e.g. a former run's result
-        if layer is not None:
-            self.layers[name] = layer
-            return layer
-        if "contrast_limits" not in kwargs:
-            low, high = np.percentile(data, (1, 99))
-            kwargs["contrast_limits"] = (float(low), float(high) + 1e-6)
-        self.layers[name] = self.viewer.add_image(data, name=name, **kwargs)
+        self.layers[name] = show_image(self.viewer, name, data, _placement(kwargs), **kwargs)
         return self.layers[name]
 
     def keep(self) -> None:
@@ -87,6 +120,7 @@ class LiveLayers:
         its first update is due at once); ``job`` None removes them at once.
         """
         stale, self.layers, self._last = list(self.layers.values()), {}, 0.0
+        self._tracked = set()
         for layer in stale:  # free the names for the next run's layers
             layer.visible = False
             layer.name = f"{layer.name} (ending)"
@@ -100,6 +134,36 @@ class LiveLayers:
 
         self._exiting.add(job)  # keeps a replaced job, and so its exit callbacks, alive
         job.after_exit(remove)
+
+
+def _placement(kwargs: dict) -> dict:
+    return {key: kwargs[key] for key in PLACEMENT if key in kwargs}
+
+
+def show_image(viewer: napari.viewer.Viewer, name: str, data, place: dict, **kwargs: Any):
+    """Update the image layer ``name`` (data, placement, contrast) in place, or add it.
+
+    ``place`` holds the layer's placement (scale, translate, ...), ``kwargs``
+    further ``add_image`` keywords; without ``contrast_limits`` they are
+    :func:`robust_limits` of ``data``.  A second run thus replaces its former
+    result instead of adding ``"name [1]"``.
+    """
+    kwargs.setdefault("contrast_limits", robust_limits(data))
+    layer = replace_image(viewer, name, data, place)
+    if layer is not None:
+        layer.contrast_limits = kwargs["contrast_limits"]
+        return layer
+    discard_layer(viewer, name)
+    return viewer.add_image(data, name=name, **{**kwargs, **place})
+
+
+def discard_layer(viewer: napari.viewer.Viewer, name: str) -> None:
+    """Hide the layer ``name``, free its name and remove it soon (see :func:`remove_layers`)."""
+    if name in viewer.layers:
+        layer = viewer.layers[name]
+        layer.visible = False
+        layer.name = f"{name} (replaced)"
+        remove_layers(viewer, [layer])
 
 
 def replace_image(viewer: napari.viewer.Viewer, name: str, data, place: dict):
@@ -118,10 +182,24 @@ def replace_image(viewer: napari.viewer.Viewer, name: str, data, place: dict):
 
 
 def remove_layers(viewer: napari.viewer.Viewer, layers: Iterable[napari.layers.Layer]) -> None:
-    """Remove those of ``layers`` still in ``viewer``: the first now, each next one a turn later."""
-    present = [layer for layer in layers if layer in viewer.layers]
-    if not present:
-        return
-    viewer.layers.remove(present[0])
-    if present[1:]:
-        QTimer.singleShot(0, lambda: remove_layers(viewer, present[1:]))
+    """Remove ``layers`` from ``viewer``: one per later turn of the event loop.
+
+    All requests for one viewer share one queue, so two widgets retiring
+    their layers at the same moment still remove them one turn apart.
+    """
+    queue = _REMOVALS.setdefault(viewer, [])
+    idle = not queue
+    queue.extend(layer for layer in layers if layer not in queue)
+    if idle and queue:
+        QTimer.singleShot(0, lambda: _remove_next(viewer))
+
+
+def _remove_next(viewer: napari.viewer.Viewer) -> None:
+    queue = _REMOVALS.get(viewer, [])
+    while queue:
+        layer = queue.pop(0)
+        if layer in viewer.layers:
+            viewer.layers.remove(layer)
+            break
+    if queue:
+        QTimer.singleShot(0, lambda: _remove_next(viewer))

@@ -4,45 +4,42 @@ from __future__ import annotations
 
 import napari
 import numpy as np
-from magicgui.widgets import (
-    CheckBox,
-    ComboBox,
-    Container,
-    Label,
-    ProgressBar,
-    PushButton,
-    SpinBox,
-)
+from magicgui.widgets import CheckBox, ComboBox, SpinBox
 
 from ..denoisers import DENOISERS
 from ..operators import OPERATORS
 from ..prior.select import BUNDLED_PRIORS
 from ..restoration import restore_steps, simulate_measurement
 from ..samplers import SAMPLERS
+from .base import ROI_SCOPES, JobWidget, reported
 from .jobs import Job
-from .live import LiveLayers
+from .live import robust_limits, show_image
 from .restore_inputs import PRESETS, SpecControls, observed_mask, on_plane, placement
-from .scope import full_resolution, oriented, roi_for, stacked
+from .scope import full_resolution, oriented, stacked
 
-PREVIEW_INTERVAL_S = 0.2
 #: first values that differ from the API's defaults (a real measurement is noisy)
 START_VALUES = {"sigma_y": 0.05}
+LIVE_X0, LIVE_XT = "restore: x0_hat (live)", "restore: x_t (live)"
 
 
-class RestoreWidget(Container):
+class RestoreWidget(JobWidget):
     """Run ``napari_tweedie.restore`` on a region and watch ``x0_hat = E[x0 | x_t]`` sharpen.
 
     While it runs, two live layers show the Tweedie estimate and the sampler
-    state (throttled to one update per 0.2 s); afterwards the posterior mean,
-    the per-pixel std (with several samples) and the trajectory of estimates
-    (scrub it with the slider) are added, overlaid on the source.
+    state (throttled to one update per 0.2 s, contrast following the
+    estimate); afterwards the posterior mean, the per-pixel std (with several
+    samples) and the trajectory of estimates (scrub it with the slider) are
+    shown over the source; a new run replaces them.
     """
 
+    layer_label = "measurement"
+    layer_tooltip = "the measured image y (a sinogram for CT unless simulated)"
+    scopes, scope_value = ROI_SCOPES, "Current view"
+    scope_tooltip = "region of the measurement to restore (one 2-D plane)"
+    preview_interval_s = 0.2
+
     def __init__(self, viewer: napari.viewer.Viewer):
-        super().__init__(labels=True)
-        self.viewer = viewer
-        self.job: Job | None = None
-        self.live = LiveLayers(viewer)
+        super().__init__(viewer)
         self.trajectory: list[np.ndarray] = []
         self.preview_updates = 0
         self._make_widgets()
@@ -52,11 +49,9 @@ class RestoreWidget(Container):
         self._operator_chosen(self.operator.value)
         self._sampler_chosen(self.sampler.value)
         self.run_button.clicked.connect(self.run)
-        self.cancel_button.clicked.connect(self.cancel)
 
     def _make_widgets(self) -> None:
         self.preset = ComboBox(label="preset", choices=["(custom)", *PRESETS], value="(custom)")
-        self.layer = ComboBox(label="measurement", choices=self._layer_names(napari.layers.Image))
         self.simulate = CheckBox(
             label="simulate from image",
             value=False,
@@ -68,7 +63,7 @@ class RestoreWidget(Container):
             setattr(self, control.name, control)  # widget.sigma_y, widget.angles, ...
         self.mask_layer = ComboBox(
             label="inpaint mask",
-            choices=self._layer_names(napari.layers.Labels),
+            choices=self._labels_names,
             tooltip="Labels layer: painted pixels (> 0) are missing",
         )
         self.sampler = ComboBox(label="sampler", choices=list(SAMPLERS), value="dds")
@@ -84,47 +79,21 @@ class RestoreWidget(Container):
         self.samples = SpinBox(label="samples", value=1, min=1, max=64)
         self.seed = SpinBox(label="seed", value=0, min=0, max=2**31 - 1)
         self.show_live = CheckBox(label="live preview", value=True)
-        self.scope = ComboBox(
-            label="scope",
-            value="Current view",
-            choices=["Shapes rectangle", "Current view", "Current slice"],
-        )
-        self.run_button = PushButton(text="Run")
-        self.cancel_button = PushButton(text="Cancel", enabled=False)
-        self.progress = ProgressBar(label="progress", value=0, max=1)
-        self.status = Label(label="status", value="")
-        self.extend(
-            [
-                self.preset,
-                self.layer,
-                self.simulate,
-                self.operator,
-                *self.operator_controls.widgets,
-                self.mask_layer,
-                self.sampler,
-                *self.sampler_controls.widgets,
-                self.prior,
-                self.steps,
-                self.samples,
-                self.seed,
-                self.show_live,
-                self.scope,
-                self.run_button,
-                self.cancel_button,
-                self.progress,
-                self.status,
-            ]
-        )
+        self.lay_out(
+            [self.preset, self.simulate, self.operator, *self.operator_controls.widgets,
+             self.mask_layer, self.sampler, *self.sampler_controls.widgets, self.prior,
+             self.steps, self.samples, self.seed, self.show_live]
+        )  # fmt: skip
 
-    def _layer_names(self, kind):
-        def names(widget=None):
-            return [
-                lay.name
-                for lay in self.viewer.layers
-                if isinstance(lay, kind) and not lay.name.startswith("restore:")
-            ]
+    def _image_names(self, widget=None) -> list[str]:
+        return [name for name in super()._image_names() if not name.startswith("restore:")]
 
-        return names
+    def _labels_names(self, widget=None) -> list[str]:
+        return [lay.name for lay in self.viewer.layers if isinstance(lay, napari.layers.Labels)]
+
+    def _refresh_layers(self, event=None) -> None:
+        super()._refresh_layers(event)
+        self.mask_layer.reset_choices()
 
     def _operator_chosen(self, name: str) -> None:
         spec = OPERATORS[name]
@@ -157,14 +126,10 @@ class RestoreWidget(Container):
 
     def measurement(self):
         """(y, operator params, ROI, source layer) for the current settings."""
-        self.layer.reset_choices()
-        self.mask_layer.reset_choices()
-        if not self.layer.value:
-            raise ValueError("choose a measurement layer")
-        layer = self.viewer.layers[self.layer.value]
+        self._refresh_layers()
+        layer, self._roi = self.source_roi()
         data = full_resolution(layer)
         self._source_shape = data.shape
-        self._roi = roi_for(self.scope.value, self.viewer, layer)
         block = np.asarray(self._roi.read(data), dtype=np.float32)
         plane = block.reshape(block.shape[-2:])
         params = self.operator_params(plane.shape)
@@ -178,14 +143,10 @@ class RestoreWidget(Container):
                 params[spec.shape_param] = tuple(block.shape[-2:])
         return plane, params, self._roi, layer
 
+    @reported("run")
     def run(self) -> Job | None:
         """Start the solver on the region in a background worker."""
-        self.cancel()
-        try:
-            y, params, roi, layer = self.measurement()
-        except (ValueError, KeyError, TypeError) as error:
-            self.status.value = f"cannot run: {error}"
-            return None
+        y, params, roi, layer = self.measurement()
         settings = dict(
             sampler=self.sampler.value,
             prior=self.prior.value,
@@ -200,21 +161,12 @@ class RestoreWidget(Container):
         def work():
             return (yield from restore_steps(y, operator, **settings, **params))
 
-        self.status.value = f"running {settings['sampler']} ({operator}) on {y.shape}..."
-        self.job = Job(
+        self.say(f"running {settings['sampler']} ({operator}) on {y.shape}...")
+        return self.start(
             work,
             on_done=lambda r: self._finished(r, layer, roi, operator),
-            on_error=self._failed,
             on_step=lambda s: self._stepped(s, layer, roi),
-            on_finish=self._idle,
         )
-        self.run_button.enabled, self.cancel_button.enabled = False, True
-        return self.job.start()
-
-    def cancel(self) -> None:
-        if self.job is not None and self.job.running:
-            self.job.cancel()
-            self.status.value = "cancelled"
 
     # -- display ------------------------------------------------------------------------
     def _placement(self, layer, roi, shape) -> dict:
@@ -223,47 +175,29 @@ class RestoreWidget(Container):
         return placement(layer, roi, shape) | oriented(layer)
 
     def _stepped(self, step, layer, roi) -> None:
-        self.progress.max, self.progress.value = step.n, step.i
-        if not self.live.due(PREVIEW_INTERVAL_S, final=step.i >= step.n):
+        if not self.preview_due(step):
             return
         estimate = np.asarray(step.x0_hat).mean(axis=0)
         self.trajectory.append(estimate)
         if not self.show_live.value:
             return
+        place = self._placement(layer, roi, estimate.shape)
         # x_t first so that the Tweedie estimate x0_hat is the top layer
-        self._show_live("restore: x_t (live)", np.asarray(step.x)[0], layer, roi)
-        self._show_live("restore: x0_hat (live)", estimate, layer, roi)
+        for name, data in ((LIVE_XT, np.asarray(step.x)[0]), (LIVE_X0, estimate)):
+            self.previews.show(name, on_plane(data, place), colormap="gray", **place)
         self.preview_updates += 1
 
-    def _show_live(self, name, data, layer, roi) -> None:
-        place = self._placement(layer, roi, data.shape)
-        self.live.show(name, on_plane(data, place), colormap="gray", **place)
-
     def _finished(self, result, layer, roi, operator) -> None:
-        self.live.retire(self.job)
         place = self._placement(layer, roi, result.mean.shape)
         tag = f"{layer.name} [{operator}, {self.sampler.value}]"
-        mean = on_plane(result.mean, place)
-        self.viewer.add_image(mean, name=f"{tag} mean", colormap="gray", **place)
+        show_image(self.viewer, f"{tag} mean", on_plane(result.mean, place), place,
+                   colormap="gray")  # fmt: skip
         if result.samples.shape[0] > 1:
-            self.viewer.add_image(
-                on_plane(result.std, place),
-                name=f"{tag} std",
-                colormap="magma",
-                blending="additive",
-                visible=False,
-                **place,
-            )
+            std = on_plane(result.std, place)
+            show_image(self.viewer, f"{tag} std", std, place, colormap="magma",
+                       blending="additive", visible=False)  # fmt: skip
         if self.trajectory:
             stack = np.stack([on_plane(step, place) for step in self.trajectory])
-            self.viewer.add_image(
-                stack, name=f"{tag} trajectory", colormap="gray", visible=False, **stacked(place)
-            )
-        self.status.value = f"done: {tag}"
-
-    def _failed(self, error: Exception) -> None:
-        self.status.value = f"failed: {type(error).__name__}: {error}"
-
-    def _idle(self) -> None:
-        self.live.retire(self.job)  # hidden now, removed once the worker thread has ended
-        self.run_button.enabled, self.cancel_button.enabled = True, False
+            show_image(self.viewer, f"{tag} trajectory", stack, stacked(place), colormap="gray",
+                       visible=False, contrast_limits=robust_limits(stack[-1]))  # fmt: skip
+        self.say(f"done: {tag}")

@@ -13,7 +13,7 @@ import numpy as np
 
 from ..data import ROI, open_levels, store_atomic
 from .jobs import Job
-from .live import replace_image
+from .live import discard_layer, replace_image
 from .scope import check_planes, oriented, overlay
 
 STORE_KEY = "napari_tweedie_store"  # layer metadata: the zarr store a result layer reads
@@ -52,8 +52,7 @@ def put_image(
     layer = replace_image(viewer, name, data, place)
     if layer is not None:
         return layer
-    if name in viewer.layers:
-        viewer.layers.remove(name)
+    discard_layer(viewer, name)  # of another dimensionality: removed a turn later
     kwargs.setdefault("contrast_limits", source.contrast_limits)
     kwargs.setdefault("colormap", source.colormap)
     return viewer.add_image(data, name=name, **place, **kwargs)
@@ -141,8 +140,7 @@ def whole_layer_job(
         return store_atomic(array, target, inputs=inputs, callback=progress, levels=levels)
 
     def done(written: Path) -> None:
-        if name in viewer.layers:
-            viewer.layers.remove(name)
+        discard_layer(viewer, name)
         pyramid = open_levels(written)
         viewer.add_image(
             pyramid if len(pyramid) > 1 else pyramid[0],
