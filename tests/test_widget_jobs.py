@@ -53,7 +53,7 @@ def test_retired_live_layers_free_their_names_and_go_when_the_thread_ends(
     old = live.show("preview", np.zeros((8, 8), np.float32))
     job = PendingJob()
     live.retire(job)
-    assert not old.visible and old in viewer.layers
+    assert not old.opacity and old in viewer.layers
     new = live.show("preview", np.ones((8, 8), np.float32))
     assert new.name == "preview" and new is not old  # not "preview [1]"
     for callback in job.callbacks:

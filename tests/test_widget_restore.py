@@ -92,7 +92,7 @@ def test_cancel_stops_within_a_second_and_leaves_no_half_layer(qtbot, viewer):
     started = time.monotonic()
     widget.cancel_button.clicked.emit()
     assert not job.running and widget.run_button.enabled  # the GUI is free at once
-    assert not any(layer.visible for layer in viewer.layers[1:])  # live layers hidden at once
+    assert not any(layer.opacity for layer in viewer.layers[1:])  # live layers hidden at once
     qtbot.waitUntil(lambda: bool(finished), timeout=5000)
     # the sampler stops at its next step: ~0.02 s here.  The live layers are removed only
     # after the thread has ended: napari's gc.collect() per removed layer holds the GIL and
@@ -114,7 +114,7 @@ def test_run_right_after_cancel_keeps_the_new_live_layers(qtbot, viewer):
     second = widget.run()  # the first thread may still be ending: its hidden layers go later
     gc.collect()  # the replaced job must survive until its thread has ended
     qtbot.waitUntil(
-        lambda: bool(ended) and len(live()) == 2 and all(lay.visible for lay in live()),
+        lambda: bool(ended) and len(live()) == 2 and all(lay.opacity for lay in live()),
         timeout=20_000,
     )
     shown = live()
@@ -122,7 +122,7 @@ def test_run_right_after_cancel_keeps_the_new_live_layers(qtbot, viewer):
     assert live() == shown and second.running  # the new run's layers, updated in place
     widget.cancel_button.clicked.emit()
     qtbot.waitUntil(lambda: second.exited, timeout=5000)
-    assert [layer.name for layer in viewer.layers] == ["noisy"]
+    qtbot.waitUntil(lambda: [layer.name for layer in viewer.layers] == ["noisy"], timeout=3000)
 
 
 def test_inpainting_mask_comes_from_painted_labels(qtbot, viewer):

@@ -5,11 +5,14 @@ layer leaves the canvas, which stalled a cancelled worker's last step; so
 :meth:`LiveLayers.retire` hides the layers at once and removes them after the
 worker thread has ended.
 
-Removing two layers in one turn of the Qt event loop and then redrawing the
-canvas segfaults napari 0.9 / vispy (``glDrawArrays``) under Mesa (see
-``tests/test_widget_crash.py``).  So every layer the plugin removes goes
-through :func:`remove_layers`: one queue per viewer, at most one removal per
-turn, each in a turn of its own (never in the turn of the request).
+Two patterns segfault napari 0.9 / vispy (``glDrawArrays``) under Mesa on the
+next redraw (see ``tests/test_widget_crash.py``): removing a second layer
+before the canvas has redrawn since the first removal (even a
+``QTimer.singleShot(0)`` apart), and removing or adding a layer while a layer
+that had been drawn was switched to ``visible = False``.  So the plugin hides
+a layer it is about to remove with opacity 0, never ``visible``, and every
+layer it removes goes through :func:`remove_layers`: one queue per viewer, one
+removal at a time, the next only after the canvas has drawn.
 """
 
 from __future__ import annotations
@@ -37,8 +40,10 @@ __all__ = [
 PLACEMENT = ("scale", "translate", "rotate", "shear", "affine")
 #: at most this many pixels are read to set contrast limits (a strided sample)
 LIMIT_SAMPLE = 65_536
-#: per viewer: the layers waiting to be removed, one per turn of the event loop
+#: per viewer: the layers waiting to be removed (see :func:`remove_layers`)
 _REMOVALS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+#: at least this long between two removals; and at most this long waiting for a redraw
+REMOVAL_GAP_MS, REMOVAL_WAIT_S = 30, 1.0
 
 
 def robust_limits(data: Any, percentiles: tuple[float, float] = (1, 99)) -> tuple[float, float]:
@@ -122,7 +127,7 @@ class LiveLayers:
         stale, self.layers, self._last = list(self.layers.values()), {}, 0.0
         self._tracked = set()
         for layer in stale:  # free the names for the next run's layers
-            layer.visible = False
+            _hide(layer)
             layer.name = f"{layer.name} (ending)"
         if job is None:
             remove_layers(self.viewer, stale)
@@ -134,6 +139,16 @@ class LiveLayers:
 
         self._exiting.add(job)  # keeps a replaced job, and so its exit callbacks, alive
         job.after_exit(remove)
+
+
+def _hide(layer: napari.layers.Layer) -> None:
+    """Make ``layer`` invisible until it is removed: opacity 0, never ``visible = False``.
+
+    A drawn layer switched to ``visible = False`` while another layer is then
+    removed or added segfaults napari 0.9's canvas under Mesa
+    (``tests/test_widget_crash.py``).
+    """
+    layer.opacity = 0.0
 
 
 def _placement(kwargs: dict) -> dict:
@@ -161,7 +176,7 @@ def discard_layer(viewer: napari.viewer.Viewer, name: str) -> None:
     """Hide the layer ``name``, free its name and remove it soon (see :func:`remove_layers`)."""
     if name in viewer.layers:
         layer = viewer.layers[name]
-        layer.visible = False
+        _hide(layer)
         layer.name = f"{name} (replaced)"
         remove_layers(viewer, [layer])
 
@@ -182,24 +197,75 @@ def replace_image(viewer: napari.viewer.Viewer, name: str, data, place: dict):
 
 
 def remove_layers(viewer: napari.viewer.Viewer, layers: Iterable[napari.layers.Layer]) -> None:
-    """Remove ``layers`` from ``viewer``: one per later turn of the event loop.
+    """Remove ``layers`` from ``viewer`` one at a time, the canvas redrawn between two.
 
-    All requests for one viewer share one queue, so two widgets retiring
-    their layers at the same moment still remove them one turn apart.
+    All requests for one viewer share one queue (:class:`_Remover`), so two
+    widgets retiring their layers at the same moment still remove them apart.
     """
-    queue = _REMOVALS.setdefault(viewer, [])
-    idle = not queue
-    queue.extend(layer for layer in layers if layer not in queue)
-    if idle and queue:
-        QTimer.singleShot(0, lambda: _remove_next(viewer))
+    remover = _REMOVALS.get(viewer)
+    if remover is None:
+        remover = _REMOVALS[viewer] = _Remover(viewer)
+    remover.add(layers)
 
 
-def _remove_next(viewer: napari.viewer.Viewer) -> None:
-    queue = _REMOVALS.get(viewer, [])
-    while queue:
-        layer = queue.pop(0)
-        if layer in viewer.layers:
-            viewer.layers.remove(layer)
-            break
-    if queue:
-        QTimer.singleShot(0, lambda: _remove_next(viewer))
+class _Remover:
+    """One viewer's queue of layers to remove: one removal, then a redraw, then the next.
+
+    Each removal happens in a later turn of the event loop than its request
+    and at least :data:`REMOVAL_GAP_MS` after the former one, once the canvas
+    has drawn since (or is not shown, or :data:`REMOVAL_WAIT_S` has passed).
+    Removing two layers without a redraw between them segfaults the canvas
+    (``glDrawArrays``), even a ``QTimer.singleShot(0)`` apart.
+    """
+
+    def __init__(self, viewer: napari.viewer.Viewer):
+        self.viewer = weakref.ref(viewer)
+        self.queue: list[napari.layers.Layer] = []
+        self.drawn = True
+        self.last = 0.0
+        self.timer = QTimer()
+        self.timer.setSingleShot(True)
+        self.timer.setInterval(REMOVAL_GAP_MS)
+        self.timer.timeout.connect(self.next)
+        self.canvas = _canvas(viewer)
+        if self.canvas is not None:
+            self.canvas.events.draw.connect(self._drew)
+
+    def _drew(self, event=None) -> None:
+        self.drawn = True
+
+    def add(self, layers: Iterable[napari.layers.Layer]) -> None:
+        self.queue.extend(layer for layer in layers if layer not in self.queue)
+        if self.queue and not self.timer.isActive():
+            self.timer.start()
+
+    def ready(self) -> bool:
+        """Whether the canvas has drawn since the last removal (or need not)."""
+        shown = self.canvas is not None and self.canvas.native.isVisible()
+        return self.drawn or not shown or time.monotonic() - self.last > REMOVAL_WAIT_S
+
+    def next(self) -> None:
+        """Remove the next queued layer still in the viewer, if the canvas is ready."""
+        viewer = self.viewer()
+        try:
+            ready = viewer is not None and self.ready()
+            if viewer is None:
+                self.queue = []
+        except RuntimeError:  # the window is closed: its layers go with it
+            ready, self.queue = False, []
+        if ready:
+            while self.queue:
+                layer = self.queue.pop(0)
+                if layer in viewer.layers:
+                    self.drawn, self.last = False, time.monotonic()
+                    viewer.layers.remove(layer)
+                    break
+        if self.queue:
+            self.timer.start()
+
+
+def _canvas(viewer: napari.viewer.Viewer):
+    """The viewer's vispy canvas (its ``draw`` events), or None where napari hides it otherwise."""
+    window = getattr(viewer, "window", None)
+    canvas = getattr(getattr(window, "_qt_viewer", None), "canvas", None)
+    return getattr(canvas, "_scene_canvas", None)
