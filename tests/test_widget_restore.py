@@ -265,3 +265,40 @@ def test_a_second_run_replaces_its_results_and_resets_the_progress(qtbot, viewer
     assert sorted(layer.name for layer in viewer.layers) == names  # no "mean [1]"
     assert viewer.layers["noisy [denoise, dds] mean"] is first
     assert widget.progress.value == widget.progress.max == 6
+
+
+def test_ct_without_simulation_refuses_an_image_that_is_not_a_sinogram(viewer):
+    widget = RestoreWidget(viewer)
+    widget.preset.value = "CT (60 views, simulated)"
+    assert widget.sigma_y.value == 0.5 and widget.steps.value <= 20
+    widget.simulate.value = False
+    assert widget.run() is None
+    assert "the sinogram has 64 rows (angles), not 60" in widget.status.value
+    widget.angles.value = None  # auto: the rows
+    assert widget.run() is None
+    assert "does not look like a sinogram" in widget.status.value
+    assert "simulate from image" in widget.status.value
+
+
+def test_live_contrast_limits_follow_the_estimate(qtbot, viewer):
+    widget = RestoreWidget(viewer)
+    widget.operator.value, widget.steps.value = "denoise", 30
+    widget.preview_interval_s = 0.0
+    limits = []
+
+    def record(step):
+        if "restore: x0_hat (live)" in viewer.layers:
+            layer = viewer.layers["restore: x0_hat (live)"]
+            low, high = np.percentile(layer.data, (1, 99))
+            limits.append((layer.contrast_limits, (low, high)))
+
+    job = widget.run()
+    job.worker.yielded.connect(record)
+    wait(qtbot, widget, job)
+    assert len(limits) > 3
+    for shown, (low, high) in limits[1:]:  # each update's limits are its own percentiles
+        np.testing.assert_allclose(shown, (low, high), rtol=0.05, atol=1e-3 * (high - low))
+    assert len({tuple(np.round(shown, 4)) for shown, _ in limits}) > 2  # they moved
+    mean = viewer.layers["noisy [denoise, dds] mean"]
+    low, high = np.percentile(mean.data, (1, 99))
+    np.testing.assert_allclose(mean.contrast_limits, (low, high), rtol=0.05)

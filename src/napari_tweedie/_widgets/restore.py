@@ -135,7 +135,10 @@ class RestoreWidget(JobWidget):
         params = self.operator_params(plane.shape)
         spec = OPERATORS[self.operator.value]
         # a napari layer holds no complex k-space: such measurements are simulated
-        if self.simulate.value or spec.complex_measurement:
+        simulated = self.simulate.value or spec.complex_measurement
+        if not simulated and spec.check is not None:
+            spec.check(plane, params)  # e.g. CT: the layer must be a sinogram
+        if simulated:
             plane = simulate_measurement(
                 plane, self.operator.value, seed=int(self.seed.value), **params
             )

@@ -19,8 +19,9 @@ PRESETS = {
     "CT (60 views, simulated)": {
         "operator": "ct",
         "sampler": "dds",
-        "steps": 50,
+        "steps": 20,
         "angles": 60,
+        "sigma_y": 0.5,
         "simulate": True,
     },
     "MRI (4x, simulated)": {

@@ -133,6 +133,33 @@ class Radon(LinearOperator):
         return clean + self.sigma_y * noise.to(clean.device)
 
 
+#: a sinogram's rows (projections) all sum to the image's total: at most this relative spread
+SINOGRAM_SPREAD = 0.05
+
+
+def check_sinogram(y, params: dict) -> None:
+    """Raise a ``ValueError`` unless ``y`` looks like a sinogram (angles x detectors).
+
+    Every projection of a parallel-beam sinogram sums to the same total (the
+    image's integral), so its row sums vary little; an image's rows do not.
+    """
+    y = np.asarray(y, np.float64)
+    angles = params.get("angles")
+    hint = "; to restore this image, tick 'simulate from image'"
+    if y.ndim != 2:
+        raise ValueError(f"a CT measurement is a 2-D sinogram (angles x detectors), got {y.shape}")
+    if angles is not None and np.ndim(angles) == 0 and int(angles) != y.shape[0]:
+        raise ValueError(f"the sinogram has {y.shape[0]} rows (angles), not {angles}{hint}")
+    sums = y.sum(axis=1)
+    spread = float(sums.std() / max(abs(float(sums.mean())), 1e-12))
+    if y.shape[0] > 1 and spread > SINOGRAM_SPREAD:
+        raise ValueError(
+            f"this {y.shape[0]}x{y.shape[1]} image does not look like a sinogram (its rows, "
+            f"the projections, should all sum to about the same total; they vary by "
+            f"{100 * spread:.0f} %){hint}"
+        )
+
+
 def _from_image(image_shape, angles=60, size=None, **params) -> Radon:
     del size  # the image's own shape
     return Radon(image_shape, 60 if angles is None else angles, **params)
@@ -176,6 +203,7 @@ def _from_image(image_shape, angles=60, size=None, **params) -> Radon:
     from_image=_from_image,
     image_grid=False,
     shape_param="size",
+    check=check_sinogram,
 )
 def _from_sinogram(
     y_shape,

@@ -59,6 +59,10 @@ class OperatorSpec(Spec):
     shape_param : str, optional
         The parameter that fixes the image shape when the measurement's shape
         does not (CT: ``size``); a simulation passes the image's shape there.
+    check : callable, optional
+        ``check(y, params)`` raises a ``ValueError`` with a plain reason when
+        ``y`` cannot be this operator's measurement (CT: not a sinogram); the
+        GUI calls it before a run.
     """
 
     factory: Callable[..., LinearOperator]
@@ -68,6 +72,7 @@ class OperatorSpec(Spec):
     complex_measurement: bool = False
     needs_mask: bool = False
     shape_param: str | None = None
+    check: Callable[[Any, dict], None] | None = None
 
     def for_image(self, image_shape: tuple[int, ...], **params) -> LinearOperator:
         """The operator for an unknown image of shape ``image_shape`` (last two axes)."""
