@@ -128,8 +128,8 @@ def test_iterative_method_shows_a_live_preview_then_the_result(
     job = widget.run()
     qtbot.waitUntil(lambda: "noisy [slow_test preview]" in viewer.layers, timeout=10_000)
     wait_job(qtbot, widget, job)
-    names = [layer.name for layer in viewer.layers]
-    assert names == ["noisy", "noisy [slow_test]"]
+    # the preview leaves a turn of the event loop (and a redraw) later
+    qtbot.waitUntil(lambda: [lay.name for lay in viewer.layers] == ["noisy", "noisy [slow_test]"])
 
 
 def test_bad_scope_reports_instead_of_raising(qtbot, viewer_with_noisy):

@@ -247,7 +247,8 @@ def test_every_control_has_its_params_tooltip(viewer):
         for name, spec in registry.items():
             for param in spec.params:
                 if param.kind != "array":
-                    assert controls.by_spec[name][param.name][1].tooltip == param.tooltip
+                    tooltip = controls.by_spec[name][param.name][1].tooltip
+                    assert tooltip == f"{param.name}: {param.tooltip}"  # the symbol first
 
 
 def test_a_second_run_replaces_its_results_and_resets_the_progress(qtbot, viewer):
@@ -276,7 +277,7 @@ def test_ct_without_simulation_refuses_an_image_that_is_not_a_sinogram(viewer):
     assert "the sinogram has 64 rows (angles), not 60" in widget.status.value
     widget.angles.value = None  # auto: the rows
     assert widget.run() is None
-    assert "does not look like a sinogram" in widget.status.value
+    assert "no sinogram" in widget.status.value
     assert "simulate from image" in widget.status.value
 
 

@@ -21,6 +21,8 @@ class Param:
     ``default=None`` means "derived from the noise level" (documented in
     ``tooltip``).  ``kind`` is ``"float"``, ``"int"``, ``"bool"``, ``"choice"``
     or ``"array"`` (an image-sized array, e.g. a mask: no scalar control).
+    ``label`` is a plain-words name for a GUI (the symbol ``name`` then goes
+    to the tooltip); empty: the GUI derives one.
     """
 
     name: str
@@ -31,6 +33,7 @@ class Param:
     max: float | None = None
     step: float | None = None
     choices: tuple[Any, ...] = ()
+    label: str = ""
 
 
 def defaults(params: tuple[Param, ...]) -> dict[str, Any]:

@@ -29,6 +29,8 @@ __all__ = ["INPUT_ERRORS", "ROI_SCOPES", "JobWidget", "reported"]
 
 #: What bad input raises while a job is prepared: reported in the status line.
 INPUT_ERRORS = (ValueError, KeyError, TypeError, OSError, ImportError)
+#: The status line shows at most this many characters (the tooltip has all).
+STATUS_CHARS = 200
 #: The scopes of one plane (all but "Whole layer").
 ROI_SCOPES = tuple(s for s in SCOPES if s != "Whole layer")
 
@@ -76,14 +78,18 @@ class JobWidget(Container):
     most one live update per this many seconds; the last step always shows).
     """
 
-    layer_label, layer_tooltip = "image", ""
+    layer_label, layer_tooltip = "image", "the image layer to work on"
     scopes: Sequence[str] = SCOPES
-    scope_label, scope_value, scope_tooltip = "scope", "Current slice", ""
+    scope_label, scope_value = "scope", "Current slice"
+    scope_tooltip = (
+        "the pixels to work on: the last Shapes rectangle, what the canvas shows (current "
+        "view), the displayed plane (current slice) or all of the layer (tiled, to zarr)"
+    )
     run_text, cancel_text = "Run", "Cancel"
     preview_interval_s = 0.25
 
     def __init__(self, viewer: napari.viewer.Viewer):
-        super().__init__(labels=True)
+        super().__init__(labels=True, scrollable=True)  # the dock scrolls, never overflows
         self.viewer = viewer
         self.job: Job | None = None
         self.previews = LiveLayers(viewer)
@@ -96,10 +102,13 @@ class JobWidget(Container):
         )
         if self.scope_value in self.scopes:
             self.scope.value = self.scope_value
-        self.run_button = PushButton(text=self.run_text)
-        self.cancel_button = PushButton(text=self.cancel_text, enabled=False)
-        self.progress = ProgressBar(label="progress", value=0, max=1)
+        self.run_button = PushButton(text=self.run_text, tooltip="start (in the background)")
+        self.cancel_button = PushButton(
+            text=self.cancel_text, enabled=False, tooltip="stop at the next step"
+        )
+        self.progress = ProgressBar(label="progress", value=0, max=1, tooltip="steps done")
         self.status = Label(label="status", value="")
+        fit_width(self.status)
         self.action(self.run_button)
         self.cancel_button.clicked.connect(self.cancel)
         viewer.layers.events.inserted.connect(self._refresh_layers)
@@ -112,6 +121,7 @@ class JobWidget(Container):
         self.extend([self.layer, *controls, *scope, self.run_button, self.cancel_button,
                      self.progress, self.status, *after])  # fmt: skip
         self.layer.reset_choices()
+        compact_choices(self)
 
     def action(self, button: Widget, ready: Callable[[], bool] = lambda: True) -> None:
         """Disable ``button`` while a job runs; afterwards enable it when ``ready()``."""
@@ -248,4 +258,33 @@ class JobWidget(Container):
         self.say(f"failed: {type(error).__name__}: {error}")
 
     def say(self, text: str) -> None:
-        self.status.value = text
+        """Show ``text`` in the status line (at most :data:`STATUS_CHARS`; all in the tooltip)."""
+        self.status.tooltip = text
+        self.status.value = text if len(text) <= STATUS_CHARS else text[: STATUS_CHARS - 1] + "…"
+
+
+def fit_width(label: Label) -> None:
+    """Let ``label`` wrap its text and never widen its dock."""
+    from qtpy.QtWidgets import QSizePolicy
+
+    label.native.setWordWrap(True)
+    label.native.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+    label.native.setMinimumWidth(40)
+
+
+def compact_choices(container: Container) -> None:
+    """Combo boxes of ``container`` (and its sub-containers) as narrow as about 14 characters.
+
+    Long layer names no longer widen the dock; the open list shows them whole.
+    """
+    from qtpy.QtWidgets import QComboBox
+
+    for widget in container:
+        if isinstance(widget, Container):
+            compact_choices(widget)
+        elif isinstance(widget.native, QComboBox):
+            box = widget.native
+            box.setSizeAdjustPolicy(
+                QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
+            )
+            box.setMinimumContentsLength(14)

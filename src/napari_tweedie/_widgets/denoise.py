@@ -57,15 +57,33 @@ class DenoiseWidget(JobWidget):
             value="gaussian",
             tooltip="; ".join(model.summary for model in NOISE_MODELS.values()),
         )
-        self.sigma_auto = CheckBox(label="estimate noise", value=True)
+        self.sigma_auto = CheckBox(
+            label="estimate noise",
+            value=True,
+            tooltip="estimate the noise level from the image (else: the value below)",
+        )
         tip = "noise standard deviation in the image's units"
         self.sigma = widget_for(Param("sigma", 0.1, tip, min=0.0, max=1e6, step=0.005))
         self.sigma.enabled = False
-        self.seed = SpinBox(label="seed", value=0, min=0, max=2**31 - 1)
+        self.seed = SpinBox(
+            label="seed",
+            value=0,
+            min=0,
+            max=2**31 - 1,
+            tooltip="random seed of stochastic methods: same seed, same result",
+        )
         self.params = Container(label="parameters", labels=True)
         self.live = CheckBox(label="live", value=False, tooltip="re-run fast methods on change")
-        self.output = FileEdit(label="output", mode="w", filter="*.zarr")
-        self.apply_button = PushButton(text="Apply to whole layer (tiled, to zarr)")
+        self.output = FileEdit(
+            label="output",
+            mode="w",
+            filter="*.zarr",
+            tooltip="zarr store the whole layer's result is written to",
+        )
+        self.apply_button = PushButton(
+            text="Apply to whole layer (tiled, to zarr)",
+            tooltip="denoise every plane tile by tile in the background; opened lazily",
+        )
         self.recipe_button = PushButton(
             text="Save recipe...", tooltip="replay with: napari-tweedie run RECIPE INPUT OUTPUT"
         )

@@ -23,8 +23,10 @@ from .scope import overlay
 #: Multipliers (sigma_x, sigma_y, sigma_r) of labels 1 and 2 until the user changes them.
 DEFAULT_REGIONS = {1: (0.5, 0.5, 0.5), 2: (2.0, 2.0, 2.0)}
 CHANNELS = ("sigma_x", "sigma_y", "sigma_r")
+#: what the user reads for each channel
+PLAIN_CHANNELS = ("spatial width X", "spatial width Y", "intensity width")
 
-__all__ = ["CHANNELS", "DEFAULT_REGIONS", "Fitted", "SigmaMapEditing"]
+__all__ = ["PLAIN_CHANNELS", "CHANNELS", "DEFAULT_REGIONS", "Fitted", "SigmaMapEditing"]
 
 
 @dataclass

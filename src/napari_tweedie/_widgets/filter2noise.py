@@ -24,7 +24,7 @@ from ..denoisers import DENOISERS
 from ..denoisers.filter2noise import Filter2Noise, fit_filter2noise
 from .base import ROI_SCOPES, JobWidget, reported
 from .f2n_quality import Filter2NoiseQuality
-from .f2n_render import CHANNELS, DEFAULT_REGIONS, Fitted, SigmaMapEditing, _limits
+from .f2n_render import CHANNELS, DEFAULT_REGIONS, PLAIN_CHANNELS, Fitted, SigmaMapEditing, _limits
 from .jobs import Job
 from .panel import ModelPanel
 from .params import param_values, widget_for
@@ -50,15 +50,17 @@ class Filter2NoiseWidget(SigmaMapEditing, JobWidget):
         self.fitted: Fitted | None = None
         self.regions: dict[int, tuple[float, float, float]] = dict(DEFAULT_REGIONS)
         self.last_render_s = 0.0
-        self.seed = SpinBox(label="seed", value=0, min=0, max=2**31 - 1)
+        self.seed = SpinBox(
+            label="seed", value=0, min=0, max=2**31 - 1, tooltip="random seed: same seed, same fit"
+        )
         self.params = Container(label="parameters", labels=True)
         for param in DENOISERS["filter2noise"].params:
             self.params.append(widget_for(param))
-        tip = "multiplies the fitted {} everywhere (1 = as fitted)"
+        tip = "{}: multiplies the fitted {} everywhere (1 = as fitted)"
         self.sigma_x, self.sigma_y, self.sigma_r = (
-            FloatSlider(label=f"{name} x", value=1.0, min=0.1, max=4.0, step=0.05,
-                        tooltip=tip.format(name), enabled=False)
-            for name in CHANNELS
+            FloatSlider(label=f"{plain} ×", value=1.0, min=0.1, max=4.0, step=0.05,
+                        tooltip=tip.format(name, plain), enabled=False)
+            for name, plain in zip(CHANNELS, PLAIN_CHANNELS)
         )  # fmt: skip
         self.region = SpinBox(
             label="region label",
@@ -69,9 +71,9 @@ class Filter2NoiseWidget(SigmaMapEditing, JobWidget):
             "are shown below (follows the layer's selected label)",
         )
         self.region_x, self.region_y, self.region_r = (
-            FloatSpinBox(label=f"region {name} x", value=1.0, min=0.05, max=10.0, step=0.05,
-                         tooltip=f"multiplier of {name} where this label is painted")
-            for name in CHANNELS
+            FloatSpinBox(label=f"region: {plain} ×", value=1.0, min=0.05, max=10.0, step=0.05,
+                         tooltip=f"{name}: multiplier of the {plain} where this label is painted")
+            for name, plain in zip(CHANNELS, PLAIN_CHANNELS)
         )  # fmt: skip
         self.panel = ModelPanel(self, "filter2noise", Filter2Noise.load, lazy=self._lazy,
                                 loaded=self._show_loaded, region_tag=", region")  # fmt: skip

@@ -47,24 +47,57 @@ class Noise2ScoreWidget(JobWidget):
         self.preview_updates = 0
         self._stop = threading.Event()
         self._training: Job | None = None
-        self.noise = ComboBox(label="noise", choices=["auto", *NOISE_MODELS], value="auto")
+        self.noise = ComboBox(
+            label="noise",
+            choices=["auto", *NOISE_MODELS],
+            value="auto",
+            tooltip="the data's noise model (auto: chosen from the data); "
+            + "; ".join(model.summary for model in NOISE_MODELS.values()),
+        )
         self.noise_params = Container(label="noise parameters", labels=True)
         for param in NOISE_WIDGETS:
             self.noise_params.append(widget_for(param))
         self.minutes = FloatSpinBox(
             label="minutes", value=5.0, min=0.0, max=1440.0, step=0.5, tooltip="0: no limit"
         )
-        self.steps = SpinBox(label="steps", value=DEFAULTS["steps"], min=1, max=1_000_000)
-        self.batch = SpinBox(label="batch", value=DEFAULTS["batch"], min=1, max=256)
-        self.patch = SpinBox(label="patch", value=DEFAULTS["patch"], min=8, max=512, step=8)
+        self.steps = SpinBox(
+            label="steps",
+            value=DEFAULTS["steps"],
+            min=1,
+            max=1_000_000,
+            tooltip="training steps (it stops earlier at the minutes budget)",
+        )
+        self.batch = SpinBox(
+            label="batch",
+            value=DEFAULTS["batch"],
+            min=1,
+            max=256,
+            tooltip="patches per training step: more is smoother but slower",
+        )
+        self.patch = SpinBox(
+            label="patch (px)",
+            value=DEFAULTS["patch"],
+            min=8,
+            max=512,
+            step=8,
+            tooltip="training patch side in pixels (a multiple of 8)",
+        )
         self.init = ComboBox(
             label="init",
             choices=["prior", "scratch"],
             value="prior",
             tooltip="start from the bundled prior's weights or from random ones",
         )
-        self.seed = SpinBox(label="seed", value=0, min=0, max=2**31 - 1)
-        self.resume_button = PushButton(text="Resume training")
+        self.seed = SpinBox(
+            label="seed",
+            value=0,
+            min=0,
+            max=2**31 - 1,
+            tooltip="random seed: same seed, same model",
+        )
+        self.resume_button = PushButton(
+            text="Resume training", tooltip="continue training the current model"
+        )
         self.panel = ModelPanel(self, "noise2score", Noise2Score.load, loaded=self._show_loaded)
         self.plot = MiniPlot("training loss", logy=True)
         self.lay_out(

@@ -57,7 +57,10 @@ class NoiseInspectorWidget(JobWidget):
             + "; ".join(model.summary for model in NOISE_MODELS.values()),
         )
         self.result = Label(label="estimate", value="")
-        self.stabilise_button = PushButton(text="Show stabilised view")
+        self.stabilise_button = PushButton(
+            text="Show stabilised view",
+            tooltip="add the region transformed to unit-variance noise (Anscombe, log, ...)",
+        )
         self.plot = MiniPlot("noise variance vs mean (log-log)", logx=True, logy=True)
         self.lay_out([self.noise], [self.result, self.stabilise_button])
         self.native.layout().addWidget(self.plot)
@@ -99,6 +102,14 @@ class NoiseInspectorWidget(JobWidget):
                 Series(grid, result.model.variance(grid), color="#40c0ff"),
             ]
         )
+
+    def failed(self, error: Exception) -> None:
+        """Report ``error`` and drop the former estimate (it no longer describes the input)."""
+        self.inspected = None
+        self.result.value = ""
+        self.plot.set_series([])
+        self.refresh_actions()
+        super().failed(error)
 
     # -- stabilised view ------------------------------------------------------------------
     def show_stabilised(self) -> napari.layers.Image | None:

@@ -66,17 +66,30 @@ class ModelPanel(Container):
         self.host, self.name, self.region_tag = host, name, region_tag
         self.model: Any | None = None
         self._load, self._lazy, self._loaded = load, lazy, loaded
-        self.target = ComboBox(label="apply to", choices=list(SCOPES), value="Current slice")
-        self.output = FileEdit(label="output", mode="w", filter="*.zarr")
-        self.apply_button = PushButton(text="Apply fitted model")
+        self.target = ComboBox(
+            label="apply to",
+            choices=list(SCOPES),
+            value="Current slice",
+            tooltip="where to apply the fitted model (see scope)",
+        )
+        self.output = FileEdit(
+            label="output",
+            mode="w",
+            filter="*.zarr",
+            tooltip="zarr store the whole layer's result is written to",
+        )
+        self.apply_button = PushButton(
+            text="Apply fitted model", tooltip="denoise the chosen pixels with the model"
+        )
         self.model_path = FileEdit(
             label="model file",
             mode="w",
             filter="*.safetensors",
             value=Path.cwd() / f"{name}.safetensors",
         )
-        self.save_button = PushButton(text="Save model")
-        self.load_button = PushButton(text="Load model")
+        self.model_path.tooltip = "the model's file (.safetensors, with a .json of settings)"
+        self.save_button = PushButton(text="Save model", tooltip="write the model file")
+        self.load_button = PushButton(text="Load model", tooltip="read the model file")
         self.extend([self.target, self.output, self.apply_button, self.model_path,
                      self.save_button, self.load_button])  # fmt: skip
         self.margins = (0, 0, 0, 0)

@@ -8,24 +8,66 @@ from magicgui.widgets import CheckBox, ComboBox, Container, FloatSpinBox, SpinBo
 
 from ..specs import Param
 
+#: plain words for parameter symbols (``Param.label`` wins); the symbol goes to the tooltip
+PLAIN_LABELS = {
+    "sigma_spatial": "spatial width (px)",
+    "sigma_color": "intensity width",
+    "weight": "smoothing weight",
+    "patch_size": "patch size (px)",
+    "patch_distance": "search distance (px)",
+    "h": "filter strength",
+    "shifts": "cycle spins",
+    "lr": "learning rate",
+    "sigma_max": "largest perturbation",
+    "sigma_min": "smallest perturbation",
+    "eta": "randomness",
+    "gamma": "data weight",
+    "lam": "prior weight",
+    "cg_steps": "data steps (CG)",
+    "sigma_blur": "blur width (px)",
+    "motion": "motion length (px)",
+    "motion_angle": "motion angle (deg)",
+    "sigma_y": "measurement noise",
+    "angles": "projection angles",
+    "photons": "photons per ray",
+    "limited": "angular range (deg)",
+    "acceleration": "undersampling",
+    "factor": "upscaling factor",
+    "sigma": "noise level (std)",
+    "zeta": "photon scale",
+    "k": "gamma shape",
+}
+
+
+def plain_label(param: Param, words: dict[str, str] | None = None) -> str:
+    """The label a control of ``param`` shows: its own, else plain words, else its name."""
+    words = PLAIN_LABELS if words is None else {**PLAIN_LABELS, **words}
+    return param.label or words.get(param.name, param.name.replace("_", " "))
+
+
+def symbol_tooltip(param: Param) -> str:
+    """``param``'s tooltip, led by its symbol (the name the API and recipes use)."""
+    return f"{param.name}: {param.tooltip}"
+
 
 class AutoFloat(Container):
-    """A float that may be left to the method ("auto" = ``None``)."""
+    """A float that may be left to the method ("auto" = ``None``); the number shows when not."""
 
     def __init__(self, param: Param, **kwargs):
-        self.auto = CheckBox(value=True, text="auto", tooltip="derive from the noise level")
+        self.auto = CheckBox(value=True, text="auto", tooltip="derived by the method (see above)")
         self.number = FloatSpinBox(
             value=param.min if param.min is not None else 1.0,
             min=param.min if param.min is not None else 0.0,
             max=param.max if param.max is not None else 1e6,
             step=param.step or 0.01,
-            enabled=False,
+            visible=False,
+            tooltip=symbol_tooltip(param),
         )
         super().__init__(
             widgets=[self.auto, self.number], layout="horizontal", labels=False, **kwargs
         )
         self.margins = (0, 0, 0, 0)
-        self.auto.changed.connect(lambda auto: setattr(self.number, "enabled", not auto))
+        self.auto.changed.connect(lambda auto: setattr(self.number, "visible", not auto))
         self.auto.changed.connect(lambda _: self.changed.emit(self.value))
         self.number.changed.connect(lambda _: self.changed.emit(self.value))
 
@@ -40,9 +82,17 @@ class AutoFloat(Container):
             self.number.value = value
 
 
-def widget_for(param: Param) -> Widget:
-    """A magicgui widget for one registry parameter, with its tooltip and bounds."""
-    common: dict[str, Any] = {"name": param.name, "label": param.name, "tooltip": param.tooltip}
+def widget_for(param: Param, *, name: str | None = None, label: str | None = None) -> Widget:
+    """A magicgui widget for one registry parameter, with its tooltip and bounds.
+
+    Its ``name`` is the parameter's (or ``name``), its label plain words
+    (:func:`plain_label`, or ``label``), its tooltip :func:`symbol_tooltip`.
+    """
+    common: dict[str, Any] = {
+        "name": name or param.name,
+        "label": label or plain_label(param),
+        "tooltip": symbol_tooltip(param),
+    }
     bounds = {k: v for k, v in (("min", param.min), ("max", param.max)) if v is not None}
     if param.kind == "choice":
         return ComboBox(choices=list(param.choices), value=param.default, **common)

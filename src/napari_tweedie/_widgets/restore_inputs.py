@@ -11,7 +11,7 @@ from magicgui.widgets import Widget
 
 from ..data import ROI
 from ..specs import Param
-from .params import widget_for
+from .params import plain_label, widget_for
 from .scope import result_translate
 
 PRESETS = {
@@ -50,7 +50,14 @@ class SpecControls:
     Array parameters (masks, PSFs) get no control.
     """
 
-    def __init__(self, specs: Mapping[str, Any], *, shared: bool, start: Mapping | None = None):
+    def __init__(
+        self,
+        specs: Mapping[str, Any],
+        *,
+        shared: bool,
+        start: Mapping | None = None,
+        words: Mapping[str, str] | None = None,
+    ):
         self.by_spec: dict[str, dict[str, tuple[Param, Widget]]] = {}
         made: dict[str, Widget] = {}
         for spec in specs.values():
@@ -60,7 +67,8 @@ class SpecControls:
                     continue
                 key = param.name if shared else f"{spec.name}_{param.name}"
                 if key not in made:
-                    made[key] = _control(param, key, (start or {}).get(param.name))
+                    label = plain_label(param, dict(words or {}))
+                    made[key] = _control(param, key, label, (start or {}).get(param.name))
                 mine[param.name] = (param, made[key])
             self.by_spec[spec.name] = mine
         self.widgets: list[Widget] = list(made.values())
@@ -81,11 +89,10 @@ class SpecControls:
         return out
 
 
-def _control(param: Param, name: str, start=None) -> Widget:
+def _control(param: Param, name: str, label: str, start=None) -> Widget:
     if param.kind == "int" and param.default is None:
         param = replace(param, kind="float", step=param.step or 1)  # "auto" or a number
-    widget = widget_for(replace(param, name=name))
-    widget.label = param.name
+    widget = widget_for(param, name=name, label=label)
     if start is not None:
         widget.value = start
     return widget

@@ -154,9 +154,8 @@ def check_sinogram(y, params: dict) -> None:
     spread = float(sums.std() / max(abs(float(sums.mean())), 1e-12))
     if y.shape[0] > 1 and spread > SINOGRAM_SPREAD:
         raise ValueError(
-            f"this {y.shape[0]}x{y.shape[1]} image does not look like a sinogram (its rows, "
-            f"the projections, should all sum to about the same total; they vary by "
-            f"{100 * spread:.0f} %){hint}"
+            f"tick 'simulate from image' to restore this image: it is no sinogram (the rows "
+            f"of a sinogram have about equal sums; these vary by {100 * spread:.0f} %)"
         )
 
 
