@@ -185,9 +185,13 @@ class JobWidget(Container):
         """
         job = whole_layer_job(self.viewer, layer, lazy, target, name, on_error=self.failed,
                               on_progress=self.progressed, on_finish=self.idle,
-                              on_done=lambda path: self.say(f"wrote {path}"))  # fmt: skip
+                              on_done=self._wrote)  # fmt: skip
         self.say(f"writing {target}...")
         return self.start_job(job)
+
+    def _wrote(self, path: Path) -> None:
+        self.progress.value = self.progress.max
+        self.say(f"wrote {path}")
 
     def start_job(self, job: Job) -> Job:
         """Cancel the running job, make ``job`` the widget's job and start it."""

@@ -266,6 +266,10 @@ class _Remover:
 
 def _canvas(viewer: napari.viewer.Viewer):
     """The viewer's vispy canvas (its ``draw`` events), or None where napari hides it otherwise."""
-    window = getattr(viewer, "window", None)
-    canvas = getattr(getattr(window, "_qt_viewer", None), "canvas", None)
-    return getattr(canvas, "_scene_canvas", None)
+    import warnings
+
+    with warnings.catch_warnings():  # napari has no public draw event; deprecated, not gone
+        warnings.simplefilter("ignore", FutureWarning)
+        window = getattr(viewer, "window", None)
+        canvas = getattr(getattr(window, "_qt_viewer", None), "canvas", None)
+        return getattr(canvas, "_scene_canvas", None)
