@@ -25,7 +25,7 @@ from .live import LiveLayers
 from .results import Failed, whole_layer_job
 from .scope import SCOPES, image_layer_names, roi_for
 
-__all__ = ["INPUT_ERRORS", "ROI_SCOPES", "JobWidget", "reported"]
+__all__ = ["INPUT_ERRORS", "ROI_SCOPES", "JobWidget", "compact_choices", "fit_width", "reported"]
 
 #: What bad input raises while a job is prepared: reported in the status line.
 INPUT_ERRORS = (ValueError, KeyError, TypeError, OSError, ImportError)

@@ -24,7 +24,7 @@ from .scope import overlay
 DEFAULT_REGIONS = {1: (0.5, 0.5, 0.5), 2: (2.0, 2.0, 2.0)}
 CHANNELS = ("sigma_x", "sigma_y", "sigma_r")
 #: what the user reads for each channel
-PLAIN_CHANNELS = ("spatial width X", "spatial width Y", "intensity width")
+PLAIN_CHANNELS = ("X width", "Y width", "intensity")
 
 __all__ = ["PLAIN_CHANNELS", "CHANNELS", "DEFAULT_REGIONS", "Fitted", "SigmaMapEditing"]
 

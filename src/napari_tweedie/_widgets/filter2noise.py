@@ -71,7 +71,7 @@ class Filter2NoiseWidget(SigmaMapEditing, JobWidget):
             "are shown below (follows the layer's selected label)",
         )
         self.region_x, self.region_y, self.region_r = (
-            FloatSpinBox(label=f"region: {plain} ×", value=1.0, min=0.05, max=10.0, step=0.05,
+            FloatSpinBox(label=f"region {plain} ×", value=1.0, min=0.05, max=10.0, step=0.05,
                          tooltip=f"{name}: multiplier of the {plain} where this label is painted")
             for name, plain in zip(CHANNELS, PLAIN_CHANNELS)
         )  # fmt: skip
@@ -144,9 +144,12 @@ class Filter2NoiseWidget(SigmaMapEditing, JobWidget):
         self.fitted = Fitted(model, layer.name, roi, plane, maps)
         for stage, stage_maps in enumerate(maps, start=1):
             for channel, values in zip(CHANNELS, stage_maps):
-                self._put_layer(layer, roi, values, f"f2n {channel} stage {stage}",
-                                colormap="viridis", visible=False,
-                                contrast_limits=_limits(values))  # fmt: skip
+                shown = self._put_layer(layer, roi, values, f"f2n {channel} stage {stage}",
+                                        colormap="viridis", visible=False,
+                                        contrast_limits=_limits(values))  # fmt: skip
+                shown.contrast_limits = _limits(values)  # also when a former map is updated
+                shown.colorbar.visible = True  # a scale (pixels or image units) when shown
+                shown.name_overlay.visible = True
         self._labels_layer(layer, roi)
         for widget in (self.sigma_x, self.sigma_y, self.sigma_r):
             widget.enabled = True

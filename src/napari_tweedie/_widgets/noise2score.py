@@ -99,7 +99,7 @@ class Noise2ScoreWidget(JobWidget):
             text="Resume training", tooltip="continue training the current model"
         )
         self.panel = ModelPanel(self, "noise2score", Noise2Score.load, loaded=self._show_loaded)
-        self.plot = MiniPlot("training loss", logy=True)
+        self.plot = MiniPlot("training loss", logy=True, xlabel="step", ylabel="loss")
         self.lay_out(
             [self.noise, self.noise_params, self.minutes, self.steps, self.batch, self.patch,
              self.init, self.seed],

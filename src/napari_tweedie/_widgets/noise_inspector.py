@@ -20,7 +20,7 @@ from magicgui.widgets import ComboBox, Label, PushButton
 from ..data import ROI
 from ..noise import NOISE_MODELS
 from ..noise.inspection import NoiseInspection, inspect_noise
-from .base import ROI_SCOPES, JobWidget, reported
+from .base import ROI_SCOPES, JobWidget, fit_width, reported
 from .jobs import Job
 from .plot import MiniPlot, Series
 from .results import Failed, put_image
@@ -57,11 +57,13 @@ class NoiseInspectorWidget(JobWidget):
             + "; ".join(model.summary for model in NOISE_MODELS.values()),
         )
         self.result = Label(label="estimate", value="")
+        fit_width(self.result)
         self.stabilise_button = PushButton(
             text="Show stabilised view",
             tooltip="add the region transformed to unit-variance noise (Anscombe, log, ...)",
         )
-        self.plot = MiniPlot("noise variance vs mean (log-log)", logx=True, logy=True)
+        self.plot = MiniPlot("noise variance vs mean", logx=True, logy=True,
+                             xlabel="mean (log)", ylabel="var")  # fmt: skip
         self.lay_out([self.noise], [self.result, self.stabilise_button])
         self.native.layout().addWidget(self.plot)
         self.action(self.stabilise_button, lambda: self.inspected is not None)
@@ -98,8 +100,12 @@ class NoiseInspectorWidget(JobWidget):
         grid = np.linspace(curve.means.min(), curve.means.max(), 64)  # log axes drop <= 0
         self.plot.set_series(
             [
-                Series(curve.means, curve.variances, color="#ffb000", dots=True),
-                Series(grid, result.model.variance(grid), color="#40c0ff"),
+                Series(
+                    curve.means, curve.variances, color="#ffb000", dots=True, label="region"
+                ),  # fmt: skip
+                Series(
+                    grid, result.model.variance(grid), color="#40c0ff", label=f"{result.name} model"
+                ),  # fmt: skip
             ]
         )
 

@@ -1,4 +1,8 @@
-"""A tiny dependency-free plot (QPainter): lines and dots on linear or log axes."""
+"""A tiny dependency-free plot (QPainter): lines and dots on linear or log axes, with numbers.
+
+The axes show their end values (in data units, also on log axes) and their
+names; series with a ``label`` get a legend entry.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +14,7 @@ from qtpy.QtGui import QColor, QPainter, QPen
 from qtpy.QtWidgets import QSizePolicy, QWidget
 
 MARGIN = 6.0
+LEFT, BOTTOM = 52.0, 30.0  # room for the axis numbers and names
 DOT_RADIUS = 2.5
 
 
@@ -21,6 +26,7 @@ class Series:
     y: np.ndarray
     color: str = "#f0f0f0"
     dots: bool = False
+    label: str = ""
 
 
 class MiniPlot(QWidget):
@@ -36,9 +42,19 @@ class MiniPlot(QWidget):
         Fixed height in pixels.
     """
 
-    def __init__(self, title: str = "", *, logx=False, logy=False, height: int = 120) -> None:
+    def __init__(
+        self,
+        title: str = "",
+        *,
+        logx=False,
+        logy=False,
+        height: int = 150,
+        xlabel: str = "",
+        ylabel: str = "",
+    ) -> None:
         super().__init__()
         self.title, self.logx, self.logy = title, logx, logy
+        self.xlabel, self.ylabel = xlabel, ylabel
         self.series: list[Series] = []
         self.setMinimumHeight(height)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
@@ -56,7 +72,7 @@ class MiniPlot(QWidget):
         x, y = x[keep], y[keep]
         x = np.log10(x) if self.logx else x
         y = np.log10(y) if self.logy else y
-        return Series(x, y, color=s.color, dots=s.dots)
+        return Series(x, y, color=s.color, dots=s.dots, label=s.label)
 
     def bounds(self) -> tuple[float, float, float, float] | None:
         """``(x0, x1, y0, y1)`` of all series (transformed), padded when degenerate."""
@@ -73,7 +89,7 @@ class MiniPlot(QWidget):
     def paintEvent(self, event) -> None:  # noqa: N802  (Qt's name)
         painter = QPainter(self)
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-        area = QRectF(self.rect()).adjusted(MARGIN, MARGIN, -MARGIN, -MARGIN)
+        area = QRectF(self.rect()).adjusted(LEFT, MARGIN, -MARGIN, -BOTTOM)
         painter.setPen(QPen(QColor("#808080")))
         painter.drawRect(area)
         painter.drawText(area.adjusted(4, 2, 0, 0), Qt.AlignmentFlag.AlignLeft, self.title)
@@ -81,7 +97,42 @@ class MiniPlot(QWidget):
         if limits is not None:
             for s in self.series:
                 self._draw(painter, area, limits, s)
+            self._axes(painter, area, limits)
+            self._legend(painter, area)
         painter.end()
+
+    def _number(self, value: float, log: bool) -> str:
+        return f"{10**value if log else value:.3g}"
+
+    def _axes(self, painter: QPainter, area: QRectF, limits) -> None:
+        """End values of both axes (data units) and the axes' names."""
+        x0, x1, y0, y1 = limits
+        painter.setPen(QPen(QColor("#c0c0c0")))
+        left = Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop
+        right = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignTop
+        below = QRectF(area.left(), area.bottom() + 2, area.width(), 14)
+        painter.drawText(below, left, self._number(x0, self.logx))
+        painter.drawText(below, right, self._number(x1, self.logx))
+        centre = Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop
+        painter.drawText(below.translated(0, 13), centre, self.xlabel)
+        side = QRectF(0, area.top(), LEFT - 4, area.height())
+        top = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignTop
+        bottom = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignBottom
+        painter.drawText(side, top, self._number(y1, self.logy))
+        painter.drawText(side, bottom, self._number(y0, self.logy))
+        middle = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
+        painter.drawText(side, middle, self.ylabel)
+
+    def _legend(self, painter: QPainter, area: QRectF) -> None:
+        """A colour swatch and the label of each labelled series, top right."""
+        labelled = [s for s in self.series if s.label]
+        for row, s in enumerate(labelled):
+            y = area.top() + 16 + 14 * row
+            color = QColor(s.color)
+            painter.setPen(QPen(color, 2))
+            painter.drawLine(QPointF(area.right() - 110, y), QPointF(area.right() - 96, y))
+            painter.setPen(QPen(QColor("#e0e0e0")))
+            painter.drawText(QPointF(area.right() - 90, y + 4), s.label)
 
     def _draw(self, painter: QPainter, area: QRectF, limits, s: Series) -> None:
         x0, x1, y0, y1 = limits
