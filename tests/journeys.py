@@ -116,7 +116,7 @@ def denoise(player: Player) -> dict:
     job = widget.run()
     player.wait(lambda: widget.progress.value > 0 or not job.running, 60)
     widget.cancel_button.clicked.emit()
-    player.wait(lambda: job.exited, 10)
+    player.wait(lambda: job.exited, 60)  # the worker stops at its next step
     player.wait(lambda: "preview" not in " ".join(player.names()), 5)
     widget.method.value = "tv"
     player.finish(widget, widget.run())
@@ -204,7 +204,6 @@ def restore(player: Player) -> dict:
     for preset in [p for p in widget.preset.choices if p != "(custom)"]:
         widget.preset.value = preset
         widget.steps.value = 6
-        widget.preview_interval_s = 0.0
         job = widget.run()
         assert job is not None, widget.status.value
         if preset.startswith("CT"):
