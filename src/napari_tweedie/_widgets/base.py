@@ -279,13 +279,16 @@ def fit_width(label: Label) -> None:
 def compact_choices(container: Container) -> None:
     """Combo boxes of ``container`` (and its sub-containers) as narrow as about 14 characters.
 
-    Long layer names no longer widen the dock; the open list shows them whole.
+    Long layer names no longer widen the dock (the open list shows them
+    whole); text labels wrap instead of widening it (:func:`fit_width`).
     """
     from qtpy.QtWidgets import QComboBox
 
     for widget in container:
         if isinstance(widget, Container):
             compact_choices(widget)
+        elif isinstance(widget, Label):
+            fit_width(widget)
         elif isinstance(widget.native, QComboBox):
             box = widget.native
             box.setSizeAdjustPolicy(
