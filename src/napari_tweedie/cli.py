@@ -123,7 +123,9 @@ def run_denoise(args: argparse.Namespace) -> int:
     from . import api
     from .data import open_array, store_atomic
     from .data.io import suffix_of
+    from .data.writer import check_output
 
+    check_output(args.output, [args.input])  # before any work: refuse what it may not replace
     image = open_array(args.input)
     check_not_colour(image.shape)
     if args.roi is not None:

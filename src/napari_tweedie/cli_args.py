@@ -96,7 +96,7 @@ def check_restore_outputs(output: str, std: str | None, inputs: list) -> None:
     from pathlib import Path
 
     from .data.io import suffix_of
-    from .data.writer import check_not_input
+    from .data.writer import check_output
 
     targets = [output] + ([std] if std else [])
     if any(suffix_of(target) == ".png" for target in targets):
@@ -104,4 +104,4 @@ def check_restore_outputs(output: str, std: str | None, inputs: list) -> None:
     if std and Path(std).resolve() == Path(output).resolve():
         raise ValueError("--std names the output file")
     for target in targets:
-        check_not_input(target, inputs)
+        check_output(target, inputs)

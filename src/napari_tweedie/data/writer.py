@@ -11,7 +11,6 @@ import contextlib
 import os
 import shutil
 import threading
-import uuid
 from collections.abc import Callable, Iterable
 from functools import partial
 from pathlib import Path
@@ -24,6 +23,7 @@ from dask.callbacks import Callback
 
 from .io import suffix_of
 from .pyramid import write_pyramid
+from .targets import check_replaceable, clean_stale, temporary_path
 
 ProgressCallback = Callable[[int, int], "bool | None"]
 
@@ -42,13 +42,19 @@ def check_not_input(target: str | os.PathLike, inputs: Iterable[str | os.PathLik
     return target
 
 
-def temporary_path(target: Path) -> Path:
-    """A hidden sibling of ``target`` for writing before the rename."""
-    return target.with_name(f".{target.name}.tmp-{uuid.uuid4().hex[:8]}")
+def check_output(target: str | os.PathLike, inputs: Iterable[str | os.PathLike] = ()) -> Path:
+    """``target`` resolved, if it is no input and replaceable (else a ``ValueError``)."""
+    target = check_not_input(target, inputs)
+    check_replaceable(target, suffix_of(target))
+    return target
 
 
 def replace(tmp: Path, target: Path) -> None:
-    """Move ``tmp`` onto ``target`` (a file or a directory store), replacing it."""
+    """Move ``tmp`` onto ``target`` (a file or a directory store), replacing it.
+
+    ``target`` must be replaceable (:func:`~.targets.check_replaceable`): checked again here.
+    """
+    check_replaceable(target, suffix_of(target))
     if target.is_dir() and not target.is_symlink():
         backup = temporary_path(target)
         os.replace(target, backup)
@@ -146,7 +152,9 @@ def store_atomic(
     }
     if suffix not in writers:
         raise ValueError(f"unsupported output format {suffix!r}; use " + ", ".join(writers))
+    check_replaceable(target, suffix)  # before the computation: fail fast, delete nothing
     target.parent.mkdir(parents=True, exist_ok=True)
+    clean_stale(target)
     tmp = temporary_path(target)
     # the callback goes to this computation only: a `with Callback()` block would
     # register it for every dask computation in the process (napari's slicing too)

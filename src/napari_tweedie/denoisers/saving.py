@@ -11,14 +11,15 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Mapping
+import uuid
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from torch import Tensor
 
-__all__ = ["read_model", "write_model"]
+__all__ = ["read_model", "write_atomic", "write_model"]
 
 
 def write_model(
@@ -44,12 +45,26 @@ def write_model(
     """
     from safetensors.torch import save_file
 
+    body = {name: t.detach().cpu().contiguous() for name, t in tensors.items()}
+    metadata = {key: json.dumps(dict(meta))}
+    return write_atomic(path, lambda temporary: save_file(body, str(temporary), metadata=metadata))
+
+
+def write_atomic(path: str | os.PathLike, write: Callable[[Path], object]) -> Path:
+    """Call ``write(temporary)`` on a unique sibling of ``path``, then rename it onto ``path``.
+
+    A reader sees the old file or the new one, never a half-written one; if
+    ``write`` raises, the temporary file is removed and ``path`` is unchanged.
+    """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    body = {name: t.detach().cpu().contiguous() for name, t in tensors.items()}
-    temporary = path.with_name(path.name + ".tmp")
-    save_file(body, str(temporary), metadata={key: json.dumps(dict(meta))})
-    os.replace(temporary, path)
+    temporary = path.with_name(f".{path.name}.tmp-{os.getpid()}-{uuid.uuid4().hex[:8]}")
+    try:
+        write(temporary)
+        os.replace(temporary, path)
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
     return path
 
 

@@ -209,11 +209,12 @@ class Filter2Noise:
         """
         from safetensors.torch import save_file
 
+        from ..saving import write_atomic
+
         path = Path(path)
         weights, settings = path.with_suffix(".safetensors"), path.with_suffix(".json")
-        weights.parent.mkdir(parents=True, exist_ok=True)
         state = {k: v.detach().contiguous() for k, v in self.net.state_dict().items()}
-        save_file(state, str(weights), metadata={"format": FORMAT})
+        write_atomic(weights, lambda tmp: save_file(state, str(tmp), metadata={"format": FORMAT}))
         info = {
             "format": FORMAT,
             "version": FORMAT_VERSION,
@@ -225,7 +226,8 @@ class Filter2Noise:
             "iterations": len(self.history),
             "final_loss": self.history[-1] if self.history else None,
         }
-        settings.write_text(json.dumps(info, indent=2), encoding="utf-8")
+        text = json.dumps(info, indent=2)
+        write_atomic(settings, lambda tmp: tmp.write_text(text, encoding="utf-8"))
         return weights
 
     @classmethod
