@@ -112,3 +112,30 @@ def test_models_are_saved_atomically(tmp_path, monkeypatch):
         model.save(tmp_path / "m")
     assert (tmp_path / "m.safetensors").read_bytes() == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["m.json", "m.safetensors"]
+
+
+# -- BM3D from several threads (item 2) ------------------------------------------------------
+
+
+@pytest.fixture
+def needs_bm3d():
+    """Skips a test when the optional ``bm3d`` package is absent (it is in the testing extra)."""
+    pytest.importorskip("bm3d")
+
+
+def test_bm3d_from_four_threads_and_threaded_tiles(needs_bm3d):
+    from concurrent.futures import ThreadPoolExecutor
+
+    import napari_tweedie as nt
+
+    rng = np.random.default_rng(0)
+    image = rng.random((32, 32), np.float32)
+    one = nt.denoise(image, "bm3d", sigma=0.1)
+    with ThreadPoolExecutor(4) as pool:
+        results = list(pool.map(lambda _: nt.denoise(image, "bm3d", sigma=0.1), range(4)))
+    for result in results:
+        np.testing.assert_array_equal(result, one)  # no crash, and the same bits
+    stack = rng.random((2, 96, 96), np.float32)
+    lazy = nt.denoise_lazy(stack, "bm3d", sigma=0.1, tile=64, overlap=8)
+    tiled = lazy.compute(scheduler="threads", num_workers=4)
+    assert tiled.shape == stack.shape and np.isfinite(tiled).all()

@@ -7,6 +7,8 @@ units, and a ``seed`` that is ignored (the methods are deterministic).
 
 from __future__ import annotations
 
+import threading
+
 import numpy as np
 
 from .filters import copy32
@@ -24,6 +26,11 @@ BM3D_HINT = (
 
 
 BM3D_MIN_SIDE = 16
+
+#: The ``bm3d`` library's native thread pool is not re-entrant: two calls at once
+#: (threaded tiles, a dask stack, user threads) abort the process or hang in it.
+#: Every call in this process goes through this lock.
+BM3D_LOCK = threading.Lock()
 
 
 def _wavelet_once(image: np.ndarray, sigma: float, wavelet: str, mode: str) -> np.ndarray:
@@ -119,6 +126,14 @@ def denoise_bm3d(
     profile : {"np", "refilter", "vn", "high", "deb"}
         The package's parameter profile (``"np"``: normal).
 
+    Notes
+    -----
+    Calls are serialised by a process-wide lock (:data:`BM3D_LOCK`: the
+    library's thread pool is not re-entrant) and run the library single-threaded
+    (``num_threads = 1``), the one setting in which its aggregation order, and
+    so its result, is the same bits on every run; tiles of a large image still
+    run one after the other.
+
     Returns
     -------
     ndarray, float32
@@ -138,5 +153,24 @@ def denoise_bm3d(
     # BM3D needs a few 8x8 blocks: a smaller plane is mirrored out, then cropped back
     pad_y, pad_x = max(0, BM3D_MIN_SIDE - h), max(0, BM3D_MIN_SIDE - w)
     padded = np.pad(plane, ((0, pad_y), (0, pad_x)), mode="symmetric")
-    result = bm3d.bm3d(padded, sigma_psd=float(sigma), profile=profile, stage_arg=stages[stage])
+    settings = _profile(bm3d, profile)
+    with BM3D_LOCK:
+        result = bm3d.bm3d(padded, float(sigma), profile=settings, stage_arg=stages[stage])
     return np.asarray(result, dtype=np.float32).reshape(padded.shape)[:h, :w]
+
+
+def _profile(bm3d, name: str):
+    """The library's profile ``name``, single-threaded (deterministic aggregation)."""
+    profiles = {
+        "np": bm3d.BM3DProfile,
+        "refilter": bm3d.BM3DProfileRefilter,
+        "vn": bm3d.BM3DProfileVN,
+        "high": bm3d.BM3DProfileHigh,
+        "vn_old": bm3d.BM3DProfileVNOld,
+        "deb": bm3d.BM3DProfileDeb,
+    }
+    if name not in profiles:
+        raise ValueError(f"profile must be one of {sorted(profiles)}, got {name!r}")
+    settings = profiles[name]()
+    settings.num_threads = 1
+    return settings
