@@ -139,3 +139,173 @@ def test_bm3d_from_four_threads_and_threaded_tiles(needs_bm3d):
     lazy = nt.denoise_lazy(stack, "bm3d", sigma=0.1, tile=64, overlap=8)
     tiled = lazy.compute(scheduler="threads", num_workers=4)
     assert tiled.shape == stack.shape and np.isfinite(tiled).all()
+
+
+# -- the command line: one line, non-zero exit, input untouched, nothing written (items 3, 4) -
+
+
+def _npy(tmp_path, array, name="in.npy"):
+    path = tmp_path / name
+    np.save(path, array)
+    return path
+
+
+def _truncated_npy(tmp_path):
+    path = _npy(tmp_path, np.zeros((32, 32), np.float32))
+    path.write_bytes(path.read_bytes()[:200])
+    return path
+
+
+def _empty_npy(tmp_path):
+    path = tmp_path / "in.npy"
+    path.write_bytes(b"")
+    return path
+
+
+def _fake_tiff(tmp_path):
+    path = tmp_path / "in.tif"
+    path.write_bytes(b"II*\x00" + b"\xff" * 60)
+    return path
+
+
+def _corrupt_zarr_chunk(tmp_path):
+    import zarr
+
+    path = tmp_path / "in.zarr"
+    array = zarr.create_array(str(path), shape=(32, 32), chunks=(16, 16), dtype="f4")
+    array[:] = 1.0
+    chunk = next(p for p in (path / "c").rglob("*") if p.is_file())
+    chunk.write_bytes(b"garbage" * 5)
+    return path
+
+
+def _huge_zarr(tmp_path):
+    import zarr
+
+    path = tmp_path / "in.zarr"
+    zarr.create_array(str(path), shape=(10**6, 10**6), chunks=(512, 512), dtype="f4")
+    return path
+
+
+def _nested_recipe(tmp_path):
+    path = tmp_path / "recipe.json"
+    path.write_text("[" * 100_000 + "]" * 100_000)
+    return path
+
+
+def _huge_recipe(tmp_path):
+    import json
+
+    params = {f"p{i}": i for i in range(300_000)}
+    path = tmp_path / "recipe.json"
+    path.write_text(json.dumps({"napari_tweedie_recipe": 1, "command": "denoise",
+                                "method": "gaussian", "params": params}))  # fmt: skip
+    return path
+
+
+def _image(tmp_path):
+    return _npy(tmp_path, np.random.default_rng(0).random((32, 32), np.float32))
+
+
+DENOISE = ["--method", "gaussian", "--quiet"]
+CLI_CASES = {
+    "empty npy": (_empty_npy, DENOISE),
+    "truncated npy": (_truncated_npy, DENOISE),
+    "fake tiff header": (_fake_tiff, DENOISE),
+    "corrupt zarr chunk": (_corrupt_zarr_chunk, DENOISE),
+    "zarr claiming 1e6 x 1e6": (_huge_zarr, DENOISE),
+    "0-size array": (lambda p: _npy(p, np.zeros((0, 16), np.float32)), DENOISE),
+    "1-D array": (lambda p: _npy(p, np.zeros(16, np.float32)), DENOISE),
+    "complex array": (lambda p: _npy(p, np.ones((16, 16), np.complex64)), DENOISE),
+    "bool array": (lambda p: _npy(p, np.ones((16, 16), bool)), DENOISE),
+    "datetime array": (lambda p: _npy(p, np.zeros((16, 16), "datetime64[s]")), DENOISE),
+    "all-NaN array": (lambda p: _npy(p, np.full((16, 16), np.nan, np.float32)), DENOISE),
+    "empty roi": (_image, DENOISE + ["--roi", "5:5,0:16"]),
+    "reversed roi": (_image, DENOISE + ["--roi", "20:2,0:16"]),
+    "roi outside": (_image, DENOISE + ["--roi", "100:200,0:16"]),
+    "roi index out of range": (_image, DENOISE + ["--roi", "40,0:16"]),
+    "roi with too many axes": (_image, DENOISE + ["--roi", "0,0:4,0:4"]),
+    "negative sigma": (_image, DENOISE + ["--sigma", "-1"]),
+    "NaN sigma": (_image, DENOISE + ["--sigma", "nan"]),
+    "parameter out of bounds": (_image, ["--method", "tv", "--quiet", "--set", "weight=-1"]),
+    "NaN parameter": (_image, ["--method", "tv", "--quiet", "--set", "weight=nan"]),
+    "unknown parameter": (_image, DENOISE + ["--set", "bogus=1"]),
+    "poisson on negative data": (
+        lambda p: _npy(p, -1 - np.random.default_rng(0).random((32, 32), np.float32)),
+        DENOISE + ["--noise", "poisson"],
+    ),
+    "zeta <= 0": (_image, DENOISE + ["--noise", "poisson", "--set", "zeta=-1"]),
+    "k = inf": (_image, DENOISE + ["--noise", "gamma", "--set", "k=inf"]),
+}
+
+
+def _run_cli_case(tmp_path, capsys, command, make, tail):
+    source = make(tmp_path)
+    before = _tree(tmp_path)
+    out = tmp_path / "out" / "result.tif"
+    if command == "run":
+        argv = ["run", str(source), str(_image(tmp_path.joinpath("i").mkdir() or tmp_path / "i")),
+                str(out)]  # fmt: skip
+        before = _tree(tmp_path)
+    else:
+        argv = [command, str(source), str(out), *tail]
+    code = main(argv)
+    err = capsys.readouterr().err.strip()
+    assert code != 0, err
+    assert len(err.splitlines()) == 1, err
+    assert "Traceback" not in err and err.startswith("napari-tweedie: error:"), err
+    assert not out.exists()
+    assert _tree(tmp_path) == before  # inputs untouched, no temporary store left
+    return err
+
+
+@pytest.mark.parametrize("case", list(CLI_CASES))
+def test_cli_bad_input_matrix(tmp_path, capsys, case):
+    make, tail = CLI_CASES[case]
+    _run_cli_case(tmp_path, capsys, "denoise", make, tail)
+
+
+RESTORE_CASES = {
+    "bogus device": ["--operator", "denoise", "--set", "sigma_y=0.1", "--device", "bogus"],
+    "absent cuda": ["--operator", "denoise", "--set", "sigma_y=0.1", "--device", "cuda:7"],
+    "NaN sigma_y": ["--operator", "denoise", "--set", "sigma_y=nan"],
+    "fractional steps": ["--operator", "denoise", "--steps", "0"],
+    "zero blur width": ["--operator", "blur", "--set", "sigma_blur=0"],
+    "negative step size": ["--operator", "blur", "--sampler", "red_diff", "--set", "lr=-1"],
+}
+
+
+@pytest.mark.parametrize("case", list(RESTORE_CASES))
+def test_cli_restore_matrix(tmp_path, capsys, case):
+    _run_cli_case(tmp_path, capsys, "restore", _image, RESTORE_CASES[case])
+
+
+@pytest.mark.parametrize("make", [_nested_recipe, _huge_recipe], ids=["nested", "300k params"])
+def test_cli_recipe_matrix(tmp_path, capsys, make):
+    _run_cli_case(tmp_path, capsys, "run", make, [])
+
+
+def test_cli_internal_error_is_one_line_and_debug_shows_it(tmp_path, capsys, monkeypatch):
+    from napari_tweedie import api
+
+    source = _image(tmp_path)
+
+    def bug(*args, **kwargs):
+        raise ZeroDivisionError("a bug")
+
+    monkeypatch.setattr(api, "denoise_lazy", bug)
+    argv = ["denoise", str(source), str(tmp_path / "o.tif"), *DENOISE]
+    assert main(argv) == 1
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "run with --debug for the traceback" in err
+    with pytest.raises(ZeroDivisionError):
+        main([*argv, "--debug"])
+
+
+def test_cli_negative_roi_is_a_value(tmp_path, capsys):
+    from napari_tweedie.data import open_array
+
+    source = _image(tmp_path)
+    out = tmp_path / "o.npy"
+    assert main(["denoise", str(source), str(out), *DENOISE, "--roi", "-20:,-20:"]) == 0
+    assert open_array(out).shape == (20, 20)

@@ -19,8 +19,19 @@ from .data.finite import fill_non_finite
 from .data.tiles import map_tiles
 from .data.writer import Cancelled
 from .denoisers import DENOISERS, DenoiserSpec
+from .noise.registry import noise_model_class
 from .noise.setup import NoiseSetup, finite_sample, noise_keywords, resolve_noise, sample_planes
+from .specs import Param
 from .steps import Step, blocking, run
+from .validation import (
+    check_count,
+    check_image,
+    check_noise,
+    check_noise_data,
+    check_params,
+    check_value,
+    intensity_scale,
+)
 
 DEFAULT_TILE = 512  # widgets, CLI and recipes alike: a replay tiles as the widget did
 
@@ -44,18 +55,51 @@ def split_params(spec: DenoiserSpec, noise: str, params: dict) -> tuple[dict, di
             f"{spec.name} got unknown parameter(s) {sorted(unknown)}; "
             f"its parameters: {sorted(known) or 'none'}; noise {noise!r} takes {sorted(noise_keys)}"
         )
-    method_params = spec.defaults() | {k: v for k, v in params.items() if k in known}
-    return method_params, {k: v for k, v in params.items() if k in noise_keys}
+    given = check_params(spec.params, {k: v for k, v in params.items() if k in known}, spec.name)
+    return spec.defaults() | given, {k: v for k, v in params.items() if k in noise_keys}
+
+
+_SIGMA = Param("sigma", None, "noise standard deviation", min=0.0)
+
+
+def checked_params(spec: DenoiserSpec, noise: str, sigma, params: dict) -> tuple[dict, dict]:
+    """:func:`split_params` with every value checked against its ``Param`` and noise model."""
+    method_params, noise_params = split_params(spec, noise, params)
+    check_noise(noise_model_class(noise), noise_params)
+    check_value(_SIGMA, sigma, "noise")
+    return method_params, noise_params
+
+
+@dataclass(frozen=True)
+class _Scaled:
+    """An image of extreme magnitude divided by ``scale`` (a power of two), and its settings."""
+
+    scale: float
+    sigma: float | None
+    noise_params: dict
+    method_params: dict
+
+
+def _rescale(spec, noise, scale, sigma, noise_params, method_params) -> _Scaled:
+    """Settings in the image's units (``Param.image_units``) divided by ``scale`` like the image."""
+
+    def divide(params: tuple[Param, ...], values: dict) -> dict:
+        units = {p.name for p in params if p.image_units}
+        return {k: v / scale if k in units and v is not None else v for k, v in values.items()}
+
+    return _Scaled(
+        scale,
+        None if sigma is None else sigma / scale,
+        divide(noise_model_class(noise).params, noise_params),
+        divide(spec.params, method_params),
+    )
 
 
 def _as_float_image(image) -> np.ndarray:
     if isinstance(image, da.Array):
         image = image.compute()
     array = np.asarray(image)
-    if array.ndim < 2:
-        raise ValueError(f"expected an image with at least 2 axes (Y, X), got shape {array.shape}")
-    if array.dtype == bool or np.iscomplexobj(array):
-        raise TypeError(f"cannot denoise an image of dtype {array.dtype}")
+    check_image(array)
     return array.astype(np.float32, copy=False)
 
 
@@ -107,13 +151,25 @@ def denoise_steps(
         float32 array of the input's shape (the generator's return value).
     """
     spec = get_spec(method)
-    method_params, noise_params = split_params(spec, noise, params)
+    method_params, noise_params = checked_params(spec, noise, sigma, params)
     data = _as_float_image(image)
+    sample = sample_planes(data)
+    scaled = _rescale(spec, noise, intensity_scale(sample), sigma, noise_params, method_params)
+    if scaled.scale != 1:
+        data, sample = data / np.float32(scaled.scale), sample / np.float32(scaled.scale)
+    result = yield from _denoise_planes(spec, data, sample, noise, scaled, seed)
+    return result * np.float32(scaled.scale) if scaled.scale != 1 else result
+
+
+def _denoise_planes(spec, data, sample, noise, scaled: _Scaled, seed) -> Generator:
+    """:func:`denoise_steps` on ``data`` of unit-order magnitude."""
+    sigma, noise_params, method_params = scaled.sigma, scaled.noise_params, scaled.method_params
+    check_noise_data(noise_model_class(noise), sample)
     if spec.extra.get("dataset"):
         return (
             yield from _dataset_steps(spec, data, noise, sigma, seed, noise_params, method_params)
         )
-    setup, method_params = _noise_setup(spec, data, noise, sigma, noise_params, method_params)
+    setup, method_params = _noise_setup(spec, sample, noise, sigma, noise_params, method_params)
     planes = data.reshape((-1,) + data.shape[-2:])
     out = np.empty_like(planes)
     for index, plane in enumerate(planes):
@@ -126,13 +182,13 @@ def denoise_steps(
 
 
 def _noise_setup(
-    spec: DenoiserSpec, data, noise: str, sigma, noise_params: dict, method_params: dict
+    spec: DenoiserSpec, sample, noise: str, sigma, noise_params: dict, method_params: dict
 ) -> tuple[NoiseSetup, dict]:
-    """The noise set-up of ``data`` and ``method_params`` with data-dependent defaults filled.
+    """The noise set-up and ``method_params`` with data-dependent defaults filled.
 
-    Both come from one sample of the planes, so that every plane or tile uses the same.
+    Both come from one sample of the planes (:func:`sample_planes`), so that
+    every plane or tile uses the same.
     """
-    sample = sample_planes(data)
     setup = resolve_noise(sample, noise, sigma, noise_params)
     return setup, setup.resolve(spec, finite_sample(sample), method_params)
 
@@ -186,25 +242,30 @@ def denoise_lazy(
     (Noise2Score) ignore it.
     """
     spec = get_spec(method)
-    method_params, noise_params = split_params(spec, noise, params)
+    method_params, noise_params = checked_params(spec, noise, sigma, params)
+    tile = check_count("tile", tile, minimum=8, owner="denoise_lazy")
+    overlap = None if overlap is None else check_count("overlap", overlap, 0, owner="denoise_lazy")
     array = da.asarray(image)
-    if array.ndim < 2:
-        raise ValueError(f"expected an image with at least 2 axes (Y, X), got shape {array.shape}")
+    check_image(array)
+    sample = sample_planes(array)
+    scaled = _rescale(spec, noise, intensity_scale(sample), sigma, noise_params, method_params)
+    if scaled.scale != 1:
+        array = array.astype(np.float32) / np.float32(scaled.scale)
+        sample = sample / np.float32(scaled.scale)
+    check_noise_data(noise_model_class(noise), sample)
+    sigma, noise_params, method_params = scaled.sigma, scaled.noise_params, scaled.method_params
     if spec.extra.get("lazy"):
-        return spec.extra["lazy"](
+        result = spec.extra["lazy"](
             array, noise=noise, sigma=sigma, seed=seed, tile=tile, overlap=overlap,
             **noise_params, **method_params,
         )  # fmt: skip
-    setup, method_params = _noise_setup(spec, array, noise, sigma, noise_params, method_params)
-    if overlap is None:
-        overlap = spec.radius(setup.sigma, **method_params) if spec.radius else 32
-    return map_tiles(
-        _TileDenoiser(spec, setup, method_params, cancelled),
-        array.astype(np.float32),
-        tile,
-        int(overlap),
-        seed=seed,
-    )
+    else:
+        setup, method_params = _noise_setup(spec, sample, noise, sigma, noise_params, method_params)
+        if overlap is None:
+            overlap = spec.radius(setup.sigma, **method_params) if spec.radius else 32
+        denoiser = _TileDenoiser(spec, setup, method_params, cancelled)
+        result = map_tiles(denoiser, array.astype(np.float32), tile, int(overlap), seed=seed)
+    return result * np.float32(scaled.scale) if scaled.scale != 1 else result
 
 
 @dataclass(frozen=True)

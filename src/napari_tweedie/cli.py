@@ -12,25 +12,29 @@ atomically and never over the input.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import sys
 from collections.abc import Sequence
+from functools import partial
 
 import numpy as np
 
 from . import __version__
 from .cli_args import (
     _positive,
+    _progress,
+    _scheduler,
+    apply_roi,
+    attach_values,
     cast_output,
     check_not_colour,
     check_restore_outputs,
     load_array_values,
     parse_roi,
     parse_settings,
+    report_error,
 )
 
 TUNING_SIDE = 512  # --tune and --sure run on at most this central crop of the middle plane
-EXPECTED_ERRORS = (ValueError, TypeError, KeyError, FileNotFoundError, ImportError, OSError)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -41,8 +45,17 @@ def build_parser() -> argparse.ArgumentParser:
 
     parser = argparse.ArgumentParser(prog="napari-tweedie", description=__doc__.split("\n")[0])
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    debug = argparse.ArgumentParser(add_help=False)
+    debug.add_argument(
+        "--debug",
+        action="store_true",
+        default=argparse.SUPPRESS,
+        help="show the full traceback of an error",
+    )
+    parser.add_argument("--debug", action="store_true", help="show the full traceback of an error")
     commands = parser.add_subparsers(dest="command", required=True)
-    den = commands.add_parser("denoise", help="denoise an image file tile by tile")
+    add = partial(commands.add_parser, parents=[debug])
+    den = add("denoise", help="denoise an image file tile by tile")
     den.add_argument("input", help="input .zarr, .tif, .tiff, .npy or .png")
     den.add_argument("output", help="output .zarr, .tif, .tiff, .npy or .png (written atomically)")
     den.add_argument("--method", required=True, choices=sorted(DENOISERS))
@@ -86,7 +99,7 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="print the unbiased estimate of the result's MSE and PSNR (SURE/PURE)",
     )
-    res = commands.add_parser("restore", help="solve an inverse problem with a diffusion prior")
+    res = add("restore", help="solve an inverse problem with a diffusion prior")
     res.add_argument("input", help="measurement: image, low-res image, sinogram or k-space (.npy)")
     res.add_argument("output", help="posterior mean: .zarr, .tif, .tiff or .npy (float32)")
     res.add_argument("--operator", required=True, choices=sorted(OPERATORS))
@@ -106,13 +119,13 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="KEY=VALUE",
         help="operator/sampler parameter; a path to an image file loads an array",
     )
-    replay = commands.add_parser("run", help="replay a recipe saved from the GUI on a file")
+    replay = add("run", help="replay a recipe saved from the GUI on a file")
     replay.add_argument("recipe", help="recipe .json (Denoise widget: Save recipe)")
     replay.add_argument("input", help="input .zarr, .tif, .tiff, .npy or .png")
     replay.add_argument("output", help="output file (written atomically)")
     replay.add_argument("--scheduler", default=None, help="dask.distributed scheduler address")
     replay.add_argument("--quiet", action="store_true", help="no progress bar")
-    bench = commands.add_parser("bench", help="quality and speed table of the denoisers")
+    bench = add("bench", help="quality and speed table of the denoisers")
     bench.add_argument("--quick", action="store_true", help="a few small images only")
     bench.add_argument("--json", action="store_true", help="JSON instead of a table")
     bench.add_argument("--methods", default=None, help="comma-separated subset")
@@ -129,9 +142,7 @@ def run_denoise(args: argparse.Namespace) -> int:
     image = open_array(args.input)
     check_not_colour(image.shape)
     if args.roi is not None:
-        if len(args.roi) > image.ndim:
-            raise ValueError(f"--roi has {len(args.roi)} entries; the input has {image.ndim} axes")
-        image = image[args.roi]
+        image = apply_roi(image, args.roi)
     params = parse_settings(args.set)
     if args.tune or args.sure:
         params = _tune_and_rate(image, args, params)
@@ -189,36 +200,6 @@ def tuning_region(image, side: int = TUNING_SIDE):
     return region.compute() if hasattr(region, "compute") else region
 
 
-@contextlib.contextmanager
-def _scheduler(address: str | None):
-    if not address:
-        yield None
-        return
-    try:
-        from distributed import Client
-    except ImportError as error:
-        raise ImportError("--scheduler needs dask.distributed: pip install distributed") from error
-    with Client(address, timeout="10s") as client:
-        yield client
-
-
-@contextlib.contextmanager
-def _progress(quiet: bool):
-    if quiet:
-        yield None
-        return
-    from tqdm import tqdm
-
-    with tqdm(total=1, unit="task", file=sys.stderr, leave=False) as bar:
-
-        def update(done: int, total: int) -> None:
-            bar.total = total
-            bar.n = done
-            bar.refresh()
-
-        yield update
-
-
 def run_restore(args: argparse.Namespace) -> int:
     from .data import open_array, store_atomic
     from .restoration import restore
@@ -256,7 +237,7 @@ def run_recipe(args: argparse.Namespace) -> int:
     if recipe["command"] == "denoise":
         argv += ["--scheduler", args.scheduler] if args.scheduler else []
         argv += ["--quiet"] if args.quiet else []
-    replayed = build_parser().parse_args(argv)
+    replayed = build_parser().parse_args(attach_values(argv))
     return {"denoise": run_denoise, "restore": run_restore}[replayed.command](replayed)
 
 
@@ -271,7 +252,7 @@ def run_bench(args: argparse.Namespace) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``napari-tweedie`` command."""
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args = parser.parse_args(attach_values(sys.argv[1:] if argv is None else argv))
     commands = {
         "denoise": run_denoise,
         "restore": run_restore,
@@ -280,12 +261,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     }
     try:
         return commands[args.command](args)
-    except EXPECTED_ERRORS as error:
-        sys.stderr.write(f"napari-tweedie: error: {error}\n")
-        return 2
     except KeyboardInterrupt:
         sys.stderr.write("napari-tweedie: interrupted; nothing was written\n")
         return 130
+    except Exception as error:
+        if args.debug:
+            raise
+        return report_error(error)
 
 
 if __name__ == "__main__":

@@ -4,9 +4,24 @@ from __future__ import annotations
 
 import argparse
 import ast
+import contextlib
+import sys
 from collections.abc import Sequence
 
 import numpy as np
+
+#: failures of the user's input or environment: one line, exit 2 (anything else is a bug)
+EXPECTED_ERRORS = (
+    ValueError,
+    TypeError,
+    KeyError,
+    FileNotFoundError,
+    ImportError,
+    OSError,
+    MemoryError,
+)
+#: options whose value may start with "-" (``--roi -20:,-20:``)
+VALUE_OPTIONS = ("--roi",)
 
 _WORDS = {"true": True, "yes": True, "on": True, "false": False, "no": False, "off": False}
 
@@ -17,7 +32,11 @@ def parse_value(text: str):
         return _WORDS[text.lower()]
     try:
         return ast.literal_eval(text)
-    except (ValueError, SyntaxError):
+    except (ValueError, SyntaxError, RecursionError, MemoryError):
+        pass
+    try:
+        return float(text)  # "nan", "inf": numbers, refused or accepted by the parameter's range
+    except ValueError:
         return text
 
 
@@ -105,3 +124,84 @@ def check_restore_outputs(output: str, std: str | None, inputs: list) -> None:
         raise ValueError("--std names the output file")
     for target in targets:
         check_output(target, inputs)
+
+
+def attach_values(argv: Sequence[str]) -> list[str]:
+    """``["--roi", "-20:,-20:"]`` -> ``["--roi=-20:,-20:"]``: a value, not an option."""
+    out, items = [], list(argv)
+    index = 0
+    while index < len(items):
+        item = items[index]
+        if item in VALUE_OPTIONS and index + 1 < len(items):
+            out.append(f"{item}={items[index + 1]}")
+            index += 2
+            continue
+        out.append(item)
+        index += 1
+    return out
+
+
+def report_error(error: Exception) -> int:
+    """Write one line about ``error`` to stderr; 2 for bad input, 1 for an internal error."""
+    from .data.io import one_line
+
+    if isinstance(error, MemoryError):
+        message = f"out of memory ({one_line(error)}): use a smaller --tile or --roi"
+    else:
+        message = one_line(error)
+        if isinstance(error, KeyError) and error.args:
+            message = f"missing key {error.args[0]!r}"
+    if isinstance(error, EXPECTED_ERRORS):
+        sys.stderr.write(f"napari-tweedie: error: {message}\n")
+        return 2
+    sys.stderr.write(
+        f"napari-tweedie: internal error: {type(error).__name__}: {message}; "
+        "run with --debug for the traceback\n"
+    )
+    return 1
+
+
+def apply_roi(image, roi: tuple):
+    """``image[roi]``, refusing a ROI with too many entries, out of range or selecting nothing."""
+    if len(roi) > image.ndim:
+        raise ValueError(f"--roi has {len(roi)} entries; the input has {image.ndim} axes")
+    try:
+        region = image[roi]
+    except IndexError as error:
+        raise ValueError(f"--roi is out of range for the input of shape {image.shape}") from error
+    if 0 in region.shape or region.ndim < 2:
+        raise ValueError(
+            f"--roi selects no image (shape {region.shape}) of the input of shape {image.shape}: "
+            "check that each start is below its stop and inside the input"
+        )
+    return region
+
+
+@contextlib.contextmanager
+def _scheduler(address: str | None):
+    if not address:
+        yield None
+        return
+    try:
+        from distributed import Client
+    except ImportError as error:
+        raise ImportError("--scheduler needs dask.distributed: pip install distributed") from error
+    with Client(address, timeout="10s") as client:
+        yield client
+
+
+@contextlib.contextmanager
+def _progress(quiet: bool):
+    if quiet:
+        yield None
+        return
+    from tqdm import tqdm
+
+    with tqdm(total=1, unit="task", file=sys.stderr, leave=False) as bar:
+
+        def update(done: int, total: int) -> None:
+            bar.total = total
+            bar.n = done
+            bar.refresh()
+
+        yield update

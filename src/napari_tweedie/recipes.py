@@ -27,6 +27,8 @@ from typing import Any
 __all__ = ["RECIPE_VERSION", "denoise_recipe", "load_recipe", "recipe_arguments", "save_recipe"]
 
 RECIPE_VERSION = 1
+MAX_RECIPE_BYTES = 1 << 20  # a recipe is a few hundred bytes; refuse anything absurd
+MAX_RECIPE_PARAMS = 256
 _KEY = "napari_tweedie_recipe"
 _DENOISE_OPTIONS = {"noise": "--noise", "sigma": "--sigma", "seed": "--seed", "tile": "--tile",
                     "overlap": "--overlap"}  # fmt: skip
@@ -68,6 +70,11 @@ def validate(recipe: dict) -> dict:
         raise ValueError(f"recipe: unknown command {command!r} (denoise or restore)")
     if not isinstance(recipe.get("params", {}), dict):
         raise ValueError("recipe: 'params' must be an object")
+    if len(recipe.get("params", {})) > MAX_RECIPE_PARAMS:
+        raise ValueError(
+            f"recipe: {len(recipe['params'])} parameters, more than the limit of "
+            f"{MAX_RECIPE_PARAMS}"
+        )
     json.dumps(recipe)  # raises TypeError on values JSON cannot hold (e.g. arrays)
     return recipe
 
@@ -93,10 +100,14 @@ def load_recipe(path: str | os.PathLike) -> dict:
     Relative file names among the parameters (``"mask": "mask.npy"``) are
     taken next to the recipe, wherever the command runs from.
     """
+    if Path(path).is_file() and Path(path).stat().st_size > MAX_RECIPE_BYTES:
+        raise ValueError(f"recipe {path}: larger than {MAX_RECIPE_BYTES} bytes: not a recipe")
     try:
         recipe = json.loads(Path(path).read_text())
-    except json.JSONDecodeError as error:
+    except (json.JSONDecodeError, UnicodeDecodeError) as error:
         raise ValueError(f"recipe {path}: not valid JSON ({error})") from error
+    except RecursionError as error:
+        raise ValueError(f"recipe {path}: nested too deeply to be a recipe") from error
     recipe = validate(recipe)
     folder = Path(path).resolve().parent
     for key, value in recipe.get("params", {}).items():

@@ -21,8 +21,11 @@ from .prior.bundled import pick_device
 from .prior.select import get_prior
 from .samplers import SAMPLERS, SamplerSpec, karras_sigmas
 from .steps import Step, blocking, map_steps
+from .validation import check_count, check_image, check_params
 
 SIGMA_MAX = 20.0
+MAX_STEPS = 100_000
+MAX_SAMPLES = 10_000
 
 
 @dataclass(frozen=True)
@@ -61,8 +64,9 @@ def split_params(operator: str, sampler: str, params: dict) -> tuple[dict, dict]
 
     Unknown names are a ``TypeError`` listing what each takes.
     """
-    op_keys = {p.name for p in operator_spec(operator).params}
-    sampler_keys = {p.name for p in sampler_spec(sampler).params}
+    op_spec, s_spec = operator_spec(operator), sampler_spec(sampler)
+    op_keys = {p.name for p in op_spec.params}
+    sampler_keys = {p.name for p in s_spec.params}
     unknown = set(params) - op_keys - sampler_keys
     if unknown:
         raise TypeError(
@@ -70,14 +74,17 @@ def split_params(operator: str, sampler: str, params: dict) -> tuple[dict, dict]
             f"{sorted(op_keys)}, {sampler} takes {sorted(sampler_keys)}"
         )
     return (
-        {k: v for k, v in params.items() if k in op_keys},
-        {k: v for k, v in params.items() if k in sampler_keys},
+        check_params(op_spec.params, {k: v for k, v in params.items() if k in op_keys}, operator),
+        check_params(
+            s_spec.params, {k: v for k, v in params.items() if k in sampler_keys}, sampler
+        ),
     )
 
 
 def prepare(y, operator: str, device: torch.device, **op_params) -> Problem:
     """Build the operator for ``y`` and normalise the problem to the prior's range."""
     measurement = np.asarray(y)
+    check_image(measurement, "measurement", complex_ok=True)
     if measurement.ndim != 2:
         raise ValueError(f"expected a 2-D measurement, got shape {measurement.shape}")
     op = operator_spec(operator).for_measurement(measurement.shape, **op_params)
@@ -152,8 +159,8 @@ def restore_steps(
         the image's units.
     """
     op_params, sampler_params = split_params(operator, sampler, params)
-    if steps < 1 or samples < 1:
-        raise ValueError("steps and samples must be >= 1")
+    steps = check_count("steps", steps, 1, MAX_STEPS, owner="restore")
+    samples = check_count("samples", samples, 1, MAX_SAMPLES, owner="restore")
     torch_device = pick_device(device)
     problem = prepare(y, operator, torch_device, **op_params)
     denoiser = get_prior(prior, torch_device)

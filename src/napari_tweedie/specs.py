@@ -23,6 +23,10 @@ class Param:
     or ``"array"`` (an image-sized array, e.g. a mask: no scalar control).
     ``label`` is a plain-words name for a GUI (the symbol ``name`` then goes
     to the tooltip); empty: the GUI derives one.
+    ``min``/``max`` are enforced at the entry points (:mod:`napari_tweedie.validation`).
+    ``image_units``: the value is in the image's intensity units (a noise level,
+    a range width), so it scales with the image when the API rescales one of
+    extreme magnitude.
     """
 
     name: str
@@ -34,6 +38,7 @@ class Param:
     step: float | None = None
     choices: tuple[Any, ...] = ()
     label: str = ""
+    image_units: bool = False
 
 
 def defaults(params: tuple[Param, ...]) -> dict[str, Any]:

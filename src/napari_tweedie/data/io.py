@@ -7,6 +7,7 @@ whose chunks are read on compute.
 from __future__ import annotations
 
 import os
+from functools import partial
 from pathlib import Path
 
 import dask
@@ -43,24 +44,74 @@ def open_array(path: str | os.PathLike, *, chunks: int | tuple | None = None) ->
     Raises
     ------
     FileNotFoundError, ValueError
-        Missing path or unsupported format, with a one-line reason.
+        Missing path, unsupported format, an unreadable or corrupt file (also
+        for a chunk found corrupt on compute), or more pixels than
+        :data:`~napari_tweedie.validation.MAX_ELEMENTS`, with a one-line reason.
     """
+    from ..validation import check_size
+
     path = Path(path)
     if not path.exists():
         raise FileNotFoundError(f"no such file or directory: {path}")
     suffix = suffix_of(path)
     if suffix == ".zarr" or (path.is_dir() and _looks_like_zarr(path)):
-        return _open_zarr(path)
-    if suffix in (".tif", ".tiff"):
-        return _open_tiff(path)
-    if suffix == ".npy":
-        return _open_npy(path, chunks)
-    if suffix == ".png":
-        return _open_png(path, chunks)
-    raise ValueError(
-        f"unsupported image format {suffix!r} for {path}; expected one of "
-        + ", ".join(SUPPORTED_SUFFIXES)
-    )
+        opener = _open_zarr
+    elif suffix in (".tif", ".tiff"):
+        opener = _open_tiff
+    elif suffix == ".npy":
+        opener = partial(_open_npy, chunks=chunks)
+    elif suffix == ".png":
+        opener = partial(_open_png, chunks=chunks)
+    else:
+        raise ValueError(
+            f"unsupported image format {suffix!r} for {path}; expected one of "
+            + ", ".join(SUPPORTED_SUFFIXES)
+        )
+    try:
+        array = opener(path)
+    except FileFormatError:
+        raise
+    except Exception as error:  # each library has its own: tifffile, zarr, numpy, imageio
+        raise FileFormatError(f"cannot read {path}: {one_line(error)}") from error
+    check_size(array.shape, str(path))
+    return array
+
+
+class FileFormatError(ValueError):
+    """An input file that cannot be read: truncated, corrupt or of another format."""
+
+
+def one_line(error: BaseException) -> str:
+    """``error``'s message on one line (its type's name when it has none)."""
+    text = " ".join(str(error).split())
+    return text or type(error).__name__
+
+
+class _Checked:
+    """A chunked array (zarr, TIFF) whose reads turn any failure into a :class:`FileFormatError`."""
+
+    def __init__(self, node, path: Path):
+        self.node, self.path = node, path
+        self.shape, self.dtype, self.ndim = node.shape, node.dtype, node.ndim
+
+    def __getitem__(self, key):
+        try:
+            return self.node[key]
+        except Exception as error:
+            raise FileFormatError(
+                f"cannot read {self.path}: a chunk is corrupt or unreadable ({one_line(error)})"
+            ) from error
+
+    def __dask_tokenize__(self):
+        from dask.base import tokenize
+
+        return ("checked", str(self.path), tokenize(self.node))
+
+
+def _from_node(node, path: Path) -> da.Array:
+    """``node`` (a zarr array) as a dask array with its chunks, read through :class:`_Checked`."""
+    chunks = getattr(node, "chunks", None) or node.shape
+    return da.from_array(_Checked(node, path), chunks=chunks, asarray=False, fancy=False)
 
 
 def _looks_like_zarr(path: Path) -> bool:
@@ -70,14 +121,14 @@ def _looks_like_zarr(path: Path) -> bool:
 def _open_zarr(path: Path) -> da.Array:
     node = zarr.open(str(path), mode="r")
     if isinstance(node, zarr.Array):
-        return da.from_zarr(node)
+        return _from_node(node, path)
     level = _ome_full_resolution_path(dict(node.attrs))
     if level is not None:
-        return da.from_zarr(node[level])
+        return _from_node(node[level], path)
     arrays = list(node.array_keys())
     if len(arrays) == 1:
-        return da.from_zarr(node[arrays[0]])
-    raise ValueError(
+        return _from_node(node[arrays[0]], path)
+    raise FileFormatError(
         f"{path} is a zarr group with {len(arrays)} arrays and no OME-Zarr multiscales; "
         "open one array inside it (e.g. path/to/group.zarr/name)"
     )
@@ -98,13 +149,21 @@ def _ome_full_resolution_path(attrs: dict) -> str | None:
 
 
 def _open_tiff(path: Path) -> da.Array:
+    import logging
+
     import tifffile
 
-    store = tifffile.imread(str(path), aszarr=True)
+    log = logging.getLogger("tifffile")
+    level = log.level
+    log.setLevel(logging.CRITICAL)  # a damaged file is reported once, by the exception
+    try:
+        store = tifffile.imread(str(path), aszarr=True)
+    finally:
+        log.setLevel(level)
     node = zarr.open(store, mode="r")
     if not isinstance(node, zarr.Array):  # pyramidal TIFF: level 0 is full resolution
         node = node[_ome_full_resolution_path(dict(node.attrs)) or "0"]
-    return da.from_zarr(node)
+    return _from_node(node, path)
 
 
 def _default_chunks(shape: tuple[int, ...]) -> tuple[int, ...]:
@@ -121,6 +180,15 @@ def _open_png(path: Path, chunks) -> da.Array:
 
     props = iio.improps(path)  # reads the header only
     shape, dtype = tuple(props.shape), props.dtype
-    delayed = dask.delayed(iio.imread, pure=True)(path)
+    delayed = dask.delayed(_read_png, pure=True)(path)
     array = da.from_delayed(delayed, shape=shape, dtype=dtype)
     return array.rechunk(chunks) if chunks else array
+
+
+def _read_png(path: Path) -> np.ndarray:
+    import imageio.v3 as iio
+
+    try:
+        return iio.imread(path)
+    except Exception as error:
+        raise FileFormatError(f"cannot read {path}: {one_line(error)}") from error

@@ -45,8 +45,16 @@ from .vst import AnscombeStabilizer, LogStabilizer
 
 __all__ = ["GammaNoise", "GaussianNoise", "PoissonGaussianNoise", "PoissonNoise"]
 
-SIGMA = Param("sigma", None, "Gaussian noise standard deviation (auto: estimated)", min=0.0)
-ZETA = Param("zeta", None, "Poisson scale: y = zeta Poisson(x / zeta) (auto: estimated)", min=0.0)
+SIGMA = Param(
+    "sigma", None, "Gaussian noise standard deviation (auto: estimated)", min=0.0, image_units=True
+)
+ZETA = Param(
+    "zeta",
+    None,
+    "Poisson scale: y = zeta Poisson(x / zeta) (auto: estimated)",
+    min=0.0,
+    image_units=True,
+)
 K = Param("k", None, "Gamma shape: y = x Gamma(k, 1/k) (auto: estimated)", min=0.0)
 
 

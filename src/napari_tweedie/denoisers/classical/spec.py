@@ -103,6 +103,7 @@ SPECS = (
                 "Range (intensity) width in image units: larger mixes more across edges. "
                 "Empty: 3 x noise sigma.",
                 min=0.0,
+                image_units=True,
             ),
         ),
         summary="Bilateral filter (Tomasi & Manduchi 1998), compiled with numba.",
@@ -118,6 +119,7 @@ SPECS = (
                 "Total variation weight in image units: larger gives flatter regions. "
                 "Empty: 0.8 x noise sigma.",
                 min=0.0,
+                image_units=True,
             ),
         ),
         summary="Rudin-Osher-Fatemi total variation (Chambolle's projection algorithm).",
@@ -151,6 +153,7 @@ SPECS = (
                 "Patch-weight cut-off in image units: larger smooths more. "
                 "Empty: 0.7 x noise sigma.",
                 min=0.0,
+                image_units=True,
             ),
         ),
         summary="Non-local means (Buades, Coll & Morel 2005), scikit-image fast mode.",
