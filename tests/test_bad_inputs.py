@@ -309,3 +309,208 @@ def test_cli_negative_roi_is_a_value(tmp_path, capsys):
     out = tmp_path / "o.npy"
     assert main(["denoise", str(source), str(out), *DENOISE, "--roi", "-20:,-20:"]) == 0
     assert open_array(out).shape == (20, 20)
+
+
+# -- every registry entry x bad inputs (items 3, 5, 6) ---------------------------------------
+
+import napari_tweedie as nt  # noqa: E402
+
+#: the least work each method can do (tests only: minimum iterations, smallest sizes)
+CHEAP = {
+    "filter2noise": {"iterations": 1, "crop": 32},
+    "noise2score": {"steps": 1, "batch": 1, "patch": 16, "init": "scratch"},
+    "zs_n2n": {"iterations": 1},
+    "prior": {"tile": 128},
+}
+METHODS = [
+    pytest.param(name, marks=pytest.mark.skipif(spec.requires and spec.requires(), reason="absent"))
+    for name, spec in sorted(nt.DENOISERS.items())
+]
+BAD_DTYPES = {
+    "complex": np.ones((16, 16), np.complex64),
+    "bool": np.ones((16, 16), bool),
+    "object": np.ones((16, 16), object),
+    "datetime": np.zeros((16, 16), "datetime64[s]"),
+}
+BAD_SIZES = {
+    "0-size": np.zeros((0, 16), np.float32),
+    "1-D": np.zeros(16, np.float32),
+    "all-NaN": np.full((16, 16), np.nan, np.float32),
+}
+
+
+def _noisy(side=24, seed=0):
+    rng = np.random.default_rng(seed)
+    yy, xx = np.mgrid[:side, :side] / side
+    clean = 0.5 + 0.3 * np.sin(6 * yy) * np.cos(4 * xx)
+    return (clean + 0.05 * rng.standard_normal((side, side))).astype(np.float32)
+
+
+@pytest.mark.parametrize("bad", list(BAD_DTYPES) + list(BAD_SIZES))
+@pytest.mark.parametrize("lazy", [False, True], ids=["denoise", "denoise_lazy"])
+@pytest.mark.parametrize("method", METHODS)
+def test_every_method_refuses_bad_arrays(method, lazy, bad):
+    call = nt.denoise_lazy if lazy else nt.denoise
+    image = BAD_DTYPES.get(bad, BAD_SIZES.get(bad))
+    error, match = (TypeError, "dtype") if bad in BAD_DTYPES else (ValueError, None)
+    with pytest.raises(error, match=match):
+        call(image, method, **CHEAP.get(method, {}))
+
+
+@pytest.mark.parametrize("method", METHODS)
+def test_every_method_refuses_out_of_range_and_nan_parameters(method):
+    spec = nt.DENOISERS[method]
+    image = _noisy(16)
+    for param in spec.params:
+        bad = [float("nan"), float("inf")] if param.kind in ("int", "float") else []
+        bad += [param.min - 1] if param.min is not None else []
+        bad += [param.max + 1] if param.max is not None else []
+        bad += ["not one of them"] if param.kind == "choice" else []
+        bad += [1.5] if param.kind == "int" else []
+        for value in bad:
+            with pytest.raises((ValueError, TypeError), match=param.name):
+                nt.denoise(
+                    image, method, sigma=0.05, **(CHEAP.get(method, {}) | {param.name: value})
+                )
+
+
+@pytest.mark.parametrize("method", METHODS)
+def test_every_method_gives_finite_results_on_hard_but_valid_arrays(method):
+    options = {"seed": 0, **CHEAP.get(method, {})}
+    image = _noisy()
+    reference = nt.denoise(image, method, **options)
+    assert reference.shape == image.shape and np.isfinite(reference).all()
+    for scale in (1e-30, 1e30):  # physical units: correct up to the scale
+        scaled = nt.denoise(image.astype(np.float64) * scale, method, **options) / scale
+        assert np.isfinite(scaled).all(), scale
+        error = np.abs(scaled - reference).max() / np.ptp(image)
+        assert error < 0.05, (scale, error)
+    holes = image.copy()
+    holes[3, 4], holes[10, 10] = np.nan, np.inf
+    out = nt.denoise(holes, method, **options)
+    assert out.shape == image.shape and np.isfinite(out[np.isfinite(holes)]).all()
+    try:
+        tiny = nt.denoise(np.ones((1, 1), np.float32), method, **options)
+    except ValueError as error:  # refused, with a reason
+        assert str(error)
+    else:
+        assert tiny.shape == (1, 1) and np.isfinite(tiny).all()
+
+
+@pytest.mark.parametrize("noise", sorted(nt.NOISE_MODELS))
+def test_every_noise_model_refuses_invalid_parameters(noise):
+    image = _noisy(64) + 1
+    for param in nt.NOISE_MODELS[noise].params:
+        for value in (float("nan"), float("inf"), -1.0, 0.0 if param.name != "sigma" else -2.0):
+            options = {"sigma": value} if param.name == "sigma" else {param.name: value}
+            with pytest.raises((ValueError, TypeError), match=param.name):
+                nt.denoise(image, "gaussian", noise=noise, **options)
+    if nt.NOISE_MODELS[noise].signal_dependent:
+        with pytest.raises(ValueError, match="non-negative"):
+            nt.denoise(-image, "gaussian", noise=noise)
+    out = nt.denoise(image, "gaussian", noise=noise)
+    assert np.isfinite(out).all()
+
+
+def _smooth_prior(x, sigma):
+    """A cheap differentiable prior of smooth images (shrinks towards the 5x5 local mean)."""
+    import torch
+    from torch.nn import functional as F
+
+    s2 = torch.as_tensor(sigma, dtype=x.dtype).reshape(-1, 1, 1, 1) ** 2
+    local = F.avg_pool2d(F.pad(x, (2, 2, 2, 2), mode="replicate"), 5, stride=1)
+    return (0.002 * x + s2 * local) / (0.002 + s2)
+
+
+RESTORE = {"prior": _smooth_prior, "steps": 2}
+#: what each operator needs besides its defaults, for a 24x24 image
+OPERATOR_SETTINGS = {
+    "inpaint": {"mask": (np.arange(24 * 24).reshape(24, 24) % 3 > 0).astype(np.float32)},
+    "mri": {"acceleration": 2.0},
+    "ct": {"angles": 16},
+}
+
+
+def _measurement(operator, scale=1.0):
+    from napari_tweedie.restoration import simulate_measurement
+
+    settings = OPERATOR_SETTINGS.get(operator, {})
+    image = _noisy(24) * scale
+    return simulate_measurement(image, operator, sigma_y=0.02 * scale, **settings), settings
+
+
+@pytest.mark.parametrize("sampler", sorted(nt.SAMPLERS))
+def test_every_sampler_refuses_bad_parameters_and_measurements(sampler):
+    y, _ = _measurement("denoise")
+    options = {"sampler": sampler, "sigma_y": 0.02, **RESTORE}
+    for param in nt.SAMPLERS[sampler].params:
+        bad = [float("nan"), float("inf")] + ([param.min - 1] if param.min is not None else [])
+        bad += [param.max + 1] if param.max is not None else []
+        bad += [1.5] if param.kind == "int" else []
+        for value in bad:
+            with pytest.raises((ValueError, TypeError), match=param.name):
+                nt.restore(y, "denoise", **options, **{param.name: value})
+    for value in (0, 1.5, float("nan"), 10**9):
+        with pytest.raises((ValueError, TypeError), match="steps"):
+            nt.restore(y, "denoise", **(options | {"steps": value}))
+    for image in BAD_DTYPES.values():
+        if image.dtype.kind != "c":
+            with pytest.raises(TypeError, match="dtype"):
+                nt.restore(image, "denoise", **options)
+    for image in BAD_SIZES.values():
+        with pytest.raises(ValueError):
+            nt.restore(image, "denoise", **options)
+
+
+@pytest.mark.parametrize("sampler", sorted(nt.SAMPLERS))
+@pytest.mark.parametrize("scale", [1e-30, 1.0, 1e30])
+def test_every_sampler_gives_finite_results_at_any_magnitude(sampler, scale):
+    y, _ = _measurement("denoise", scale)
+    result = nt.restore(y, "denoise", sampler=sampler, sigma_y=0.02 * scale, **RESTORE)
+    assert result.mean.shape == (24, 24) and np.isfinite(result.mean).all()
+    assert np.isfinite(result.std).all()
+
+
+@pytest.mark.parametrize("operator", sorted(nt.OPERATORS))
+def test_every_operator_refuses_bad_parameters(operator):
+    y, settings = _measurement(operator)
+    for param in nt.OPERATORS[operator].params:
+        if param.kind == "array":
+            continue
+        bad = [float("nan"), float("inf")] + ([param.min - 1] if param.min is not None else [])
+        bad += [param.max + 1] if param.max is not None else []
+        bad += [1.5] if param.kind == "int" else []
+        for value in bad:
+            with pytest.raises((ValueError, TypeError), match=param.name):
+                nt.restore(
+                    y, operator, sampler="dds", **RESTORE, **(settings | {param.name: value})
+                )
+
+
+@pytest.mark.parametrize("operator", sorted(nt.OPERATORS))
+@pytest.mark.parametrize("scale", [1e-30, 1e30])
+def test_every_operator_gives_finite_results_at_any_magnitude(operator, scale):
+    y, settings = _measurement(operator, scale)
+    result = nt.restore(y, operator, sampler="dds", sigma_y=0.02 * scale, **RESTORE, **settings)
+    assert np.isfinite(result.mean).all() and result.mean.shape == (24, 24)
+
+
+BAD_ARRAYS = {
+    "blur: NaN PSF": ("blur", {"psf": np.full((5, 5), np.nan)}, "psf"),
+    "blur: empty PSF": ("blur", {"psf": np.zeros((0, 5))}, "psf"),
+    "blur: zero PSF": ("blur", {"psf": np.zeros((5, 5))}, "psf"),
+    "inpaint: wrong mask shape": ("inpaint", {"mask": np.ones((7, 7))}, "mask"),
+    "inpaint: NaN mask": ("inpaint", {"mask": np.full((24, 24), np.nan)}, "mask"),
+    "mri: wrong mask shape": ("mri", {"mask": np.ones((5, 24))}, "mask"),
+    "ct: wrong angle count": ("ct", {"angles": 10}, "angles"),
+    "ct: wrong angle array": ("ct", {"angles": np.linspace(0, 180, 5)}, "angles"),
+    "ct: absurd size": ("ct", {"size": 10**6}, "size"),
+}
+
+
+@pytest.mark.parametrize("case", list(BAD_ARRAYS))
+def test_operator_arrays_of_the_wrong_shape_or_values_are_refused(case):
+    operator, bad, name = BAD_ARRAYS[case]
+    y, settings = _measurement(operator)
+    with pytest.raises((ValueError, TypeError), match=name):
+        nt.restore(y, operator, sampler="dds", **RESTORE, **(settings | bad))

@@ -245,8 +245,8 @@ def denoise_lazy(
     method_params, noise_params = checked_params(spec, noise, sigma, params)
     tile = check_count("tile", tile, minimum=8, owner="denoise_lazy")
     overlap = None if overlap is None else check_count("overlap", overlap, 0, owner="denoise_lazy")
+    check_image(image if hasattr(image, "dtype") else np.asarray(image))
     array = da.asarray(image)
-    check_image(array)
     sample = sample_planes(array)
     scaled = _rescale(spec, noise, intensity_scale(sample), sigma, noise_params, method_params)
     if scaled.scale != 1:

@@ -52,6 +52,8 @@ def check_value(param: Param, value: Any, owner: str) -> Any:
         return value
     if param.kind == "array":
         return check_array_value(param, value, owner)
+    if isinstance(value, np.ndarray | list | tuple):  # e.g. CT angles as an array of degrees
+        return check_array_value(param, value, owner)
     where = f"{owner}: {param.name}={value!r}"
     if param.kind == "choice":
         if value not in param.choices:

@@ -47,6 +47,8 @@ class Blur(LinearOperator):
         psf = np.asarray(psf, np.float32)
         if psf.ndim != 2 or psf.shape[0] % 2 == 0 or psf.shape[1] % 2 == 0:
             raise ValueError(f"psf must be a 2-D array of odd sizes, got shape {psf.shape}")
+        if not np.isfinite(psf).all() or abs(float(psf.sum())) < 1e-6:
+            raise ValueError("psf must be finite and sum to a non-zero value (usually 1)")
         self.kernel = torch.from_numpy(psf[::-1, ::-1].copy())[None, None]
         self.padding = (psf.shape[0] // 2, psf.shape[1] // 2)
 

@@ -215,8 +215,9 @@ def _from_sinogram(
 ) -> Radon:
     n_angles, detectors = y_shape
     angles = n_angles if angles is None else angles
-    if np.ndim(angles) == 0 and int(angles) != n_angles:
-        raise ValueError(f"the sinogram has {n_angles} angles, not {angles}")
+    count = int(angles) if np.ndim(angles) == 0 else len(np.ravel(angles))
+    if count != n_angles:
+        raise ValueError(f"the sinogram has {n_angles} angles, not {count} (angles={angles!r})")
     if size is None:
         shape = (_side_for(detectors),) * 2
     else:
