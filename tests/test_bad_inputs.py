@@ -514,3 +514,102 @@ def test_operator_arrays_of_the_wrong_shape_or_values_are_refused(case):
     y, settings = _measurement(operator)
     with pytest.raises((ValueError, TypeError), match=name):
         nt.restore(y, operator, sampler="dds", **RESTORE, **(settings | bad))
+
+
+# -- model files: wrong keys, shapes, sizes; missing files (item 6) -------------------------
+
+
+@pytest.fixture(scope="module")
+def saved_models(tmp_path_factory):
+    """One tiny saved model of each fitted kind: {kind: (path, load)}."""
+    from napari_tweedie.denoisers.filter2noise import Filter2Noise, fit_filter2noise
+    from napari_tweedie.denoisers.zs_n2n import fit_zs_n2n
+    from napari_tweedie.denoisers.zs_n2n.model import ZSN2NModel
+    from napari_tweedie.steps import run
+
+    folder = tmp_path_factory.mktemp("models")
+    image = _noisy(32)
+    f2n = run(fit_filter2noise(image, iterations=1, crop=32)).save(folder / "f2n")
+    zs = run(fit_zs_n2n(image, iterations=1)).save(folder / "zs.safetensors")
+    return {"filter2noise": (f2n, Filter2Noise.load), "zs_n2n": (zs, ZSN2NModel.load)}
+
+
+def _rewrite_meta(path, key, change):
+    import json
+
+    from safetensors.torch import load_file, save_file
+
+    from napari_tweedie.prior.bundled import read_weights
+
+    _, metadata = read_weights(path)
+    meta = json.loads(metadata[key])
+    change(meta)
+    save_file(load_file(str(path)), str(path), metadata={key: json.dumps(meta)})
+
+
+def _swap_tensors(path, change):
+    from safetensors import safe_open
+    from safetensors.torch import load_file, save_file
+
+    with safe_open(str(path), framework="pt") as handle:
+        metadata = handle.metadata()
+    save_file(change(load_file(str(path))), str(path), metadata=metadata)
+
+
+def _wrong_shape(tensors):
+    import torch
+
+    name = next(iter(tensors))
+    return tensors | {name: torch.zeros(3, 3, 3)}
+
+
+MODEL_FILE_CASES = {
+    "missing file": lambda p, kind: p.unlink(),
+    "truncated": lambda p, kind: p.write_bytes(p.read_bytes()[:100]),
+    "not safetensors": lambda p, kind: p.write_bytes(b"PK\x03\x04 a zip, say"),
+    "wrong tensor shape": lambda p, kind: _swap_tensors(p, _wrong_shape),
+    "missing tensor": lambda p, kind: _swap_tensors(p, lambda t: dict(list(t.items())[1:])),
+    "absurd sizes": lambda p, kind: (
+        _rewrite_meta(p, "zs_n2n", lambda m: m.update(channels=10**7))
+        if kind == "zs_n2n"
+        else p.with_suffix(".json").write_text(
+            p.with_suffix(".json")
+            .read_text()
+            .replace('"stages": 1', '"stages": 100000')
+            .replace('"stages": 2', '"stages": 100000')
+        )
+    ),
+    "missing metadata key": lambda p, kind: (
+        _rewrite_meta(p, "zs_n2n", lambda m: m.pop("channels"))
+        if kind == "zs_n2n"
+        else p.with_suffix(".json").write_text('{"format": "napari-tweedie/filter2noise"}')
+    ),
+}
+
+
+@pytest.mark.parametrize("case", list(MODEL_FILE_CASES))
+@pytest.mark.parametrize("kind", ["filter2noise", "zs_n2n"])
+def test_bad_model_files_give_one_clear_error(saved_models, tmp_path, kind, case):
+    import shutil
+
+    source, load = saved_models[kind]
+    for file in source.parent.glob(source.stem + ".*"):
+        shutil.copy(file, tmp_path / file.name)
+    path = tmp_path / source.name
+    MODEL_FILE_CASES[case](path, kind)
+    error = FileNotFoundError if case == "missing file" else ValueError
+    with pytest.raises(error) as raised:
+        load(path)
+    message = str(raised.value)
+    assert "\n" not in message and str(tmp_path) in message and "bundled" not in message
+
+
+def test_noise2score_model_files(tmp_path):
+    from napari_tweedie.denoisers.noise2score.model import Noise2Score
+
+    with pytest.raises(FileNotFoundError, match="no model file") as raised:
+        Noise2Score.load(tmp_path / "absent.safetensors")
+    assert "bundled" not in str(raised.value)
+    (tmp_path / "junk.safetensors").write_bytes(b"\x00" * 64)
+    with pytest.raises(ValueError, match="junk.safetensors"):
+        Noise2Score.load(tmp_path / "junk.safetensors")

@@ -12,14 +12,18 @@ from __future__ import annotations
 import json
 import os
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from torch import Tensor
 
-__all__ = ["read_model", "write_atomic", "write_model"]
+__all__ = ["check_config", "loading", "read_model", "write_atomic", "write_model"]
+
+#: the largest file a model may be (the biggest fitted model is a few MB)
+MAX_MODEL_BYTES = 1 << 30
 
 
 def write_model(
@@ -78,7 +82,57 @@ def read_model(path: str | os.PathLike, key: str, what: str) -> tuple[dict[str, 
 
     if not Path(path).is_file():
         raise FileNotFoundError(f"no model file {path}")
-    tensors, metadata = read_weights(path)
-    if key not in metadata:
-        raise ValueError(f"{path} is not a {what} model file")
-    return tensors, json.loads(metadata[key])
+    if Path(path).stat().st_size > MAX_MODEL_BYTES:
+        raise ValueError(f"{path} is larger than {MAX_MODEL_BYTES} bytes: not a {what} model file")
+    with loading(path, what):
+        tensors, metadata = read_weights(path)
+        if key not in metadata:
+            raise ValueError(f"{path} is not a {what} model file")
+        meta = json.loads(metadata[key])
+        if not isinstance(meta, dict):
+            raise ValueError(f"{path} is not a {what} model file")
+    return tensors, meta
+
+
+@contextmanager
+def loading(path: str | os.PathLike, what: str) -> Iterator[None]:
+    """Turn any failure of reading a model file into one ``ValueError`` naming the file.
+
+    A file with wrong keys, shapes or metadata makes torch, safetensors or the
+    model's constructor raise ``RuntimeError``, ``KeyError``, ``SafetensorError``...
+    with multi-line messages; the caller sees ``"<path> is not a valid <what>
+    model file (<reason>)"``.  A missing file stays a ``FileNotFoundError``.
+    """
+    try:
+        yield
+    except FileNotFoundError:
+        raise
+    except Exception as error:
+        if isinstance(error, ValueError) and str(path) in str(error):
+            raise
+        reason = " ".join(str(error).split())[:300] or type(error).__name__
+        raise ValueError(f"{path} is not a valid {what} model file ({reason})") from error
+
+
+def check_config(
+    values: Mapping[str, Any], limits: Mapping[str, tuple[int, int]], path, what: str
+) -> None:
+    """Refuse a saved architecture whose sizes lie outside ``limits`` (name -> (min, max)).
+
+    Sizes read from a file decide how much memory and time building the model
+    takes: an absurd one would hang or exhaust memory before any check.
+    """
+    for name, (low, high) in limits.items():
+        if values.get(name) is None:
+            continue
+        items = values[name] if isinstance(values[name], list | tuple) else [values[name]]
+        if not items or len(items) > high:
+            raise ValueError(
+                f"{path}: {what} model setting {name}={values[name]!r} is out of range"
+            )
+        for item in items:
+            if isinstance(item, bool) or not isinstance(item, int) or not low <= item <= high:
+                setting = f"{name}={values[name]!r}"
+                raise ValueError(
+                    f"{path}: {what} model setting {setting} is outside [{low}, {high}]"
+                )

@@ -83,10 +83,13 @@ def read_weights(path: Path | str | None = None) -> tuple[dict[str, Tensor], dic
     """Tensors (as float32) and string metadata of a safetensors file (no pickle involved)."""
     from safetensors import safe_open
 
-    path = WEIGHTS_PATH if path is None else path
-    message = weights_missing_message(path)
-    if message:
-        raise FileNotFoundError(message)
+    if path is None:
+        message = weights_missing_message(WEIGHTS_PATH)
+        if message:
+            raise FileNotFoundError(message)
+        path = WEIGHTS_PATH
+    elif not Path(path).is_file():
+        raise FileNotFoundError(f"no weights file {path}")
     tensors = {}
     with safe_open(str(path), framework="pt", device="cpu") as handle:
         metadata = dict(handle.metadata() or {})

@@ -24,6 +24,14 @@ __all__ = ["Filter2Noise", "multiplier_maps", "prepare"]
 
 FORMAT = "napari-tweedie/filter2noise"
 FORMAT_VERSION = 1
+#: bounds of the saved architecture (sizes read from a file)
+CONFIG_LIMITS = {
+    "stages": (1, 8),
+    "radius": (1, 32),
+    "patch": (1, 256),
+    "dim": (1, 1024),
+    "window": (0, 4096),
+}
 #: Smallest side the fit works on (two 8x8 patches after 2x downsampling).
 MIN_SIDE = 32
 Regions = Mapping[int, tuple[float, float, float]]
@@ -235,16 +243,26 @@ class Filter2Noise:
         """Read a model written by :meth:`save` (give either file or their common stem)."""
         from safetensors.torch import load_file
 
+        from ..saving import check_config, loading
         from .net import F2NNet
 
         path = Path(path)
-        settings = json.loads(path.with_suffix(".json").read_text(encoding="utf-8"))
-        if settings.get("format") != FORMAT:
-            raise ValueError(f"{path.with_suffix('.json')} is not a saved Filter2Noise model")
-        net = F2NNet(**settings["config"])
-        net.load_state_dict(load_file(str(path.with_suffix(".safetensors"))))
-        net.eval()
-        return cls(net, float(settings["offset"]), float(settings["scale"]))
+        settings_path, weights = path.with_suffix(".json"), path.with_suffix(".safetensors")
+        if not settings_path.is_file():
+            raise FileNotFoundError(f"no Filter2Noise model file {settings_path}")
+        with loading(settings_path, "Filter2Noise"):
+            settings = json.loads(settings_path.read_text(encoding="utf-8")[:1_000_000])
+        if not isinstance(settings, dict) or settings.get("format") != FORMAT:
+            raise ValueError(f"{settings_path} is not a saved Filter2Noise model")
+        if not weights.is_file():
+            raise FileNotFoundError(f"no Filter2Noise model file {weights}")
+        with loading(path, "Filter2Noise"):
+            config = dict(settings["config"])
+            check_config(config, CONFIG_LIMITS, settings_path, "Filter2Noise")
+            net = F2NNet(**config)
+            net.load_state_dict(load_file(str(weights)))
+            net.eval()
+            return cls(net, float(settings["offset"]), float(settings["scale"]))
 
 
 def prepare(image: np.ndarray) -> np.ndarray:

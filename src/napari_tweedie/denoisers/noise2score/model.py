@@ -36,13 +36,15 @@ from ...data.tiles import map_tiles
 from ...noise import NoiseModel, make_noise_model
 from ...prior.bundled import pad_to_multiple, pick_device
 from ...prior.network import EDMDenoiser, NetConfig
-from ..saving import read_model, write_model
+from ..saving import check_config, loading, read_model, write_model
 from .coords import Coordinates, scale_noise_model
 from .net import ScoreNet
 
 __all__ = ["Noise2Score"]
 
 FORMAT = "napari-tweedie/noise2score/1"
+#: bounds of the saved architecture (sizes read from a file)
+NET_LIMITS = {"channels": (1, 1024), "blocks": (1, 16), "emb_dim": (1, 4096)}
 TILE = 1024  # planes larger than this are scored tile by tile
 TILE_OVERLAP = 32
 BATCH_PIXELS = 2**20
@@ -217,6 +219,12 @@ class Noise2Score:
     def load(cls, path: str | os.PathLike, device: str | torch.device = "cpu") -> Noise2Score:
         """Read a model written by :meth:`save` (no pickle involved)."""
         tensors, meta = read_model(path, "noise2score", "Noise2Score")
+        with loading(path, "Noise2Score"):
+            return cls._from_file(tensors, meta, path).to(device)
+
+    @classmethod
+    def _from_file(cls, tensors: dict, meta: dict, path) -> Noise2Score:
+        check_config(meta["net_config"], NET_LIMITS, path, "Noise2Score")
         denoiser = EDMDenoiser(NetConfig.from_dict(meta["net_config"]))
         net_state = {k[4:]: v for k, v in tensors.items() if k.startswith("net.")}
         denoiser.load_state_dict(net_state)
@@ -241,7 +249,7 @@ class Noise2Score:
             progress=float(meta.get("progress", 1.0)),
             history=list(meta.get("history", [])),
         )
-        return model.to(device)
+        return model
 
 
 @dataclass(frozen=True)

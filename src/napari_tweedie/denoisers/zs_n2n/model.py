@@ -20,7 +20,7 @@ import numpy as np
 import torch
 
 from ...prior.ensemble import self_ensemble
-from ..saving import read_model, write_model
+from ..saving import check_config, loading, read_model, write_model
 from .net import ZSN2NNet
 
 __all__ = ["ZSN2NModel"]
@@ -139,10 +139,13 @@ class ZSN2NModel:
     @classmethod
     def load(cls, path: str | os.PathLike) -> ZSN2NModel:
         """Read a model written by :meth:`save` (no pickle involved)."""
-        tensors, meta = read_model(path, KEY, "zero-shot Noise2Noise")
-        net = ZSN2NNet(channels=int(meta["channels"]))
-        net.load_state_dict(tensors)
-        net.eval()
+        what = "zero-shot Noise2Noise"
+        tensors, meta = read_model(path, KEY, what)
+        check_config(meta, {"channels": (1, 1024)}, path, what)
+        with loading(path, what):
+            net = ZSN2NNet(channels=int(meta["channels"]))
+            net.load_state_dict(tensors)
+            net.eval()
         return cls(
             net,
             offset=float(meta["offset"]),
