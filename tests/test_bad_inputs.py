@@ -613,3 +613,37 @@ def test_noise2score_model_files(tmp_path):
     (tmp_path / "junk.safetensors").write_bytes(b"\x00" * 64)
     with pytest.raises(ValueError, match="junk.safetensors"):
         Noise2Score.load(tmp_path / "junk.safetensors")
+
+
+# -- determinism: same seed, same bits, in one process and across threads (item 7) ----------
+
+
+@pytest.mark.parametrize("method", METHODS)
+def test_every_method_same_seed_same_bits_sequentially_and_in_four_threads(method):
+    from concurrent.futures import ThreadPoolExecutor
+
+    image = _noisy(32)
+    options = {"seed": 7, "sigma": 0.05, **CHEAP.get(method, {})}
+    if method == "filter2noise":
+        options["iterations"] = 3
+    first = nt.denoise(image, method, **options)
+    np.testing.assert_array_equal(nt.denoise(image, method, **options), first)
+    with ThreadPoolExecutor(4) as pool:
+        results = list(pool.map(lambda _: nt.denoise(image, method, **options), range(4)))
+    for result in results:
+        np.testing.assert_array_equal(result, first)
+
+
+def test_filter2noise_first_fit_of_a_process_equals_the_next():
+    import subprocess
+    import sys
+
+    script = (
+        "import numpy as np, napari_tweedie as nt\n"
+        "y = np.random.default_rng(0).random((48, 48), np.float32)\n"
+        "a, b = (nt.denoise(y, 'filter2noise', iterations=3, crop=32, sigma=0.1) for _ in 'ab')\n"
+        "assert np.array_equal(a, b), float(np.abs(a - b).max())\n"
+    )
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path))
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env)
+    assert done.returncode == 0, done.stderr[-2000:]

@@ -11,7 +11,9 @@ Filter2Noise train on.  The flip/rotation ensemble is
 
 from __future__ import annotations
 
+import contextlib
 import math
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -21,6 +23,7 @@ if TYPE_CHECKING:
     import torch
 
 __all__ = [
+    "one_torch_thread",
     "Plateau",
     "cosine_factor",
     "pair_downsample",
@@ -107,3 +110,35 @@ def pair_downsample(y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     anti = (y[..., 0::2, 1::2] + y[..., 1::2, 0::2]) / 2
     diag = (y[..., 0::2, 0::2] + y[..., 1::2, 1::2]) / 2
     return anti, diag
+
+
+@contextlib.contextmanager
+def one_torch_thread() -> Iterator[None]:
+    """Run torch ops on one thread (restored on exit; never hold it across a ``yield``).
+
+    The fitted methods' tensors are small (Filter2Noise's 128 x 128 training
+    crop and 12-wide patch features, zero-shot Noise2Noise's 64 x 64 crops):
+    intra-op threads only add fork/join overhead, and their spinning competes
+    with the numba kernels (5x slower Filter2Noise fits measured on a busy
+    two-core machine with torch's default threads).  One thread also makes a
+    fit independent of the machine's thread count and of how many threads a
+    loaded machine grants (the split of a reduction), so results are
+    reproducible bit for bit, in any thread.  With PyTorch's OpenMP backend
+    (the default) the setting belongs to the calling thread: torch work in
+    other threads keeps its threads.
+
+    numba's threading layer is launched first: launching it later (the first
+    AGBF kernel call of a process, inside this block) resets the OpenMP thread
+    count that torch reads, so the first fit of a process ran part of an
+    iteration on all threads and differed from later fits by ~2e-7.
+    """
+    import numba
+    import torch
+
+    numba.get_num_threads()  # launches numba's threading layer (once per process)
+    previous = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(previous)

@@ -31,25 +31,30 @@ from numba.extending import overload
 
 __all__ = ["MAX_CHUNKS", "bilateral_kernel", "bilateral_varying_kernel", "exp_neg", "parallel_jit"]
 
+#: LLVM fast-math flags of the kernels: no contraction into FMA and no reassociation, so
+#: that the vectorised loop and its scalar remainder (which depends on the arrays'
+#: alignment in memory) round alike and a result is the same bits in any thread.
+FASTMATH = {"nnan", "ninf", "nsz"}
+
 #: Rows are split into this many independent chunks for ``prange``; each chunk
 #: allocates its row accumulators once.
 MAX_CHUNKS = 64
 
 
 def parallel_jit(func):
-    """``njit(parallel=True, fastmath=True, cache=True)``, without cache if no cache dir works."""
+    """``njit(parallel=True, fastmath=FASTMATH, cache=True)``; no cache if no cache dir works."""
     try:
-        return njit(parallel=True, fastmath=True, cache=True)(func)
+        return njit(parallel=True, fastmath=FASTMATH, cache=True)(func)
     except RuntimeError:  # numba found no writable cache location
-        return njit(parallel=True, fastmath=True)(func)
+        return njit(parallel=True, fastmath=FASTMATH)(func)
 
 
 def _inline_jit(func):
     """Small helper inlined into the kernels."""
     try:
-        return njit(inline="always", fastmath=True, cache=True)(func)
+        return njit(inline="always", fastmath=FASTMATH, cache=True)(func)
     except RuntimeError:
-        return njit(inline="always", fastmath=True)(func)
+        return njit(inline="always", fastmath=FASTMATH)(func)
 
 
 @_inline_jit

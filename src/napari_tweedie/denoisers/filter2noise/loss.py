@@ -29,8 +29,7 @@ from collections.abc import Callable, Iterator
 import numpy as np
 import torch
 
-from ..fitting import Plateau, pair_downsample, random_crop_origin
-from .net import one_torch_thread
+from ..fitting import Plateau, one_torch_thread, pair_downsample, random_crop_origin
 
 __all__ = ["F2NLoss", "dog", "euclidean_local_shuffle", "train"]
 

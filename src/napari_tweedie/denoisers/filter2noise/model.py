@@ -134,7 +134,7 @@ class Filter2Noise:
         """The sigma maps and the unedited output (normalised units) of every stage in turn."""
         import torch
 
-        from .net import one_torch_thread
+        from ..fitting import one_torch_thread
 
         x = self._normalise(image)
         maps = []

@@ -14,7 +14,6 @@ number of pixels (``window=None``: one global window, quadratic).
 
 from __future__ import annotations
 
-import contextlib
 import math
 from collections import defaultdict
 
@@ -24,27 +23,7 @@ from torch import nn
 
 from .agbf import agbf, agbf_reference, symmetric_pad
 
-__all__ = ["F2NNet", "SigmaPredictor", "one_torch_thread"]
-
-
-@contextlib.contextmanager
-def one_torch_thread():
-    """Run torch ops on one thread (restored on exit; never hold it across a ``yield``).
-
-    Filter2Noise's tensors are small (a 128 x 128 training crop, 12-wide patch
-    features): intra-op threads only add fork/join overhead, and their spinning
-    competes with the numba kernels (5x slower fits measured on a busy two-core
-    machine with torch's default threads).  One thread also makes the sigma maps
-    independent of the machine's thread count, so results are reproducible bit
-    for bit.  With PyTorch's OpenMP backend (the default) the setting belongs
-    to the calling thread: torch work in other threads keeps its threads.
-    """
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(previous)
+__all__ = ["F2NNet", "SigmaPredictor"]
 
 
 # --- sigma prediction -----------------------------------------------------------------------

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import threading
 
 import torch
 from torch import Tensor, nn
@@ -49,6 +50,10 @@ class ScoreNet(nn.Module):
         return self.score_v(v, sigma_a) * dv + curvature
 
 
+#: held while torch's global generator is seeded and drawn from (module initialisation)
+GLOBAL_RNG_LOCK = threading.Lock()
+
+
 def build_score_net(init: str, coords: Coordinates, seed: int = 0) -> ScoreNet:
     """Noise2Score's :class:`ScoreNet` from the bundled prior (``"prior"``) or random weights."""
     if init == "prior":
@@ -60,7 +65,9 @@ def build_score_net(init: str, coords: Coordinates, seed: int = 0) -> ScoreNet:
         config = NetConfig()
         with contextlib.suppress(FileNotFoundError):
             config = NetConfig.from_dict(json.loads(read_weights()[1].get("config", "{}")))
-        with torch.random.fork_rng(devices=[]):
+        # torch initialises modules from its global generator: seeded and restored here,
+        # under a lock so that threads building networks at once do not share its draws
+        with GLOBAL_RNG_LOCK, torch.random.fork_rng(devices=[]):
             torch.manual_seed(int(seed))
             denoiser = EDMDenoiser(config)
     else:

@@ -18,7 +18,14 @@ import torch
 
 from ...prior.ensemble import dihedral
 from ...steps import Step
-from ..fitting import Plateau, cosine_factor, percentile_scale, random_crop_origin, warmup_factor
+from ..fitting import (
+    Plateau,
+    cosine_factor,
+    one_torch_thread,
+    percentile_scale,
+    random_crop_origin,
+    warmup_factor,
+)
 from .model import ZSN2NModel
 from .net import ZSN2NNet, zs_n2n_losses
 from .spec import DEFAULTS
@@ -176,7 +183,8 @@ def fit_zs_n2n(
     lr_schedule, plateau = _Schedule(schedule, iterations), Plateau(patience, tol=5e-4)
     end = iterations
     while len(losses) < end:
-        losses.append(fitter.step(lr_schedule.factor(len(losses))))
+        with one_torch_thread():  # same bits in any thread (never held across a yield)
+            losses.append(fitter.step(lr_schedule.factor(len(losses))))
         done = len(losses)
         check = patience > 0 and lr_schedule.cool_start < 0 and done % EVAL_EVERY == 0
         if check and plateau.update(done, fitter.evaluate()):

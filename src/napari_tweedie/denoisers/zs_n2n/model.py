@@ -20,6 +20,7 @@ import numpy as np
 import torch
 
 from ...prior.ensemble import self_ensemble
+from ..fitting import one_torch_thread
 from ..saving import check_config, loading, read_model, write_model
 from .net import ZSN2NNet
 
@@ -90,7 +91,8 @@ class ZSN2NModel:
         filled, bad = fill_non_finite(data, if_empty=self.offset)
         y = torch.from_numpy((filled - self.offset) / self.scale)[None, None]
         count = 8 if (self.ensemble if ensemble is None else ensemble) else 1
-        with torch.no_grad():
+        # one torch thread: the same bits in any thread (conv results depend on the split)
+        with torch.no_grad(), one_torch_thread():
             estimate = self_ensemble(lambda v, _: v - self.net(v), y, 0.0, count)
         out = (estimate[0, 0].numpy() * self.scale + self.offset).astype(np.float32)
         if bad is not None:
