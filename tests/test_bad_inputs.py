@@ -647,3 +647,10 @@ def test_filter2noise_first_fit_of_a_process_equals_the_next():
     env = dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path))
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env)
     assert done.returncode == 0, done.stderr[-2000:]
+
+
+def test_boolean_masks_are_arrays_of_numbers():
+    y, settings = _measurement("inpaint")
+    mask = settings["mask"] > 0
+    result = nt.restore(y, "inpaint", mask=mask, sampler="dds", **RESTORE)
+    assert np.isfinite(result.mean).all()

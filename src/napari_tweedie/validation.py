@@ -79,8 +79,10 @@ def check_value(param: Param, value: Any, owner: str) -> Any:
 
 
 def check_array_value(param: Param, value: Any, owner: str) -> Any:
-    """An ``"array"`` parameter (mask, PSF, shape): real numbers, finite, not empty."""
+    """An ``"array"`` parameter (mask, PSF, shape): booleans or real numbers, finite, not empty."""
     array = np.asarray(value)
+    if array.dtype.kind == "b":
+        array = array.astype(np.uint8)
     check_image(array, f"{owner} {param.name}", min_ndim=0)
     if array.dtype.kind == "f" and not np.isfinite(array).all():
         raise ValueError(f"{owner}: {param.name} contains NaN or infinite values")
