@@ -28,9 +28,9 @@ from .validation import (
     check_image,
     check_noise,
     check_noise_data,
-    check_params,
     check_value,
     intensity_scale,
+    route,
 )
 
 DEFAULT_TILE = 512  # widgets, CLI and recipes alike: a replay tiles as the widget did
@@ -47,16 +47,10 @@ def get_spec(method: str) -> DenoiserSpec:
 
 def split_params(spec: DenoiserSpec, noise: str, params: dict) -> tuple[dict, dict]:
     """Split keyword arguments into method parameters and noise parameters; reject unknowns."""
-    noise_keys = set(noise_keywords(noise))
-    known = {p.name for p in spec.params}
-    unknown = set(params) - known - noise_keys
-    if unknown:
-        raise TypeError(
-            f"{spec.name} got unknown parameter(s) {sorted(unknown)}; "
-            f"its parameters: {sorted(known) or 'none'}; noise {noise!r} takes {sorted(noise_keys)}"
-        )
-    given = check_params(spec.params, {k: v for k, v in params.items() if k in known}, spec.name)
-    return spec.defaults() | given, {k: v for k, v in params.items() if k in noise_keys}
+    keys = noise_keywords(noise)
+    noise_params = tuple(p for p in noise_model_class(noise).params if p.name in keys)
+    given, noise_given = route(params, {spec.name: spec.params, f"noise {noise!r}": noise_params})
+    return spec.defaults() | given, noise_given
 
 
 _SIGMA = Param("sigma", None, "noise standard deviation", min=0.0)

@@ -21,11 +21,9 @@ from .prior.bundled import pick_device
 from .prior.select import get_prior
 from .samplers import SAMPLERS, SamplerSpec, karras_sigmas
 from .steps import Step, blocking, map_steps
-from .validation import check_count, check_image, check_params
+from .validation import MAX_SAMPLES, MAX_STEPS, check_count, check_image, route
 
 SIGMA_MAX = 20.0
-MAX_STEPS = 100_000
-MAX_SAMPLES = 10_000
 
 
 @dataclass(frozen=True)
@@ -64,21 +62,10 @@ def split_params(operator: str, sampler: str, params: dict) -> tuple[dict, dict]
 
     Unknown names are a ``TypeError`` listing what each takes.
     """
-    op_spec, s_spec = operator_spec(operator), sampler_spec(sampler)
-    op_keys = {p.name for p in op_spec.params}
-    sampler_keys = {p.name for p in s_spec.params}
-    unknown = set(params) - op_keys - sampler_keys
-    if unknown:
-        raise TypeError(
-            f"unknown parameter(s) {sorted(unknown)}: {operator} takes "
-            f"{sorted(op_keys)}, {sampler} takes {sorted(sampler_keys)}"
-        )
-    return (
-        check_params(op_spec.params, {k: v for k, v in params.items() if k in op_keys}, operator),
-        check_params(
-            s_spec.params, {k: v for k, v in params.items() if k in sampler_keys}, sampler
-        ),
+    op_params, sampler_params = route(
+        params, {operator: operator_spec(operator).params, sampler: sampler_spec(sampler).params}
     )
+    return op_params, sampler_params
 
 
 def prepare(y, operator: str, device: torch.device, **op_params) -> Problem:

@@ -32,12 +32,15 @@ __all__ = [
     "check_params",
     "check_size",
     "intensity_scale",
+    "route",
 ]
 
 #: The most pixels an image (from a file or an array) may claim: 2^36, 256 GiB as float32.
 MAX_ELEMENTS = 2**36
 #: Magnitudes between these (powers of two) are processed as they are; outside, rescaled.
 SAFE_RANGE = (2.0**-14, 2.0**20)
+#: the most sampler steps and posterior samples ``restore`` takes
+MAX_STEPS, MAX_SAMPLES = 100_000, 10_000
 
 
 def _range(param: Param) -> str:
@@ -99,6 +102,25 @@ def check_params(params: tuple[Param, ...], values: Mapping[str, Any], owner: st
         name: check_value(by_name[name], value, owner) if name in by_name else value
         for name, value in values.items()
     }
+
+
+def route(values: Mapping[str, Any], owners: Mapping[str, tuple[Param, ...]]) -> list[dict]:
+    """Split ``values`` among ``owners`` (name -> params) by parameter name, each checked.
+
+    Returns one dict per owner, in order, with :func:`check_params` applied; a
+    name no owner takes is a ``TypeError`` listing what each takes.
+    """
+    names = {owner: {p.name for p in params} for owner, params in owners.items()}
+    unknown = set(values) - set().union(*names.values())
+    if unknown:
+        takes = "; ".join(
+            f"{owner} takes {sorted(keys) or 'none'}" for owner, keys in names.items()
+        )
+        raise TypeError(f"unknown parameter(s) {sorted(unknown)}: {takes}")
+    return [
+        check_params(params, {k: v for k, v in values.items() if k in names[owner]}, owner)
+        for owner, params in owners.items()
+    ]
 
 
 def check_count(
