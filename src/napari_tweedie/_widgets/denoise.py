@@ -143,6 +143,7 @@ class DenoiseWidget(JobWidget):
         settings = self.settings()
         method = settings["method"]
         rated = self.quality.rater(settings)  # the result and its estimated quality
+        where = self.where
 
         def work():  # reads the pixels in the worker: a large lazy scope never blocks the GUI
             return (yield from rated(roi.read(data)))
@@ -152,13 +153,13 @@ class DenoiseWidget(JobWidget):
             metadata = {"roi": [(s.start, s.stop) for s in roi.slices], "source": layer.name}
             put_image(self.viewer, layer, roi, result, f"{layer.name} [{method}]",
                       metadata=metadata)  # fmt: skip
-            self.say(f"done: {method} on {roi.shape}")
+            self.say(f"done: {method} on {where}")
 
         def stepped(step):
             self._show_sigma(step)
             self._preview(layer, roi, step, method)
 
-        self.say(f"running {method} on {roi.shape}...")
+        self.say(f"running {method} on {where}...")
         return self.start(work, on_done=done, on_step=stepped)
 
     @reported("apply")

@@ -136,7 +136,7 @@ class Filter2NoiseWidget(SigmaMapEditing, JobWidget):
             estimate = np.asarray(step.x0_hat, np.float32).reshape(roi.shape)
             self.show_preview(step, name, estimate, **place)
 
-        self.say(f"fitting on {plane.shape}...")
+        self.say(f"fitting on {self.where}...")
         return self.start(work, on_done=done, on_step=stepped)
 
     def _fitted(self, model: Filter2Noise, layer, roi: ROI, plane: np.ndarray, maps=None) -> None:

@@ -195,7 +195,7 @@ class RestoreWidget(JobWidget):
         def work():
             return (yield from restore_steps(y, operator, **settings, **params))
 
-        self.say(f"running {settings['sampler']} ({operator}) on {y.shape}...")
+        self.say(f"running {settings['sampler']} ({operator}) on {self.where}...")
         return self.start(
             work,
             on_done=lambda r: self._finished(r, layer, roi, operator),
