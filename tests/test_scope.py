@@ -59,3 +59,24 @@ def test_results_overlay_a_rotated_sheared_affine_source_exactly():
     np.testing.assert_allclose(
         fine.data_to_world([1, 1]), source.data_to_world(np.add([0.25, 0.25], roi.offset))
     )
+
+
+def test_current_view_is_what_the_whole_canvas_shows_and_says_so():
+    from napari_tweedie._widgets.scope import describe
+
+    viewer = ViewerModel()
+    layer = viewer.add_image(np.zeros((3, 2048, 2048), np.float32))
+    viewer.dims.set_point(0, 1)
+    viewer.canvas.size = (900, 1200)  # (height, width): wider than tall
+    viewer.scene.camera.center = (0, 1023.5, 1023.5)
+    viewer.scene.camera.zoom = 900 / 2048  # the whole height fits: nothing may be cut off
+    roi = roi_for("Current view", viewer, layer)
+    assert roi.slices == (slice(1, 2), slice(0, 2048), slice(0, 2048))
+    assert describe("Current view", roi) == "current view: rows 0-2047, cols 0-2047 of plane 1"
+    viewer.scene.camera.zoom = 2.0  # zoomed in: 450 x 600 pixels around the centre
+    roi = roi_for("Current view", viewer, layer)
+    assert roi.slices[1:] == (slice(799, 1249), slice(724, 1324))
+    viewer.dims.ndisplay = 3  # a volume on screen: the view means the current slice, said
+    roi = roi_for("Current view", viewer, layer)
+    assert roi.slices == (slice(1, 2), slice(0, 2048), slice(0, 2048))
+    assert describe("Current view", roi, ndisplay=3).endswith("(3-D display: the current slice)")

@@ -101,6 +101,32 @@ def test_cancel_stops_within_a_second_and_leaves_no_half_layer(qtbot, viewer):
     qtbot.waitUntil(lambda: [layer.name for layer in viewer.layers] == ["noisy"], timeout=3000)
 
 
+def test_cancel_interrupts_a_long_ct_step_within_a_second(qtbot, viewer, monkeypatch):
+    """One CT step (CG on the Radon transform, a large network) may take seconds on a CPU:
+    Cancel interrupts the worker inside the step, not at its end."""
+
+    def slow_prior(x, sigma):  # ~30 s of short torch calls per step, like a long CG
+        for _ in range(200_000):
+            x = x * 1.0
+        return smooth_prior(x, sigma)
+
+    monkeypatch.setattr("napari_tweedie.restoration.get_prior", lambda prior, device: slow_prior)
+    widget = RestoreWidget(viewer)
+    widget.preset.value = "CT (60 views, simulated)"
+    job = widget.run()
+    assert job is not None, widget.status.value
+    finished = []
+    job.worker.finished.connect(
+        lambda: finished.append(time.monotonic()), Qt.ConnectionType.DirectConnection
+    )
+    qtbot.wait(500)  # the worker is inside its first step
+    started = time.monotonic()
+    widget.cancel_button.clicked.emit()
+    qtbot.waitUntil(lambda: bool(finished), timeout=10_000)
+    assert finished[0] - started < 1.0
+    qtbot.waitUntil(lambda: [layer.name for layer in viewer.layers] == ["noisy"], timeout=3000)
+
+
 def test_run_right_after_cancel_keeps_the_new_live_layers(qtbot, viewer):
     def live():
         return [layer for layer in viewer.layers if layer.name.startswith("restore:")]

@@ -23,7 +23,7 @@ from ..data import ROI
 from .jobs import Job
 from .live import LiveLayers
 from .results import Failed, whole_layer_job
-from .scope import SCOPES, image_layer_names, roi_for
+from .scope import SCOPES, describe, image_layer_names, roi_for
 
 __all__ = ["INPUT_ERRORS", "ROI_SCOPES", "JobWidget", "compact_choices", "fit_width", "reported"]
 
@@ -92,6 +92,7 @@ class JobWidget(Container):
         super().__init__(labels=True, scrollable=True)  # the dock scrolls, never overflows
         self.viewer = viewer
         self.job: Job | None = None
+        self.where = ""  # the region of the last run, in words (see scope.describe)
         self.previews = LiveLayers(viewer)
         self._actions: list[tuple[Widget, Callable[[], bool]]] = []
         self.layer = ComboBox(
@@ -144,7 +145,10 @@ class JobWidget(Container):
     def source_roi(self, scope: str | None = None) -> tuple[napari.layers.Image, ROI]:
         """The chosen layer and the ROI of ``scope`` (default: :attr:`scope`) on it."""
         layer = self.source_layer()
-        return layer, roi_for(scope or self.scope.value, self.viewer, layer)
+        scope = scope or self.scope.value
+        roi = roi_for(scope, self.viewer, layer)
+        self.where = describe(scope, roi, self.viewer.dims.ndisplay)
+        return layer, roi
 
     # -- jobs ---------------------------------------------------------------------------
     def start(

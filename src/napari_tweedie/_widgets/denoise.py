@@ -10,9 +10,7 @@ from magicgui.widgets import (
     CheckBox,
     ComboBox,
     Container,
-    FileEdit,
     PushButton,
-    SpinBox,
 )
 from qtpy.QtCore import QTimer
 
@@ -24,8 +22,8 @@ from ..specs import Param
 from .base import JobWidget, reported
 from .denoise_quality import DenoiseQuality
 from .jobs import Job
-from .params import param_values, widget_for
-from .results import follow_default_output, put_image, zarr_target
+from .params import param_values, seed_box, widget_for
+from .results import output_edit, put_image, zarr_target
 from .scope import full_resolution, overlay
 
 LIVE_DELAY_MS = 300
@@ -65,20 +63,13 @@ class DenoiseWidget(JobWidget):
         tip = "noise standard deviation in the image's units"
         self.sigma = widget_for(Param("sigma", 0.1, tip, min=0.0, max=1e6, step=0.005))
         self.sigma.enabled = False
-        self.seed = SpinBox(
-            label="seed",
-            value=0,
-            min=0,
-            max=2**31 - 1,
-            tooltip="random seed of stochastic methods: same seed, same result",
-        )
+        self.seed = seed_box(of=" of stochastic methods")
         self.params = Container(label="parameters", labels=True)
         self.live = CheckBox(label="live", value=False, tooltip="re-run fast methods on change")
-        self.output = FileEdit(
-            label="output",
-            mode="w",
-            filter="*.zarr",
-            tooltip="zarr store the whole layer's result is written to",
+        self.output = output_edit(
+            lambda: f"{self.layer.value or 'image'}_{self.method.value}",
+            self.layer.changed,
+            self.method.changed,
         )
         self.apply_button = PushButton(
             text="Apply to whole layer (tiled, to zarr)",
@@ -102,12 +93,6 @@ class DenoiseWidget(JobWidget):
 
     def _connect(self) -> None:
         self.method.changed.connect(self._rebuild_params)
-        follow_default_output(
-            self.output,
-            lambda: f"{self.layer.value or 'image'}_{self.method.value}",
-            self.layer.changed,
-            self.method.changed,
-        )
         self.sigma_auto.changed.connect(lambda auto: setattr(self.sigma, "enabled", not auto))
         for widget in (self.noise, self.sigma_auto, self.sigma, self.seed, self.scope):
             widget.changed.connect(self._schedule_live)
@@ -143,6 +128,7 @@ class DenoiseWidget(JobWidget):
         settings = self.settings()
         method = settings["method"]
         rated = self.quality.rater(settings)  # the result and its estimated quality
+        where = self.where
 
         def work():  # reads the pixels in the worker: a large lazy scope never blocks the GUI
             return (yield from rated(roi.read(data)))
@@ -152,13 +138,13 @@ class DenoiseWidget(JobWidget):
             metadata = {"roi": [(s.start, s.stop) for s in roi.slices], "source": layer.name}
             put_image(self.viewer, layer, roi, result, f"{layer.name} [{method}]",
                       metadata=metadata)  # fmt: skip
-            self.say(f"done: {method} on {roi.shape}")
+            self.say(f"done: {method} on {where}")
 
         def stepped(step):
             self._show_sigma(step)
             self._preview(layer, roi, step, method)
 
-        self.say(f"running {method} on {roi.shape}...")
+        self.say(f"running {method} on {where}...")
         return self.start(work, on_done=done, on_step=stepped)
 
     @reported("apply")

@@ -16,46 +16,37 @@ from __future__ import annotations
 
 import napari
 import numpy as np
-from magicgui.widgets import Container, FloatSlider, FloatSpinBox, SpinBox
+from magicgui.widgets import FloatSlider, FloatSpinBox, SpinBox
 from qtpy.QtCore import QTimer
 
 from ..data import ROI
-from ..denoisers import DENOISERS
 from ..denoisers.filter2noise import Filter2Noise, fit_filter2noise
-from .base import ROI_SCOPES, JobWidget, reported
+from .base import reported
 from .f2n_quality import Filter2NoiseQuality
 from .f2n_render import CHANNELS, DEFAULT_REGIONS, PLAIN_CHANNELS, Fitted, SigmaMapEditing, _limits
 from .jobs import Job
-from .panel import ModelPanel
-from .params import param_values, widget_for
-from .scope import full_resolution, overlay
+from .panel import FitWidget, ModelPanel
+from .params import param_values
+from .scope import full_resolution
 
 RENDER_DELAY_MS = 60
 
 
-class Filter2NoiseWidget(SigmaMapEditing, JobWidget):
+class Filter2NoiseWidget(SigmaMapEditing, FitWidget):
     """Dock widget for Filter2Noise: fit with live preview, edit sigma maps, apply, save, load.
 
     Editing lives in :class:`~.f2n_render.SigmaMapEditing`; apply, save and
     load in its :attr:`panel` (:class:`~.panel.ModelPanel`).
     """
 
-    layer_tooltip = "layer to fit"
-    scopes, scope_label, run_text = ROI_SCOPES, "fit on", "Fit"
+    method = "filter2noise"
     scope_tooltip = "region the filter is trained on (one 2-D plane)"
-    preview_interval_s = 0.1
 
     def __init__(self, viewer: napari.viewer.Viewer):
         super().__init__(viewer)
         self.fitted: Fitted | None = None
         self.regions: dict[int, tuple[float, float, float]] = dict(DEFAULT_REGIONS)
         self.last_render_s = 0.0
-        self.seed = SpinBox(
-            label="seed", value=0, min=0, max=2**31 - 1, tooltip="random seed: same seed, same fit"
-        )
-        self.params = Container(label="parameters", labels=True)
-        for param in DENOISERS["filter2noise"].params:
-            self.params.append(widget_for(param))
         tip = "{}: multiplies the fitted {} everywhere (1 = as fitted)"
         self.sigma_x, self.sigma_y, self.sigma_r = (
             FloatSlider(label=f"{plain} ×", value=1.0, min=0.1, max=4.0, step=0.05,
@@ -112,32 +103,19 @@ class Filter2NoiseWidget(SigmaMapEditing, JobWidget):
         params = param_values(self.params)
         seed = int(self.seed.value)
         self.fitted = None
-        self.panel.set_model(None)
         for widget in (self.sigma_x, self.sigma_y, self.sigma_r):
             widget.enabled = False
-        name = self._name("", layer.name)
-        place = dict(overlay(layer, roi), contrast_limits=layer.contrast_limits,
-                     colormap=layer.colormap)  # fmt: skip
 
         def work():
             model = yield from fit_filter2noise(plane, seed=seed, **params)
             return model, model.sigma_maps(plane)  # the maps too, off the GUI thread
 
-        def done(result: tuple[Filter2Noise, list[np.ndarray]]):
+        def fitted(result: tuple[Filter2Noise, list[np.ndarray]]):
             model, maps = result
-            self.keep_previews()  # the preview layer becomes the result layer
             self._fitted(model, layer, roi, plane, maps)
             self.say(f"fitted in {len(model.history)} steps, loss {model.history[-1]:.4g}")
 
-        def stepped(step) -> None:
-            loss = (step.info or {}).get("loss")
-            if loss is not None:
-                self.say(f"step {step.i}/{step.n}, loss {loss:.4g}")
-            estimate = np.asarray(step.x0_hat, np.float32).reshape(roi.shape)
-            self.show_preview(step, name, estimate, **place)
-
-        self.say(f"fitting on {plane.shape}...")
-        return self.start(work, on_done=done, on_step=stepped)
+        return self.panel.fit(work, layer, roi, self._name("", layer.name), fitted)
 
     def _fitted(self, model: Filter2Noise, layer, roi: ROI, plane: np.ndarray, maps=None) -> None:
         maps = model.sigma_maps(plane) if maps is None else maps

@@ -1,20 +1,22 @@
 """Background jobs for dock widgets: napari workers with progress and a Cancel that returns at once.
 
-A :class:`Job` wraps a napari ``thread_worker``.  Generator jobs yield
-:class:`~napari_tweedie.steps.Step` (cancelled at the next yield); function
-jobs receive a ``progress(done, total)`` callable that returns ``False`` once
-the job is cancelled (the data engine then raises and cleans up).  After
-``cancel()`` no callback of the job runs any more, so a cancelled job can
-never add a half-finished layer, even if its thread is still unwinding.
-Work that must wait for the thread to end (removing layers: napari runs a
-full ``gc.collect()`` per removed layer, which holds the GIL and would stall
-the thread's last step) is handed to :meth:`Job.after_exit`.
+A :class:`Job` wraps a napari ``thread_worker``. Generator jobs yield
+:class:`~napari_tweedie.steps.Step` (cancelled at once, even within a step: see
+:class:`Interrupter`); function jobs receive a ``progress(done, total)`` callable that
+returns ``False`` once the job is cancelled (the data engine then raises and cleans up).
+After ``cancel()`` no callback of the job runs any more, so a cancelled job can never
+add a half-finished layer, even if its thread is still unwinding. Work that must wait
+for the thread to end (removing layers: napari runs a full ``gc.collect()`` per removed
+layer, which holds the GIL and would stall the thread's last step) is handed to
+:meth:`Job.after_exit`.
 """
 
 from __future__ import annotations
 
+import ctypes
 import functools
 import inspect
+import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -60,11 +62,12 @@ class Job:
         self.exited = False
         self._on_exit: list[Callable[[], None]] = []
         self._progress = (0, 0)
+        self._interrupter = Interrupter()
         self._callbacks = (on_done, on_error, on_step, on_progress, on_finish)
         # errors go to ``on_error`` (a status message), not to napari's global handler
         options = {"_start_thread": False, "_ignore_errors": True}
         if inspect.isgeneratorfunction(func):
-            self.worker = create_worker(_reraise_runtime_errors(func), **options)
+            self.worker = create_worker(_interruptible(func, self._interrupter), **options)
         else:
             self.worker = create_worker(func, progress=self._report, **options)
         self.worker.returned.connect(self._returned)
@@ -89,6 +92,7 @@ class Job:
         self.cancelled = True
         self._timer.stop()
         self.worker.quit()
+        self._interrupter.request()
         finish = self._callbacks[4]
         if finish:
             finish()
@@ -148,21 +152,86 @@ class JobError(Exception):
     """A ``RuntimeError`` raised inside a generator job, passed on as an ordinary error."""
 
 
-def _reraise_runtime_errors(func: Callable[..., Any]) -> Callable[..., Any]:
-    """Wrap generator function ``func`` so that its ``RuntimeError``s become :class:`JobError`.
+class Interrupted(BaseException):
+    """Raised inside a generator job's thread by Cancel (a ``BaseException``: not swallowed)."""
 
-    superqt's generator worker takes a ``RuntimeError`` for a deleted Qt
-    object: it only warns, and emits neither ``errored`` nor ``finished``, so
-    the job would look busy for ever.  Torch reports most failures (out of
-    memory, device or shape mismatch) as ``RuntimeError``.  ``yield from``
-    keeps ``close()`` (Cancel) reaching the inner generator.
+
+class Interrupter:
+    """Cancel a generator job *within* a step, not only at its next ``yield``.
+
+    One step may run for seconds (a CT operator's conjugate gradients, a large
+    network): :meth:`request` raises :class:`Interrupted` asynchronously in the
+    worker thread while it runs the job's code, so the thread ends after the
+    current torch call.  Outside a step nothing is raised, and a request not yet
+    delivered when the step ends is withdrawn.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._thread: int | None = None
+        self.requested = False
+
+    def request(self) -> None:
+        """Main thread: interrupt the running step (once)."""
+        with self._lock:
+            if self.requested:
+                return
+            self.requested = True
+            if self._thread is not None:
+                _raise_in(self._thread, Interrupted)
+
+    def enter(self) -> None:
+        """Worker thread, before a step: raise at once if a request came already."""
+        with self._lock:
+            if self.requested:
+                raise Interrupted
+            self._thread = threading.get_ident()
+
+    def leave(self) -> None:
+        """Worker thread, after a step: withdraw an undelivered request."""
+        with self._lock:
+            if self._thread is not None and self.requested:
+                _raise_in(self._thread, None)
+            self._thread = None
+
+
+def _raise_in(thread: int, exception: type[BaseException] | None) -> None:
+    """Raise ``exception`` in ``thread`` at its next bytecode (``None``: withdraw it)."""
+    ctypes.pythonapi.PyThreadState_SetAsyncExc(
+        ctypes.c_ulong(thread), None if exception is None else ctypes.py_object(exception)
+    )
+
+
+def _interruptible(func: Callable[..., Any], interrupter: Interrupter) -> Callable[..., Any]:
+    """Wrap generator function ``func``: steps run under ``interrupter``; errors made plain.
+
+    A cancelled job returns ``None`` (nobody listens any more).  superqt's
+    generator worker takes a ``RuntimeError`` for a deleted Qt object: it only
+    warns, and emits neither ``errored`` nor ``finished``, so the job would
+    look busy for ever; torch reports most failures (out of memory, device or
+    shape mismatch) as ``RuntimeError``: they become :class:`JobError`.
+    Closing the wrapper (Cancel at a ``yield``) closes ``func``'s generator.
     """
 
     @functools.wraps(func)
     def guarded(*args: Any, **kwargs: Any):
+        inner = func(*args, **kwargs)
         try:
-            return (yield from func(*args, **kwargs))
-        except RuntimeError as error:
-            raise JobError(f"{type(error).__name__}: {error}") from error
+            while True:
+                try:
+                    interrupter.enter()
+                    try:
+                        step = next(inner)
+                    finally:
+                        interrupter.leave()
+                except StopIteration as stop:
+                    return stop.value
+                except Interrupted:
+                    return None
+                except RuntimeError as error:
+                    raise JobError(f"{type(error).__name__}: {error}") from error
+                yield step
+        finally:
+            inner.close()
 
     return guarded

@@ -13,18 +13,19 @@ into a zarr store opened lazily.
 from __future__ import annotations
 
 import threading
+from dataclasses import replace
 
 import napari
 import numpy as np
-from magicgui.widgets import ComboBox, Container, FloatSpinBox, PushButton, SpinBox
+from magicgui.widgets import ComboBox, Container, PushButton
 
-from ..denoisers.noise2score import DEFAULTS, Noise2Score
+from ..denoisers.noise2score import SPECS, Noise2Score
 from ..noise import NOISE_MODELS
 from .base import JobWidget, reported
 from .jobs import Job
 from .n2s_run import preview_roi, training_steps
 from .panel import ModelPanel
-from .params import param_values, widget_for
+from .params import param_values, seed_box, widget_for
 from .plot import MiniPlot, Series
 from .results import Failed
 from .scope import current_index, full_resolution, overlay
@@ -57,44 +58,13 @@ class Noise2ScoreWidget(JobWidget):
         self.noise_params = Container(label="noise parameters", labels=True)
         for param in NOISE_WIDGETS:
             self.noise_params.append(widget_for(param))
-        self.minutes = FloatSpinBox(
-            label="minutes", value=5.0, min=0.0, max=1440.0, step=0.5, tooltip="0: no limit"
+        # the training settings are the denoiser's own parameters (a 5-minute budget here)
+        training = {p.name: p for p in SPECS[0].params}
+        training["minutes"] = replace(training["minutes"], default=5.0)
+        self.minutes, self.steps, self.batch, self.patch, self.init = (
+            widget_for(training[name]) for name in ("minutes", "steps", "batch", "patch", "init")
         )
-        self.steps = SpinBox(
-            label="steps",
-            value=DEFAULTS["steps"],
-            min=1,
-            max=1_000_000,
-            tooltip="training steps (it stops earlier at the minutes budget)",
-        )
-        self.batch = SpinBox(
-            label="batch",
-            value=DEFAULTS["batch"],
-            min=1,
-            max=256,
-            tooltip="patches per training step: more is smoother but slower",
-        )
-        self.patch = SpinBox(
-            label="patch (px)",
-            value=DEFAULTS["patch"],
-            min=8,
-            max=512,
-            step=8,
-            tooltip="training patch side in pixels (a multiple of 8)",
-        )
-        self.init = ComboBox(
-            label="init",
-            choices=["prior", "scratch"],
-            value="prior",
-            tooltip="start from the bundled prior's weights or from random ones",
-        )
-        self.seed = SpinBox(
-            label="seed",
-            value=0,
-            min=0,
-            max=2**31 - 1,
-            tooltip="random seed: same seed, same model",
-        )
+        self.seed = seed_box("model")
         self.resume_button = PushButton(
             text="Resume training", tooltip="continue training the current model"
         )

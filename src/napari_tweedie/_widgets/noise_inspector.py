@@ -92,7 +92,7 @@ class NoiseInspectorWidget(JobWidget):
             self._plot(result)
             self.say(f"estimated on {block.shape}{' (auto)' if noise == 'auto' else ''}")
 
-        self.say(f"estimating on {roi.shape}...")
+        self.say(f"estimating on {self.where}...")
         return self.start(work, on_done=done)
 
     def _plot(self, result: NoiseInspection) -> None:

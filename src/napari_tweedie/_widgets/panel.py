@@ -14,15 +14,18 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 from magicgui.widgets import ComboBox, Container, FileEdit, PushButton
 
 from ..data import ROI, compute_with_progress
-from .base import JobWidget, reported
+from ..denoisers import DENOISERS
+from .base import ROI_SCOPES, JobWidget, reported
 from .jobs import Job
-from .results import follow_default_output, put_image
-from .scope import SCOPES, full_resolution
+from .params import seed_box, widget_for
+from .results import output_edit, put_image
+from .scope import SCOPES, full_resolution, overlay
 
-__all__ = ["ModelPanel"]
+__all__ = ["FitWidget", "ModelPanel"]
 
 
 def _apply_lazy(model: Any, data: Any, roi: ROI) -> Any:
@@ -72,11 +75,8 @@ class ModelPanel(Container):
             value="Current slice",
             tooltip="where to apply the fitted model (see scope)",
         )
-        self.output = FileEdit(
-            label="output",
-            mode="w",
-            filter="*.zarr",
-            tooltip="zarr store the whole layer's result is written to",
+        self.output = output_edit(
+            lambda: f"{host.layer.value or 'image'}_{name}", host.layer.changed
         )
         self.apply_button = PushButton(
             text="Apply fitted model", tooltip="denoise the chosen pixels with the model"
@@ -95,9 +95,6 @@ class ModelPanel(Container):
         self.margins = (0, 0, 0, 0)
         self.target.changed.connect(self._show_output)
         self._show_output()
-        follow_default_output(
-            self.output, lambda: f"{host.layer.value or 'image'}_{name}", host.layer.changed
-        )
         for button, ready in ((self.apply_button, self.ready), (self.save_button, self.ready),
                               (self.load_button, lambda: True)):  # fmt: skip
             host.action(button, ready)
@@ -113,6 +110,34 @@ class ModelPanel(Container):
         """Make ``model`` the one applied and saved (None: none)."""
         self.model = model
         self.host.refresh_actions()
+
+    def fit(self, work: Callable[[], Any], layer, roi: ROI, name: str,
+            on_fitted: Callable[[Any], None]) -> Job:  # fmt: skip
+        """Fit a model on ``roi`` of ``layer`` as the host's job; the panel's model is cleared.
+
+        ``work`` is a generator function yielding steps (their ``info["loss"]``
+        goes to the status line, their ``x0_hat`` of the region is previewed
+        over it as the layer ``name``, in the source's colours) and returning
+        the fit; ``on_fitted(result)`` runs once the preview is the result layer.
+        """
+        host = self.host
+        self.set_model(None)
+        place = dict(overlay(layer, roi), contrast_limits=layer.contrast_limits,
+                     colormap=layer.colormap)  # fmt: skip
+
+        def done(result: Any) -> None:
+            host.keep_previews()  # the preview layer becomes the result layer
+            on_fitted(result)
+
+        def stepped(step) -> None:
+            loss = (step.info or {}).get("loss")
+            if loss is not None:
+                host.say(f"step {step.i}/{step.n}, loss {loss:.4g}")
+            estimate = np.asarray(step.x0_hat, np.float32).reshape(roi.shape)
+            host.show_preview(step, name, estimate, **place)
+
+        host.say(f"fitting on {host.where}...")
+        return host.start(work, on_done=done, on_step=stepped)
 
     def say(self, text: str) -> None:
         """Show ``text`` in the host's status line."""
@@ -169,3 +194,23 @@ class ModelPanel(Container):
         self.set_model(model)
         self.say(f"loaded {source.name}")
         return model
+
+
+class FitWidget(JobWidget):
+    """A dock widget that fits a model of ``DENOISERS[method]`` on a region (one 2-D plane).
+
+    It has a seed and one control per parameter of the method (:attr:`params`);
+    subclasses add a :class:`ModelPanel` and fit with :meth:`ModelPanel.fit`.
+    """
+
+    method = ""
+    layer_tooltip = "layer to fit"
+    scopes, scope_label, run_text = ROI_SCOPES, "fit on", "Fit"
+    preview_interval_s = 0.1
+
+    def __init__(self, viewer) -> None:
+        super().__init__(viewer)
+        self.seed = seed_box("fit")
+        self.params = Container(label="parameters", labels=True)
+        for param in DENOISERS[self.method].params:
+            self.params.append(widget_for(param))

@@ -36,6 +36,7 @@ PLAIN_LABELS = {
     "sigma": "noise level (std)",
     "zeta": "photon scale",
     "k": "gamma shape",
+    "patch": "patch (px)",
 }
 
 
@@ -105,6 +106,12 @@ def widget_for(param: Param, *, name: str | None = None, label: str | None = Non
     return FloatSpinBox(
         value=float(param.default), step=param.step or 0.01, **{"max": 1e6, **bounds}, **common
     )
+
+
+def seed_box(same: str = "result", of: str = "") -> SpinBox:
+    """The random-seed control: ``"random seed{of}: same seed, same {same}"``."""
+    return SpinBox(label="seed", value=0, min=0, max=2**31 - 1,
+                   tooltip=f"random seed{of}: same seed, same {same}")  # fmt: skip
 
 
 def param_values(container: Container) -> dict[str, Any]:

@@ -4,21 +4,30 @@ from __future__ import annotations
 
 import napari
 import numpy as np
-from magicgui.widgets import CheckBox, ComboBox, SpinBox
+from magicgui.widgets import CheckBox, ComboBox
 
 from ..denoisers import DENOISERS
 from ..operators import OPERATORS
 from ..prior.select import BUNDLED_PRIORS
 from ..restoration import restore_steps, simulate_measurement
 from ..samplers import SAMPLERS
+from ..specs import Param
 from .base import ROI_SCOPES, JobWidget, reported
 from .jobs import Job
 from .live import robust_limits, show_image
+from .params import seed_box, widget_for
 from .restore_inputs import PRESETS, SpecControls, observed_mask, on_plane, placement
 from .scope import full_resolution, oriented, stacked
 
 #: first values that differ from the API's defaults (a real measurement is noisy)
 START_VALUES = {"sigma_y": 0.05}
+#: the run's own settings (the sampler's and operator's come from their specs)
+RUN_PARAMS = (
+    Param("steps", 50, "diffusion steps: more are slower and usually a little sharper", "int",
+          1, 1000),
+    Param("samples", 1, "posterior samples: > 1 also gives a per-pixel std (uncertainty); "
+          "each costs a full run", "int", 1, 64),
+)  # fmt: skip
 LIVE_X0, LIVE_XT = "restore: x0_hat (live)", "restore: x_t (live)"
 
 
@@ -83,28 +92,8 @@ class RestoreWidget(JobWidget):
             tooltip="bundled network (x8: averaged over flips/rotations, 8x slower) "
             "or any denoiser",
         )
-        self.steps = SpinBox(
-            label="steps",
-            value=50,
-            min=1,
-            max=1000,
-            tooltip="diffusion steps: more are slower and usually a little sharper",
-        )
-        self.samples = SpinBox(
-            label="samples",
-            value=1,
-            min=1,
-            max=64,
-            tooltip="posterior samples: > 1 also gives a per-pixel std (uncertainty); "
-            "each costs a full run",
-        )
-        self.seed = SpinBox(
-            label="seed",
-            value=0,
-            min=0,
-            max=2**31 - 1,
-            tooltip="random seed: same seed, same result",
-        )
+        self.steps, self.samples = (widget_for(param) for param in RUN_PARAMS)
+        self.seed = seed_box()
         self.show_live = CheckBox(
             label="live preview",
             value=True,
@@ -195,7 +184,7 @@ class RestoreWidget(JobWidget):
         def work():
             return (yield from restore_steps(y, operator, **settings, **params))
 
-        self.say(f"running {settings['sampler']} ({operator}) on {y.shape}...")
+        self.say(f"running {settings['sampler']} ({operator}) on {self.where}...")
         return self.start(
             work,
             on_done=lambda r: self._finished(r, layer, roi, operator),

@@ -10,6 +10,7 @@ from typing import Any
 
 import napari
 import numpy as np
+from magicgui.widgets import FileEdit
 
 from ..data import ROI, open_levels, store_atomic
 from .jobs import Job
@@ -64,12 +65,15 @@ def default_output(stem: str) -> Path:
     return Path.cwd() / f"{safe}.zarr"
 
 
-def follow_default_output(output, stem: Callable[[], str], *signals) -> None:
-    """Keep the ``output`` FileEdit at :func:`default_output` of ``stem()`` until the user edits it.
+def output_edit(stem: Callable[[], str], *signals) -> FileEdit:
+    """The "output" zarr store of a whole-layer result, following :func:`default_output`.
 
-    Each result of a layer and method then gets its own store by default,
-    instead of every "Apply" overwriting one ``denoised.zarr``.
+    It shows ``default_output(stem())``, renewed at each of ``signals``, until
+    the user edits it: each result of a layer and method then gets its own
+    store by default, instead of every "Apply" overwriting one ``denoised.zarr``.
     """
+    output = FileEdit(label="output", mode="w", filter="*.zarr",
+                      tooltip="zarr store the whole layer's result is written to")  # fmt: skip
     auto: list[Path] = []
 
     def update(*_) -> None:
@@ -80,6 +84,7 @@ def follow_default_output(output, stem: Callable[[], str], *signals) -> None:
     for signal in signals:
         signal.connect(update)
     update()
+    return output
 
 
 def stores_in_use(viewer: napari.viewer.Viewer, *, except_name: str = "") -> dict[Path, str]:

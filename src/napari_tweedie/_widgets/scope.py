@@ -73,14 +73,52 @@ def _pad_to(points: np.ndarray, ndim: int) -> np.ndarray:
     return np.hstack([np.zeros((points.shape[0], ndim - points.shape[1])), points])
 
 
+def visible_world(viewer) -> np.ndarray:
+    """World corners (top-left, bottom-right) of the displayed plane seen on the whole canvas.
+
+    Computed from the camera (centre, zoom) and the canvas size, so it neither
+    depends on the last redraw nor loses a strip to a docked widget.
+    """
+    height, width = viewer.canvas.viewbox_size(viewer.layers)
+    half = np.array([height, width], dtype=float) / 2 / viewer.scene.camera.zoom
+    centre = np.asarray(viewer.scene.camera.center[-2:], dtype=float)
+    return np.array([centre - half, centre + half])
+
+
 def view_roi(viewer, layer: Image) -> ROI:
-    """ROI of the part of the current plane that is visible on the canvas."""
+    """ROI of the part of the current plane visible on the canvas (3-D display: the slice)."""
     shape = full_resolution(layer).shape
-    corners = np.asarray(layer.corner_pixels, dtype=float)
-    corners[1] += 1  # napari's bottom-right corner pixel is inclusive
-    if layer.multiscale:
-        corners = corners * np.asarray(layer.downsample_factors[layer.data_level])
-    return ROI.from_corners(shape, corners, current_index(viewer, layer))
+    index = current_index(viewer, layer)
+    if viewer.dims.ndisplay == 3:
+        return ROI.current_slice(shape, index)
+    (top, left), (bottom, right) = visible_world(viewer)
+    axes = list(viewer.dims.displayed[-2:])
+    world = []
+    for y, x in ((top, left), (top, right), (bottom, left), (bottom, right)):
+        point = np.array(viewer.dims.point, dtype=float)
+        point[axes] = y, x
+        world.append(point)
+    data = np.array([layer.world_to_data(w) for w in world])
+    return ROI.from_corners(shape, _pad_to(data, len(shape)), index)
+
+
+def describe(scope: str, roi: ROI, ndisplay: int = 2) -> str:
+    """Which region ``roi`` of ``scope`` is, for the status line.
+
+    E.g. ``"current view: rows 0-2047, cols 12-1800 of plane 3"``.
+    """
+    rows, cols = roi.slices[-2:]
+    where = f"rows {rows.start}-{rows.stop - 1}, cols {cols.start}-{cols.stop - 1}"
+    lead = [s for s in roi.slices[:-2]]
+    if lead and all(s.stop - s.start == 1 for s in lead):
+        plane = ", ".join(str(s.start) for s in lead)
+        where += f" of plane {plane}"
+    elif lead:
+        where += " of planes " + ", ".join(f"{s.start}-{s.stop - 1}" for s in lead)
+    text = f"{scope.lower()}: {where}"
+    if scope == "Current view" and ndisplay == 3:
+        text += " (3-D display: the current slice)"
+    return text
 
 
 def roi_for(scope: str, viewer, layer: Image) -> ROI:

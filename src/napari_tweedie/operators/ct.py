@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     from torch import Tensor
 
 
-ANGLE_CHUNK = 32
+ANGLE_CHUNK = 16  # angles per grid_sample call: bounds memory and the longest torch call
 
 
 def view_angles(angles: int | np.ndarray, limited: float = 180.0) -> np.ndarray:
@@ -83,20 +83,41 @@ class Radon(LinearOperator):
         grid = F.affine_grid(matrices, size, align_corners=False)
         return grid.repeat(batch, 1, 1, 1)
 
-    def forward(self, x: Tensor) -> Tensor:
-        import torch
+    def _project(self, padded: Tensor, chunk: np.ndarray) -> Tensor:
+        """Projections (B, len(chunk), D) of the padded image at the angles ``chunk``."""
         import torch.nn.functional as F
 
-        padded = self._pad(x)
-        batch = x.shape[0]
-        out = []
+        batch = padded.shape[0]
+        grid = self._grids(chunk, batch, padded.device, padded.dtype)
+        images = padded.repeat_interleave(len(chunk), dim=0)
+        rotated = F.grid_sample(images, grid, mode="bilinear", align_corners=False)
+        return rotated.sum(dim=-2).reshape(batch, len(chunk), self.diagonal)
+
+    def _chunks(self):
         for start in range(0, len(self.angles), ANGLE_CHUNK):
-            chunk = self.angles[start : start + ANGLE_CHUNK]
-            grid = self._grids(chunk, batch, x.device, x.dtype)
-            images = padded.repeat_interleave(len(chunk), dim=0)
-            rotated = F.grid_sample(images, grid, mode="bilinear", align_corners=False)
-            out.append(rotated.sum(dim=-2).reshape(batch, len(chunk), self.diagonal))
-        return torch.cat(out, dim=1)[:, None]
+            yield start, self.angles[start : start + ANGLE_CHUNK]
+
+    def forward(self, x: Tensor) -> Tensor:
+        import torch
+
+        padded = self._pad(x)
+        return torch.cat([self._project(padded, chunk) for _, chunk in self._chunks()], 1)[:, None]
+
+    def adjoint(self, y: Tensor) -> Tensor:
+        """Back-projection, one autograd pass per chunk of angles (each a short call: the
+        worker thread can be interrupted between them, see the widgets' Cancel)."""
+        import torch
+
+        total = None
+        with torch.enable_grad():
+            probe = torch.zeros((y.shape[0], 1, *self.image_shape), device=y.device,
+                                requires_grad=True)  # fmt: skip
+            for start, chunk in self._chunks():
+                out = self._project(self._pad(probe), chunk)
+                part = y[:, 0, start : start + len(chunk)].to(out.dtype)
+                (grad,) = torch.autograd.grad(out, probe, grad_outputs=part)
+                total = grad if total is None else total + grad
+        return total
 
     def measurement_shape(self) -> tuple[int, int]:
         return (len(self.angles), self.diagonal)
