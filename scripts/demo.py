@@ -27,18 +27,12 @@ def wait_for(condition, timeout: float = 60.0) -> bool:
     return False
 
 
-OTHER_WIDGETS = ("Filter2Noise", "Noise2Score", "Noise inspector", "Restore (diffusion prior)")
-
-
 def build_viewer() -> tuple[napari.Viewer, object]:
+    """napari with the CT sample and the plugin's one tabbed dock, Denoise in front."""
     viewer = napari.Viewer(title="napari-tweedie demo")
     viewer.open_sample("napari-tweedie", "ct_low_dose")
-    front, widget = viewer.window.add_plugin_dock_widget("napari-tweedie", "Denoise")
-    for name in OTHER_WIDGETS:
-        dock, _ = viewer.window.add_plugin_dock_widget("napari-tweedie", name)
-        viewer.window._qt_window.tabifyDockWidget(front, dock)
-    front.raise_()
-    return viewer, widget
+    _, tools = viewer.window.add_plugin_dock_widget("napari-tweedie", "All tools")
+    return viewer, tools.tool("Denoise")
 
 
 def denoise_a_box(viewer: napari.Viewer, widget) -> None:
@@ -70,6 +64,8 @@ def main() -> int:
         napari.run()
         return 0
     viewer.window._qt_window.resize(1500, 950)
+    wait_for(lambda: False, timeout=0.5)
+    viewer.reset_view()
     denoise_a_box(viewer, widget)
     wait_for(lambda: False, timeout=1.0)
     args.screenshot.parent.mkdir(parents=True, exist_ok=True)
