@@ -143,6 +143,8 @@ def filter2noise(player: Player) -> dict:
     widget.layer.value, widget.scope.value = layer.name, "Shapes rectangle"
     widget.params["iterations"].value, widget.params["crop"].value = 40, SIDE
     player.finish(widget, widget.fit(), 120)
+    last_map = f"{layer.name} [filter2noise, f2n sigma_r stage 2]"  # layers come one per turn
+    player.wait(lambda: last_map in player.names(), 5)
     regions = player.viewer.layers[f"{layer.name} [filter2noise, f2n regions]"]
     painted = regions.data.copy()
     painted[: SIDE // 2, : SIDE // 2] = 2  # "paint": label 2 smooths more

@@ -47,6 +47,8 @@ def fitted_widget(qtbot, viewer_noisy):
     job.worker.yielded.connect(lambda step: previews.append(step.i))
     wait_job(qtbot, job)
     assert widget.fitted is not None, widget.status.value
+    # the maps and the regions layer arrive one per turn of the event loop (no GUI stall)
+    qtbot.waitUntil(lambda: all(name in viewer.layers for name in MAPS), timeout=5000)
     return widget, viewer, clean, noisy, previews
 
 
@@ -109,7 +111,8 @@ def test_apply_save_and_load(qtbot, fitted_widget, tmp_path):
     for name in MAPS:
         viewer.layers.remove(name)
     loaded = widget.panel.load()
-    assert loaded is not None and all(name in viewer.layers for name in MAPS)
+    assert loaded is not None
+    qtbot.waitUntil(lambda: all(name in viewer.layers for name in MAPS), timeout=5000)
     np.testing.assert_array_equal(viewer.layers[NAME].data, loaded.apply(noisy, sigma_r=1.5))
 
 

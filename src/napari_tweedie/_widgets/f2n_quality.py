@@ -54,13 +54,30 @@ class Filter2NoiseQuality(QualityPanel):
 
         return func
 
-    def problem(self):
-        """The risk problem of the fitted region (noise estimated once per fit), this edit."""
+    @staticmethod
+    def prepare(plane, quiet: bool = False):
+        """The risk problem of ``plane``: its noise estimated (the slow part: the fit's worker
+        thread does it).  ``quiet``: None instead of a ``ValueError`` (reported by :meth:`rate`).
+        """
         from ..tuning.generic import function_risk
 
+        try:
+            return function_risk(lambda y: y, plane)
+        except ValueError:
+            if quiet:
+                return None
+            raise
+
+    def prepared(self, fitted, problem) -> None:
+        """Keep ``problem`` (from :meth:`prepare`, or None) as the one of ``fitted``."""
+        if problem is not None:
+            self._problem = (fitted, problem)
+
+    def problem(self):
+        """The risk problem of the fitted region (noise estimated once per fit), this edit."""
         fitted = self.host.fitted
         if self._problem is None or self._problem[0] is not fitted:
-            self._problem = (fitted, function_risk(lambda y: y, fitted.plane))
+            self._problem = (fitted, self.prepare(fitted.plane))
         return replace(self._problem[1], func=self._render_function())
 
     def rate(self) -> float | None:

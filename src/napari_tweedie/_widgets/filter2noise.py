@@ -14,6 +14,8 @@ plus a ``.json`` of settings).
 
 from __future__ import annotations
 
+import functools
+
 import napari
 import numpy as np
 from magicgui.widgets import FloatSlider, FloatSpinBox, SpinBox
@@ -25,6 +27,7 @@ from .base import reported
 from .f2n_quality import Filter2NoiseQuality
 from .f2n_render import CHANNELS, DEFAULT_REGIONS, PLAIN_CHANNELS, Fitted, SigmaMapEditing, _limits
 from .jobs import Job
+from .live import one_per_turn
 from .panel import FitWidget, ModelPanel
 from .params import param_values
 from .scope import full_resolution
@@ -106,34 +109,54 @@ class Filter2NoiseWidget(SigmaMapEditing, FitWidget):
         for widget in (self.sigma_x, self.sigma_y, self.sigma_r):
             widget.enabled = False
 
+        rated = self.quality.active.value
+
         def work():
             model = yield from fit_filter2noise(plane, seed=seed, **params)
-            return model, model.sigma_maps(plane)  # the maps too, off the GUI thread
+            # the maps and the quality estimate's noise model too, off the GUI thread
+            return (
+                model,
+                model.sigma_maps(plane),
+                self.quality.prepare(plane, quiet=True) if rated else None,
+            )
 
-        def fitted(result: tuple[Filter2Noise, list[np.ndarray]]):
-            model, maps = result
-            self._fitted(model, layer, roi, plane, maps)
+        def fitted(result: tuple[Filter2Noise, list[np.ndarray], object]):
+            model, maps, prepared = result
+            self._fitted(model, layer, roi, plane, maps, prepared)
             self.say(f"fitted in {len(model.history)} steps, loss {model.history[-1]:.4g}")
 
         return self.panel.fit(work, layer, roi, self._name("", layer.name), fitted)
 
-    def _fitted(self, model: Filter2Noise, layer, roi: ROI, plane: np.ndarray, maps=None) -> None:
+    def _fitted(
+        self, model: Filter2Noise, layer, roi: ROI, plane: np.ndarray, maps=None, prepared=None
+    ) -> None:
         maps = model.sigma_maps(plane) if maps is None else maps
         self.fitted = Fitted(model, layer.name, roi, plane, maps)
-        for stage, stage_maps in enumerate(maps, start=1):
-            for channel, values in zip(CHANNELS, stage_maps):
-                shown = self._put_layer(layer, roi, values, f"f2n {channel} stage {stage}",
-                                        colormap="viridis", visible=False,
-                                        contrast_limits=_limits(values))  # fmt: skip
-                shown.contrast_limits = _limits(values)  # also when a former map is updated
-                shown.colorbar.visible = True  # a scale (pixels or image units) when shown
-                shown.name_overlay.visible = True
-        self._labels_layer(layer, roi)
+        self.quality.prepared(self.fitted, prepared)
+        labels = functools.partial(self._labels_layer, layer, roi)
+        new_labels = self._name("f2n regions", layer.name) not in self.viewer.layers
+        if not new_labels:
+            labels()  # a former regions layer is cleared and moved now, before the render
         for widget in (self.sigma_x, self.sigma_y, self.sigma_r):
             widget.enabled = True
         self.panel.set_model(model)
         self.rerender()
         self.quality.rate()
+        # new layers, one per turn of the event loop: all at once stalled the GUI for 1-2 s
+        one_per_turn([
+            *([labels] if new_labels else []),
+            *(functools.partial(self._put_map, layer, roi, values, f"f2n {channel} stage {stage}")
+              for stage, stage_maps in enumerate(maps, start=1)
+              for channel, values in zip(CHANNELS, stage_maps)),
+        ])  # fmt: skip
+
+    def _put_map(self, layer, roi: ROI, values: np.ndarray, what: str) -> None:
+        """Show one sigma map (hidden until the user ticks it) over ``roi``."""
+        shown = self._put_layer(layer, roi, values, what, colormap="viridis", visible=False,
+                                contrast_limits=_limits(values))  # fmt: skip
+        shown.contrast_limits = _limits(values)  # also when a former map is updated
+        _scale_when_shown(shown)
+        shown.events.visible.connect(_scale_when_shown)  # not doubled when connected
 
     def _show_loaded(self, model: Filter2Noise) -> None:
         """Show a loaded model's sigma maps on the chosen region (no fitting)."""
@@ -145,3 +168,12 @@ class Filter2NoiseWidget(SigmaMapEditing, FitWidget):
         offset = np.subtract(self.fitted.roi.offset[-2:], roi.offset[-2:])
         return model.apply_lazy(data, labels=self.region_labels(), regions=self.regions,
                                 label_offset=tuple(offset), **self.multipliers())  # fmt: skip
+
+
+def _scale_when_shown(event_or_layer) -> None:
+    """A sigma map's colour bar and name on the canvas while it is visible (a hidden layer's
+    overlays cost ~0.1 s each to create: seven at once stalled the GUI for a second)."""
+    layer = event_or_layer
+    if not isinstance(layer, napari.layers.Layer):
+        layer = event_or_layer.source  # an event of the layer
+    layer.colorbar.visible = layer.name_overlay.visible = bool(layer.visible)

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import time
 import weakref
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import napari
@@ -273,3 +273,21 @@ def _canvas(viewer: napari.viewer.Viewer):
         window = getattr(viewer, "window", None)
         canvas = getattr(getattr(window, "_qt_viewer", None), "canvas", None)
         return getattr(canvas, "_scene_canvas", None)
+
+
+def one_per_turn(calls: Iterable[Callable[[], Any]]) -> None:
+    """Run ``calls`` in order, each in a later turn of the event loop than the one before.
+
+    Adding a layer costs the GUI thread ~0.1-0.2 s (its vispy visual, its
+    controls); several added in one callback stalled the GUI for a second or more.
+    """
+    pending = list(calls)
+
+    def next_call() -> None:
+        if pending:
+            pending.pop(0)()
+        if pending:
+            QTimer.singleShot(0, next_call)
+
+    if pending:
+        QTimer.singleShot(0, next_call)
