@@ -12,28 +12,16 @@ display::
 from __future__ import annotations
 
 import sys
-import time
 from pathlib import Path
 
 import napari
 import numpy as np
 import skimage.data
-from qtpy.QtWidgets import QApplication
-
-
-def wait_for(condition, timeout: float = 120.0) -> bool:
-    """Process Qt events until ``condition()`` holds or ``timeout`` seconds pass."""
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        QApplication.processEvents()
-        if condition():
-            return True
-        time.sleep(0.02)
-    return False
+from demo import wait_for  # scripts/ is on sys.path when run as a script
 
 
 def run_and_wait(widget, job) -> None:
-    if job is None or not wait_for(lambda: not job.running):
+    if job is None or not wait_for(lambda: not job.running, timeout=120.0):
         raise SystemExit(f"the job did not finish: {widget.status.value}")
     wait_for(lambda: False, timeout=0.3)  # let the last callbacks paint
 
