@@ -15,14 +15,15 @@ from dataclasses import dataclass
 import dask.array as da
 import numpy as np
 
+from .api_shapes import check_layout, shaped_steps
+from .api_tiles import _TileDenoiser, shaped_lazy
 from .data.finite import fill_non_finite
 from .data.tiles import map_tiles
-from .data.writer import Cancelled
 from .denoisers import DENOISERS, DenoiserSpec
 from .noise.registry import noise_model_class
 from .noise.setup import NoiseSetup, finite_sample, noise_keywords, resolve_noise, sample_planes
 from .specs import Param
-from .steps import Step, blocking, run
+from .steps import Step, blocking
 from .validation import (
     check_count,
     check_image,
@@ -83,10 +84,22 @@ def _rescale(spec, noise, scale, sigma, noise_params, method_params) -> _Scaled:
 
     return _Scaled(
         scale,
-        None if sigma is None else sigma / scale,
+        _divide(sigma, scale),
         divide(noise_model_class(noise).params, noise_params),
         divide(spec.params, method_params),
     )
+
+
+def _divide(sigma, scale: float):
+    """``sigma`` (None, one value or one per channel) divided by ``scale``."""
+    if sigma is None or np.ndim(sigma) == 0:
+        return None if sigma is None else sigma / scale
+    return np.asarray(sigma, np.float64) / scale
+
+
+def _scalar(sigma):
+    """``sigma`` when it is one value (checked by :func:`checked_params`); else None."""
+    return sigma if np.ndim(sigma) == 0 else None
 
 
 def _as_float_image(image) -> np.ndarray:
@@ -102,8 +115,11 @@ def denoise_steps(
     method: str,
     *,
     noise: str = "gaussian",
-    sigma: float | None = None,
+    sigma=None,
     seed: int = 0,
+    channel_axis: int | None = None,
+    volumetric: bool = False,
+    spacing=None,
     **params,
 ) -> Generator[Step, None, np.ndarray]:
     """Denoise an image with a registered method (see ``napari_tweedie.DENOISERS``).
@@ -127,13 +143,25 @@ def denoise_steps(
         ``"poisson_gaussian"``, ``"gamma"``.  Gaussian denoisers handle the
         others through the model's variance-stabilising transform
         (generalised Anscombe, log for Gamma).
-    sigma : float, optional
+    sigma : float or sequence of float, optional
         Gaussian noise standard deviation in the image's units; ``None``
-        estimates it (Immerkaer's estimator on textureless 8x8 blocks).
-        With ``noise="poisson_gaussian"`` the Gaussian part's standard
-        deviation.
+        estimates it (Immerkaer's estimator on textureless 8x8 blocks), per
+        channel with ``channel_axis``.  With ``noise="poisson_gaussian"`` the
+        Gaussian part's standard deviation.  One value per channel with
+        ``channel_axis``.
     seed : int
         Seed of any randomness (plane ``i`` uses ``seed + i``).
+    channel_axis : int, optional
+        The axis holding colour or channels (as in scikit-image): noise is
+        estimated and modelled per channel; methods with
+        ``spec.channels == "joint"`` see all channels at once, the others run
+        per channel (see :mod:`napari_tweedie.api_shapes`).
+    volumetric : bool
+        The last three non-channel axes are Z, Y, X and the method works in
+        3-D (methods with ``spec.volumetric``; others raise ValueError).
+    spacing : sequence of float, optional
+        Voxel size (dz, dy, dx) (or (dy, dx) for planes; default 1): with
+        ``volumetric``, widths are in Y/X pixels and the Z reach is scaled.
     **params
         Method parameters (``DENOISERS[method].params``) and noise parameters:
         ``zeta`` (poisson, poisson_gaussian) and ``k`` (gamma); missing noise
@@ -142,16 +170,21 @@ def denoise_steps(
     Returns
     -------
     numpy.ndarray
-        float32 array of the input's shape (the generator's return value).
+        float32 array of the input's shape and axis order (the generator's return value).
     """
     spec = get_spec(method)
-    method_params, noise_params = checked_params(spec, noise, sigma, params)
+    method_params, noise_params = checked_params(spec, noise, _scalar(sigma), params)
     data = _as_float_image(image)
+    layout = check_layout(spec, data.ndim, channel_axis, volumetric, spacing, sigma)
     sample = sample_planes(data)
     scaled = _rescale(spec, noise, intensity_scale(sample), sigma, noise_params, method_params)
     if scaled.scale != 1:
         data, sample = data / np.float32(scaled.scale), sample / np.float32(scaled.scale)
-    result = yield from _denoise_planes(spec, data, sample, noise, scaled, seed)
+    if layout.shaped:
+        values = (scaled.sigma, seed, scaled.noise_params, scaled.method_params)
+        result = yield from shaped_steps(spec, data, layout, noise, *values)
+    else:
+        result = yield from _denoise_planes(spec, data, sample, noise, scaled, seed)
     return result * np.float32(scaled.scale) if scaled.scale != 1 else result
 
 
@@ -214,8 +247,11 @@ def denoise_lazy(
     method: str,
     *,
     noise: str = "gaussian",
-    sigma: float | None = None,
+    sigma=None,
     seed: int = 0,
+    channel_axis: int | None = None,
+    volumetric: bool = False,
+    spacing=None,
     tile: int = DEFAULT_TILE,
     overlap: int | None = None,
     cancelled: Callable[[], bool] | None = None,
@@ -233,14 +269,17 @@ def denoise_lazy(
     (Filter2Noise, zero-shot Noise2Noise), at every training step: once it
     returns True the computation raises :class:`~napari_tweedie.data.Cancelled`
     within a step rather than after the tile.  Methods with their own lazy path
-    (Noise2Score) ignore it.
+    (Noise2Score) ignore it.  ``channel_axis``, ``volumetric`` and ``spacing``
+    as in :func:`denoise`: volumes are tiled in 3-D blocks whose Z overlap is
+    the overlap times dy / dz (rounded up); every tile keeps all channels.
     """
     spec = get_spec(method)
-    method_params, noise_params = checked_params(spec, noise, sigma, params)
+    method_params, noise_params = checked_params(spec, noise, _scalar(sigma), params)
     tile = check_count("tile", tile, minimum=8, owner="denoise_lazy")
     overlap = None if overlap is None else check_count("overlap", overlap, 0, owner="denoise_lazy")
     check_image(image if hasattr(image, "dtype") else np.asarray(image))
     array = da.asarray(image)
+    layout = check_layout(spec, array.ndim, channel_axis, volumetric, spacing, sigma)
     sample = sample_planes(array)
     scaled = _rescale(spec, noise, intensity_scale(sample), sigma, noise_params, method_params)
     if scaled.scale != 1:
@@ -248,7 +287,11 @@ def denoise_lazy(
         sample = sample / np.float32(scaled.scale)
     check_noise_data(noise_model_class(noise), sample)
     sigma, noise_params, method_params = scaled.sigma, scaled.noise_params, scaled.method_params
-    if spec.extra.get("lazy"):
+    if layout.shaped:
+        values = (sigma, seed, noise_params, method_params)
+        tiling = {"tile": tile, "overlap": overlap, "cancelled": cancelled}
+        result = shaped_lazy(spec, array, layout, noise, *values, **tiling)
+    elif spec.extra.get("lazy"):
         result = spec.extra["lazy"](
             array, noise=noise, sigma=sigma, seed=seed, tile=tile, overlap=overlap,
             **noise_params, **method_params,
@@ -260,40 +303,3 @@ def denoise_lazy(
         denoiser = _TileDenoiser(spec, setup, method_params, cancelled)
         result = map_tiles(denoiser, array.astype(np.float32), tile, int(overlap), seed=seed)
     return result * np.float32(scaled.scale) if scaled.scale != 1 else result
-
-
-@dataclass(frozen=True)
-class _TileDenoiser:
-    spec: DenoiserSpec
-    setup: NoiseSetup
-    params: dict
-    cancelled: Callable[[], bool] | None = None
-
-    def __call__(self, block: np.ndarray, *, seed: int) -> np.ndarray:
-        planes = block.reshape((-1,) + block.shape[-2:])
-        out = np.empty_like(planes)
-        for index, plane in enumerate(planes):
-            if not np.isfinite(plane).any():  # a masked or padded tile: nothing to denoise
-                out[index] = plane
-                continue
-            filled, bad = fill_non_finite(plane)
-            out[index] = self._apply(filled, seed)
-            if bad is not None:
-                out[index][bad] = np.nan
-        return out.reshape(block.shape)
-
-    def __reduce__(self):
-        # pickled for a dask.distributed worker, which cannot see the GUI's Cancel flag
-        return (_TileDenoiser, (self.spec, self.setup, self.params, None))
-
-    def _apply(self, plane: np.ndarray, seed: int) -> np.ndarray:
-        """One plane; with ``cancelled``, checked before it and at each step of a fitting method."""
-        cancelled = self.cancelled
-        if cancelled is not None and cancelled():
-            raise Cancelled("cancelled by the user")
-        watch = cancelled is not None and self.spec.iterative
-        keep_going = (lambda step: not cancelled()) if watch else None
-        result = run(self.setup.apply_steps(self.spec, plane, seed, self.params), keep_going)
-        if result is None:  # run() closed the generator between two steps
-            raise Cancelled("cancelled by the user")
-        return result

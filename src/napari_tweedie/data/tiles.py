@@ -3,7 +3,8 @@
 How it works (two ``dask`` passes, each tile's function runs once):
 
 1. The array is cut in tiles of about ``tile`` pixels along Y and X (one plane
-   per tile on leading axes).  Each tile is extended by a halo of
+   per tile on leading axes; in 3-D block mode, blocks of Z planes too, and a
+   trailing channel axis stays whole).  Each tile is extended by a halo of
    ``depth = overlap + blend // 2`` pixels (reflected at the image border,
    ``dask.array.overlap.overlap``) and the user's function runs on it.  Its
    result is multiplied by a separable window that is 1 inside the tile,
@@ -39,22 +40,25 @@ def even_chunks(size: int, tile: int, minimum: int = 1) -> tuple[int, ...]:
     return tuple(base + 1 if i < extra else base for i in range(count))
 
 
-def _plane_tiles(shape: tuple[int, ...], tile: int, minimum: int) -> tuple:
-    """One plane per chunk on leading axes, Y and X in :func:`even_chunks` of ``tile``."""
-    leading = tuple((1,) * n for n in shape[:-2])
-    return leading + tuple(even_chunks(n, tile, minimum) for n in shape[-2:])
+def block_grid(array: da.Array, axes: dict[int, tuple[int, int, int]]) -> tuple[da.Array, dict]:
+    """Overlapping-block grid of a dask array: rechunked array and halo depth per tiled axis.
 
-
-def tile_grid(array: da.Array, tile: int, depth: int, minimum: int) -> tuple[da.Array, dict]:
-    """Overlapping-tile grid of a dask array: rechunked array and halo depth per Y, X axis.
-
-    The array is rechunked to one plane per chunk on leading axes and Y, X
-    tiles of at most ``tile`` pixels (at least ``minimum`` where possible).
-    The halo is ``depth`` on an axis cut in several tiles, 0 on an axis that
-    is one tile (the ``depth`` mapping of ``dask.array.overlap``).
+    ``axes`` maps each tiled axis to (tile, depth, minimum): it is cut in
+    :func:`even_chunks` of at most ``tile`` (at least ``minimum`` where
+    possible), with a halo of ``depth`` if it is cut in several chunks, 0 if
+    it is one (the ``depth`` mapping of ``dask.array.overlap``).  Axes before
+    the first tiled axis get one index per chunk; axes after the last (a
+    trailing channel axis) stay whole.
     """
-    x = array.rechunk(_plane_tiles(array.shape, tile, minimum))
-    depths = {axis: (depth if len(x.chunks[axis]) > 1 else 0) for axis in (x.ndim - 2, x.ndim - 1)}
+    first = min(axes)
+    chunks = []
+    for axis, size in enumerate(array.shape):
+        if axis in axes:
+            chunks.append(even_chunks(size, axes[axis][0], axes[axis][2]))
+        else:
+            chunks.append((1,) * size if axis < first else (size,))
+    x = array.rechunk(tuple(chunks))
+    depths = {a: (axes[a][1] if len(x.chunks[a]) > 1 else 0) for a in sorted(axes)}
     return x, depths
 
 
@@ -78,6 +82,8 @@ def map_tiles(
     seed: int = 0,
     dtype=np.float32,
     origin: bool = False,
+    volume: tuple[int, int] | None = None,
+    channel_last: bool = False,
 ) -> da.Array:
     """Apply ``fn`` tile by tile with overlap and linear blending, lazily.
 
@@ -105,6 +111,14 @@ def map_tiles(
         Also pass ``fn`` the keyword ``origin=(y, x)``: the position in the
         Y, X plane of the block's first pixel (negative inside a reflected
         halo), e.g. to look up a labels image that belongs to the plane.
+    volume : (int, int), optional
+        3-D block mode: ``(z_tile, z_overlap)``.  The axis before Y is Z, cut
+        in blocks of about ``z_tile`` planes that see ``z_overlap`` planes of
+        context (blended over ``z_overlap`` planes); memory per block is
+        flat in the volume's size.  ``None``: one plane per tile.
+    channel_last : bool
+        The last axis holds channels: Y, X are the two axes before it, and
+        every tile keeps all channels.
 
     Returns
     -------
@@ -118,11 +132,24 @@ def map_tiles(
         raise ValueError("tile must be >= 1 and overlap >= 0")
     blend = overlap if blend is None else int(blend)
     full_depth = overlap + blend // 2
-    x, depths = tile_grid(array, tile, full_depth, max(full_depth, blend, 1))
-    blends = {axis: (blend if depths[axis] else 0) for axis in depths}
+    y_axis = array.ndim - 2 - int(channel_last)
+    if y_axis < 0 or (volume is not None and y_axis < 1):
+        raise ValueError(f"map_tiles: too few axes in shape {array.shape} for this layout")
+    minimum = max(full_depth, blend, 1)
+    axes = {y_axis: (tile, full_depth, minimum), y_axis + 1: (tile, full_depth, minimum)}
+    blends = {y_axis: blend, y_axis + 1: blend}
+    if volume is not None:
+        z_tile, z_overlap = int(volume[0]), int(volume[1])
+        if z_tile < 1 or z_overlap < 0:
+            raise ValueError("volume must be (z_tile >= 1, z_overlap >= 0)")
+        z_depth = z_overlap + z_overlap // 2
+        axes[y_axis - 1] = (z_tile, z_depth, max(z_depth, z_overlap, 1))
+        blends[y_axis - 1] = z_overlap
+    x, depths = block_grid(array, axes)
+    blends = {axis: (blends[axis] if depths[axis] else 0) for axis in depths}
     origins = None
     if origin:
-        origins = {axis: np.cumsum((0,) + x.chunks[axis][:-1]) - depths[axis] for axis in depths}
+        origins = {a: np.cumsum((0,) + x.chunks[a][:-1]) - depths[a] for a in (y_axis, y_axis + 1)}
     extended = da.overlap.overlap(x, depth=depths, boundary="reflect")
     weighted = extended.map_blocks(
         _weighted_tile,
@@ -180,8 +207,10 @@ def _overlap_add(block, *, depths):
     for axis in spatial:
         core_shape[axis + 1] = block.shape[axis + 1] - 6 * depths[axis]
     total = np.zeros(core_shape, dtype=np.float32)
-    lead = (slice(None),) * (block.ndim - 2)
-    for (src_y, dst_y), (src_x, dst_x) in itertools.product(*pieces):
-        total[lead + (dst_y, dst_x)] += block[lead + (src_y, src_x)]
+    for combination in itertools.product(*pieces):
+        source, destination = [slice(None)] * block.ndim, [slice(None)] * block.ndim
+        for axis, (src, dst) in zip(spatial, combination, strict=True):
+            source[axis + 1], destination[axis + 1] = src, dst
+        total[tuple(destination)] += block[tuple(source)]
     with np.errstate(invalid="ignore", divide="ignore"):
         return total[0] / total[1]

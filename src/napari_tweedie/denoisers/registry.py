@@ -51,6 +51,19 @@ class DenoiserSpec(Spec):
         for methods that are linear in the image (boundary handling
         included); :func:`napari_tweedie.sure` then needs one denoiser call
         instead of a Monte-Carlo probe.  ``None`` (default): Monte Carlo.
+    channels : str
+        How the method treats a channel axis (``nt.denoise(..., channel_axis=)``):
+        ``"per_channel"`` (default): ``func`` is called once per channel on
+        its (H, W) plane with that channel's ``sigma``; ``"joint"``: ``func``
+        takes a channel-last float32 (H, W, C) image and ``sigma`` a float32
+        array of shape (C,) (per-channel std; after the noise model's
+        variance-stabilising transform, applied per channel) and returns (H, W, C).
+    volumetric : bool
+        ``func`` also takes a float32 (Z, Y, X) volume and a keyword
+        ``spacing=(dz, dy, dx)`` (``nt.denoise(..., volumetric=True)``); widths
+        in ``params`` are in Y/X pixels, so the z reach is ``width * dy / dz``
+        voxels.  With ``channels="joint"`` too, a channel axis gives it
+        (Z, Y, X, C); otherwise volumes with channels go channel by channel.
     """
 
     func: Callable[..., Any]
@@ -62,6 +75,8 @@ class DenoiserSpec(Spec):
     resolve: Callable[..., dict] | None = None
     posterior_mean: bool = False
     divergence: Callable[..., Any] | None = None
+    channels: str = "per_channel"
+    volumetric: bool = False
     extra: dict = field(default_factory=dict)
 
     def check_available(self) -> None:
