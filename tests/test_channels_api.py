@@ -1,0 +1,105 @@
+"""Channels in the API (issue 16): ``channel_axis`` on denoise / denoise_lazy."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from shape_fakes import fakes  # noqa: F401  (fixture)
+
+import napari_tweedie as nt
+
+
+def _noisy(rng, clean, sigmas):
+    """``clean`` (H, W) repeated per channel (channel-last) with one noise level per channel."""
+    noise = rng.standard_normal(clean.shape + (len(sigmas),)).astype(np.float32)
+    return (clean[..., None] + noise * np.asarray(sigmas, np.float32)).astype(np.float32)
+
+
+def test_rgb_keeps_shape_and_order_and_equals_each_channel_alone(clean_image, rng):
+    rgb = _noisy(rng, clean_image, (0.05, 0.1, 0.2))
+    out = nt.denoise(rgb, "gaussian", channel_axis=-1, sigma=0.1)
+    assert out.shape == rgb.shape and out.dtype == np.float32
+    for c in range(3):
+        alone = nt.denoise(rgb[..., c], "gaussian", sigma=0.1)
+        np.testing.assert_allclose(out[..., c], alone, atol=1e-6)
+    # and the denoiser really denoised the channels whose noise matches the sigma given
+    for c in (1, 2):
+        before = np.mean((rgb[..., c] - clean_image) ** 2)
+        assert np.mean((out[..., c] - clean_image) ** 2) < 0.5 * before
+
+
+def test_rgb_uint8_comes_back_float32_in_its_units(clean_image, rng):
+    rgb = np.clip(_noisy(rng, clean_image, (0.05,) * 3) * 255, 0, 255).astype(np.uint8)
+    out = nt.denoise(rgb, "gaussian", channel_axis=2)
+    assert out.shape == rgb.shape and out.dtype == np.float32
+    assert 100 < out.mean() < 160  # the input's units (0..255), not 0..1
+
+
+def test_axis_0_channels_come_back_on_axis_0(clean_image, rng):
+    image = np.moveaxis(_noisy(rng, clean_image, (0.05, 0.2)), -1, 0)  # (2, H, W)
+    out = nt.denoise(image, "gaussian", channel_axis=0, sigma=[0.05, 0.2])
+    assert out.shape == image.shape
+    for c, sigma in enumerate((0.05, 0.2)):
+        np.testing.assert_allclose(out[c], nt.denoise(image[c], "gaussian", sigma=sigma), atol=1e-6)
+
+
+def test_noise_is_estimated_per_channel(fakes, clean_image, rng):
+    image = _noisy(rng, clean_image, (0.02, 0.16))
+    nt.denoise(image, "fake_flat", channel_axis=-1)
+    per_channel = [float(sigma) for name, _, sigma, _ in fakes]
+    assert len(per_channel) == 2 and all(shape == (96, 96) for _, shape, _, _ in fakes)
+    assert per_channel[1] / per_channel[0] > 4  # true ratio 8
+    fakes.clear()
+    nt.denoise(image, "fake_joint", channel_axis=-1)
+    (name, shape, sigma, _), = fakes
+    assert shape == (96, 96, 2) and sigma.shape == (2,) and sigma.dtype == np.float32
+    np.testing.assert_allclose(sigma, per_channel, rtol=1e-5)
+
+
+def test_a_joint_method_sees_channel_last_and_returns_the_input_order(fakes, clean_image, rng):
+    image = np.moveaxis(_noisy(rng, clean_image, (0.1, 0.1, 0.1)), -1, 0)  # (3, H, W)
+    out = nt.denoise(image, "fake_joint", channel_axis=0, sigma=[0.1, 0.2, 0.3])
+    (_, shape, sigma, _), = fakes
+    assert shape == (96, 96, 3)
+    np.testing.assert_allclose(sigma, [0.1, 0.2, 0.3], rtol=1e-6)
+    np.testing.assert_allclose(out[1], nt.denoise(image[1], "fake_flat"), atol=1e-6)
+
+
+def test_poisson_channels_are_stabilised_one_by_one(fakes, rng):
+    scales = (4.0, 40.0)  # photons per unit: very different noise levels
+    clean = np.full((64, 64), 0.5, np.float32)
+    image = np.stack([rng.poisson(clean * s) / s for s in scales], axis=-1).astype(np.float32)
+    out = nt.denoise(image, "fake_joint", channel_axis=-1, noise="poisson")
+    (_, _, sigma, _), = fakes
+    np.testing.assert_allclose(sigma, 1.0, atol=0.35)  # ~1 per channel after each one's VST
+    assert out.shape == image.shape
+    np.testing.assert_allclose(out.mean(axis=(0, 1)), 0.5, atol=0.05)  # back in its units
+
+
+def test_nan_stays_in_its_channel(clean_image, rng):
+    image = _noisy(rng, clean_image, (0.1, 0.1))
+    image[10, 20, 1] = np.nan
+    out = nt.denoise(image, "gaussian", channel_axis=-1)
+    assert np.isnan(out[10, 20, 1]) and np.isfinite(out[..., 0]).all()
+    assert np.isfinite(out).sum() == out.size - 1
+
+
+def test_sigma_per_channel_is_checked(clean_image, rng):
+    image = _noisy(rng, clean_image, (0.1, 0.1))
+    with pytest.raises(ValueError, match="one per channel"):
+        nt.denoise(image, "gaussian", channel_axis=-1, sigma=[0.1, 0.1, 0.1])
+    with pytest.raises(ValueError, match="needs channel_axis"):
+        nt.denoise(image[..., 0], "gaussian", sigma=[0.1, 0.1])
+    with pytest.raises(ValueError, match="out of range"):
+        nt.denoise(image, "gaussian", channel_axis=3)
+    with pytest.raises(ValueError, match="integer axis"):
+        nt.denoise(image, "gaussian", channel_axis=True)
+
+
+@pytest.mark.parametrize("method", ["gaussian", "fake_joint"])
+def test_lazy_channels_equal_in_memory(fakes, method, clean_image, rng):
+    image = np.moveaxis(_noisy(rng, clean_image, (0.05, 0.1, 0.2)), -1, 0)
+    whole = nt.denoise(image, method, channel_axis=0)
+    lazy = nt.denoise_lazy(image, method, channel_axis=0, tile=32)
+    assert lazy.shape == image.shape
+    np.testing.assert_allclose(lazy.compute(), whole, atol=1e-5)
