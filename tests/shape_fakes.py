@@ -11,7 +11,6 @@ from __future__ import annotations
 import math
 
 import numpy as np
-import pytest
 from scipy import ndimage
 
 from napari_tweedie.denoisers import DENOISERS, DenoiserSpec
@@ -54,8 +53,7 @@ def make_specs(calls: list) -> dict[str, DenoiserSpec]:
     }
 
 
-@pytest.fixture
-def fakes(monkeypatch) -> list:
+def register_fakes(monkeypatch) -> list:
     """Register the fakes for one test; returns the list their calls are recorded in."""
     calls: list = []
     for name, spec in make_specs(calls).items():

@@ -4,9 +4,14 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from shape_fakes import fakes  # noqa: F401  (fixture)
+from shape_fakes import register_fakes
 
 import napari_tweedie as nt
+
+
+@pytest.fixture
+def fakes(monkeypatch) -> list:
+    return register_fakes(monkeypatch)
 
 
 def _noisy(rng, clean, sigmas):
@@ -51,7 +56,7 @@ def test_noise_is_estimated_per_channel(fakes, clean_image, rng):
     assert per_channel[1] / per_channel[0] > 4  # true ratio 8
     fakes.clear()
     nt.denoise(image, "fake_joint", channel_axis=-1)
-    (name, shape, sigma, _), = fakes
+    ((name, shape, sigma, _),) = fakes
     assert shape == (96, 96, 2) and sigma.shape == (2,) and sigma.dtype == np.float32
     np.testing.assert_allclose(sigma, per_channel, rtol=1e-5)
 
@@ -59,7 +64,7 @@ def test_noise_is_estimated_per_channel(fakes, clean_image, rng):
 def test_a_joint_method_sees_channel_last_and_returns_the_input_order(fakes, clean_image, rng):
     image = np.moveaxis(_noisy(rng, clean_image, (0.1, 0.1, 0.1)), -1, 0)  # (3, H, W)
     out = nt.denoise(image, "fake_joint", channel_axis=0, sigma=[0.1, 0.2, 0.3])
-    (_, shape, sigma, _), = fakes
+    ((_, shape, sigma, _),) = fakes
     assert shape == (96, 96, 3)
     np.testing.assert_allclose(sigma, [0.1, 0.2, 0.3], rtol=1e-6)
     np.testing.assert_allclose(out[1], nt.denoise(image[1], "fake_flat"), atol=1e-6)
@@ -70,7 +75,7 @@ def test_poisson_channels_are_stabilised_one_by_one(fakes, rng):
     clean = np.full((64, 64), 0.5, np.float32)
     image = np.stack([rng.poisson(clean * s) / s for s in scales], axis=-1).astype(np.float32)
     out = nt.denoise(image, "fake_joint", channel_axis=-1, noise="poisson")
-    (_, _, sigma, _), = fakes
+    ((_, _, sigma, _),) = fakes
     np.testing.assert_allclose(sigma, 1.0, atol=0.35)  # ~1 per channel after each one's VST
     assert out.shape == image.shape
     np.testing.assert_allclose(out.mean(axis=(0, 1)), 0.5, atol=0.05)  # back in its units

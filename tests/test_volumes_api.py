@@ -4,12 +4,17 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from shape_fakes import fakes, gauss3d  # noqa: F401  (fixture)
+from shape_fakes import gauss3d, register_fakes
 
 import napari_tweedie as nt
 from napari_tweedie import api_tiles
 from napari_tweedie.data.axes import Layout
 from napari_tweedie.data.tiles import map_tiles
+
+
+@pytest.fixture
+def fakes(monkeypatch) -> list:
+    return register_fakes(monkeypatch)
 
 
 @pytest.fixture
@@ -84,7 +89,7 @@ def test_volumetric_on_a_method_without_3d_names_those_with_it(fakes, volume):
 
 @pytest.mark.parametrize(
     ("spacing", "match"),
-    [((1, -1, 1), "> 0"), ((1, 1), "3 values"), ((1, float("nan"), 1), "> 0"), ("1,1,1", "sequence")],
+    [((1, -1, 1), "> 0"), ((1, 1), "3 values"), ((1, np.nan, 1), "> 0"), ("1,1,1", "sequence")],
 )
 def test_bad_spacing_is_refused(fakes, volume, spacing, match):
     with pytest.raises(ValueError, match=match):
