@@ -108,3 +108,18 @@ def test_lazy_channels_equal_in_memory(fakes, method, clean_image, rng):
     lazy = nt.denoise_lazy(image, method, channel_axis=0, tile=32)
     assert lazy.shape == image.shape
     np.testing.assert_allclose(lazy.compute(), whole, atol=1e-5)
+
+
+@pytest.mark.parametrize("method", ["gaussian", "fake_joint"])
+def test_sure_with_a_channel_axis_tracks_the_true_error(fakes, method, clean_image, rng):
+    clean = np.stack([clean_image, clean_image.T, clean_image[::-1]], axis=0)
+    image = clean + np.array([0.04, 0.08, 0.16])[:, None, None] * rng.standard_normal(clean.shape)
+    image = image.astype(np.float32)
+    for width in (0.7, 2.0):
+        params = {"width": width} if method == "fake_joint" else {"sigma_spatial": width}
+        out = nt.denoise(image, method, channel_axis=0, sigma=[0.04, 0.08, 0.16], **params)
+        true = float(np.mean((out - clean) ** 2))
+        estimate = nt.sure(image, method, channel_axis=0, sigma=[0.04, 0.08, 0.16], **params)
+        assert abs(estimate - true) < 0.15 * true
+    tuned = nt.tune(image, method, channel_axis=0, params=[next(iter(params))])
+    assert set(tuned) == set(params)

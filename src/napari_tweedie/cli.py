@@ -23,6 +23,7 @@ from .cli_args import (
     _positive,
     _progress,
     _scheduler,
+    add_shape_options,
     apply_roi,
     attach_values,
     cast_output,
@@ -31,6 +32,7 @@ from .cli_args import (
     load_array_values,
     parse_roi,
     parse_settings,
+    parse_sigma,
     report_error,
 )
 
@@ -68,8 +70,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     noise_help = "; ".join(f"{name}: {model.summary}" for name, model in NOISE_MODELS.items())
     den.add_argument("--noise", default="gaussian", choices=list(NOISE_MODELS), help=noise_help)
-    den.add_argument("--sigma", type=float, default=None, help="noise std (default: estimate)")
+    den.add_argument(
+        "--sigma", type=parse_sigma, default=None,
+        help="noise std, or one per channel 'a,b,c' (default: estimate)",
+    )  # fmt: skip
     den.add_argument("--seed", type=int, default=0)
+    add_shape_options(den)
     den.add_argument(
         "--roi",
         type=parse_roi,
@@ -140,7 +146,7 @@ def run_denoise(args: argparse.Namespace) -> int:
 
     check_output(args.output, [args.input])  # before any work: refuse what it may not replace
     image = open_array(args.input)
-    check_not_colour(image.shape)
+    check_not_colour(image.shape, args.channel_axis)
     if args.roi is not None:
         image = apply_roi(image, args.roi)
     params = parse_settings(args.set)
@@ -154,6 +160,7 @@ def run_denoise(args: argparse.Namespace) -> int:
         seed=args.seed,
         tile=args.tile or api.DEFAULT_TILE,
         overlap=args.overlap,
+        **shape_options(args),
         **params,
     )
     keep_dtype = args.dtype == "input" or (
@@ -173,8 +180,12 @@ def _tune_and_rate(image, args: argparse.Namespace, params: dict) -> dict:
     from .tuning.sure import sure_and_output
     from .tuning.tune import tune
 
-    region = np.asarray(tuning_region(image), np.float32)
+    channels = args.channel_axis is not None
+    if channels:  # the middle plane of every channel: channel-last for tuning
+        image = image.transpose(_last(image.ndim, args.channel_axis))
+    region = np.asarray(tuning_region(image, channel_last=channels), np.float32)
     options = {"noise": args.noise, "sigma": args.sigma, "seed": args.seed}
+    options |= {"channel_axis": -1} if channels else {}
     if args.tune:
         tuned = tune(region, args.method, **options, **params)
         params = params | tuned
@@ -190,11 +201,27 @@ def _tune_and_rate(image, args: argparse.Namespace, params: dict) -> dict:
     return params
 
 
-def tuning_region(image, side: int = TUNING_SIDE):
-    """The middle plane of ``image``, cropped centrally to at most ``side`` x ``side`` pixels."""
-    while image.ndim > 2:
+def shape_options(args: argparse.Namespace) -> dict:
+    """``channel_axis``, ``volumetric``, ``spacing`` of the command line, when given."""
+    options = {"channel_axis": args.channel_axis, "spacing": args.spacing}
+    options = {key: value for key, value in options.items() if value is not None}
+    return options | ({"volumetric": True} if args.volumetric else {})
+
+
+def _last(ndim: int, axis: int) -> tuple[int, ...]:
+    axis %= ndim
+    return tuple(a for a in range(ndim) if a != axis) + (axis,)
+
+
+def tuning_region(image, side: int = TUNING_SIDE, channel_last: bool = False):
+    """The middle plane of ``image``, cropped centrally to at most ``side`` x ``side`` pixels.
+
+    With ``channel_last`` the last axis holds channels and is kept.
+    """
+    planar = 3 if channel_last else 2
+    while image.ndim > planar:
         image = image[image.shape[0] // 2]
-    h, w = image.shape
+    h, w = image.shape[:2]
     y0, x0 = max(0, (h - side) // 2), max(0, (w - side) // 2)
     region = image[y0 : y0 + side, x0 : x0 + side]
     return region.compute() if hasattr(region, "compute") else region

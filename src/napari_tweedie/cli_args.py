@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import ast
 import contextlib
+import math
 import sys
 from collections.abc import Sequence
 
@@ -82,13 +83,49 @@ def cast_output(array, dtype: np.dtype):
     return array.astype(dtype)
 
 
-def check_not_colour(shape: tuple[int, ...]) -> None:
-    """Refuse an RGB(A) image (H, W, 3 or 4): its last two axes are not Y, X."""
-    if len(shape) >= 3 and shape[-1] in (3, 4) and shape[-2] > 4:
+def check_not_colour(shape: tuple[int, ...], channel_axis: int | None = None) -> None:
+    """Refuse an RGB(A) image (H, W, 3 or 4) given without a channel axis."""
+    if channel_axis is None and len(shape) >= 3 and shape[-1] in (3, 4) and shape[-2] > 4:
         raise ValueError(
             f"the input looks like an RGB(A) image (shape {shape}); the last two axes "
-            "must be Y, X: convert it to grayscale or save each channel as a plane"
+            "must be Y, X: pass --channel-axis -1 to denoise it as colour"
         )
+
+
+def parse_sigma(text: str) -> float | tuple[float, ...]:
+    """``"0.1"`` -> 0.1; ``"0.05,0.1,0.2"`` -> one value per channel (with --channel-axis)."""
+    try:
+        values = tuple(float(part) for part in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number or numbers, got {text!r}") from None
+    return values[0] if len(values) == 1 else values
+
+
+def parse_spacing(text: str) -> tuple[float, ...]:
+    """``"dz,dy,dx"`` (or ``"dy,dx"``) -> floats, each > 0."""
+    try:
+        values = tuple(float(part) for part in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected numbers like 2,0.5,0.5, got {text!r}") from None
+    if len(values) not in (2, 3) or not all(math.isfinite(v) and v > 0 for v in values):
+        raise argparse.ArgumentTypeError(f"expected 2 or 3 numbers > 0, got {text!r}")
+    return values
+
+
+def add_shape_options(parser: argparse.ArgumentParser) -> None:
+    """``--channel-axis``, ``--volumetric`` and ``--spacing`` (``nt.denoise``'s keywords)."""
+    parser.add_argument(
+        "--channel-axis", type=int, default=None, metavar="N",
+        help="axis holding colour or channels (e.g. -1 for RGB): noise per channel",
+    )  # fmt: skip
+    parser.add_argument(
+        "--volumetric", action="store_true",
+        help="the last three axes are Z, Y, X: denoise in 3-D (methods with a 3-D mode)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--spacing", type=parse_spacing, default=None, metavar="DZ,DY,DX",
+        help="voxel size per axis (anisotropy of --volumetric; default 1,1,1)",
+    )  # fmt: skip
 
 
 def load_array_values(settings: dict) -> dict:

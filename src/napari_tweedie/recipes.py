@@ -24,6 +24,8 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 __all__ = ["RECIPE_VERSION", "denoise_recipe", "load_recipe", "recipe_arguments", "save_recipe"]
 
 RECIPE_VERSION = 1
@@ -31,7 +33,7 @@ MAX_RECIPE_BYTES = 1 << 20  # a recipe is a few hundred bytes; refuse anything a
 MAX_RECIPE_PARAMS = 256
 _KEY = "napari_tweedie_recipe"
 _DENOISE_OPTIONS = {"noise": "--noise", "sigma": "--sigma", "seed": "--seed", "tile": "--tile",
-                    "overlap": "--overlap"}  # fmt: skip
+                    "overlap": "--overlap", "channel_axis": "--channel-axis"}  # fmt: skip
 _RESTORE_OPTIONS = {"sampler": "--sampler", "prior": "--prior", "steps": "--steps",
                     "samples": "--samples", "seed": "--seed"}  # fmt: skip
 
@@ -44,12 +46,22 @@ def denoise_recipe(
     seed: int = 0,
     tile: int | None = None,
     overlap: int | None = None,
+    channel_axis: int | None = None,
+    volumetric: bool = False,
+    spacing=None,
     **params: Any,
 ) -> dict:
-    """A denoise recipe: the arguments of :func:`napari_tweedie.denoise` plus tiling."""
+    """A denoise recipe: the arguments of :func:`napari_tweedie.denoise` plus tiling.
+
+    ``channel_axis``, ``volumetric`` and ``spacing`` (issue 16) are recorded
+    too; recipes without them (older ones) replay as before.
+    """
+    if sigma is not None and np.ndim(sigma):
+        sigma = [float(v) for v in np.ravel(sigma)]  # one per channel
     recipe = {_KEY: RECIPE_VERSION, "command": "denoise", "method": method, "noise": noise,
               "sigma": sigma, "seed": int(seed), "params": dict(params), "tile": tile,
-              "overlap": overlap}  # fmt: skip
+              "overlap": overlap, "channel_axis": channel_axis, "volumetric": bool(volumetric),
+              "spacing": None if spacing is None else [float(v) for v in spacing]}  # fmt: skip
     return validate(recipe)
 
 
@@ -127,8 +139,13 @@ def recipe_arguments(recipe: dict, input_path: str, output_path: str) -> list[st
         argv = ["restore", input_path, output_path, "--operator", recipe["operator"]]
         options = _RESTORE_OPTIONS
     for key, flag in options.items():
-        if recipe.get(key) is not None:
-            argv += [flag, str(recipe[key])]
+        value = recipe.get(key)
+        if value is not None:
+            argv += [flag, ",".join(map(str, value)) if isinstance(value, list) else str(value)]
+    if command == "denoise":
+        argv += ["--volumetric"] if recipe.get("volumetric") else []
+        spacing = recipe.get("spacing")
+        argv += ["--spacing", ",".join(map(str, spacing))] if spacing else []
     for key, value in recipe.get("params", {}).items():
         argv += ["--set", f"{key}={value!r}"]
     return argv

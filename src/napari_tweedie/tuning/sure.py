@@ -171,14 +171,23 @@ def risk_problem(
     seed: int = 0,
     probe: str = "rademacher",
     divergence: str = "auto",
+    channel_axis: int | None = None,
     **params,
 ) -> RiskProblem:
     """Set up :class:`RiskProblem`: estimate the noise once, fix defaults, draw the probe.
 
     ``divergence``: ``"auto"`` (the spec's exact divergence where it has one,
     else Monte Carlo) or ``"monte-carlo"``.  Raises ``ValueError`` for a
-    noise model without an unbiased risk estimate.
+    noise model without an unbiased risk estimate.  With ``channel_axis``
+    (also a keyword of :func:`sure` and :func:`~.tune.tune`): noise per
+    channel, the method as ``nt.denoise(..., channel_axis=)`` runs it, Monte
+    Carlo (:mod:`.channels`).
     """
+    if channel_axis is not None:
+        from .channels import channel_risk_problem
+
+        options = {"noise": noise, "sigma": sigma, "seed": seed, "probe": probe}
+        return channel_risk_problem(image, method, channel_axis, **options, **params)
     if divergence not in ("auto", "monte-carlo"):
         raise ValueError(f"divergence must be 'auto' or 'monte-carlo', got {divergence!r}")
     from ..api import get_spec, split_params
