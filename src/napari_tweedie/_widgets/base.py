@@ -182,14 +182,17 @@ class JobWidget(Container):
                   on_progress=self.progressed, on_finish=self.idle)  # fmt: skip
         return self.start_job(job)
 
-    def start_whole(self, layer: napari.layers.Image, lazy: Any, target: str | Path, name: str):
+    def start_whole(
+        self, layer: napari.layers.Image, lazy: Any, target: str | Path, name: str,
+        keep_rgb: bool = False,
+    ):  # fmt: skip
         """Write ``lazy`` (the whole layer's result) to the zarr ``target``, then open it lazily.
 
         See :func:`~.results.whole_layer_job`; the result is the layer ``name``.
         """
         job = whole_layer_job(self.viewer, layer, lazy, target, name, on_error=self.failed,
                               on_progress=self.progressed, on_finish=self.idle,
-                              on_done=self._wrote)  # fmt: skip
+                              on_done=self._wrote, keep_rgb=keep_rgb)  # fmt: skip
         self.say(f"writing {target}...")
         return self.start_job(job)
 

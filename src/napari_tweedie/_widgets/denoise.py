@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import partial
 from pathlib import Path
 
 import napari
@@ -23,8 +24,9 @@ from .base import JobWidget, reported
 from .denoise_quality import DenoiseQuality
 from .jobs import Job
 from .params import param_values, seed_box, widget_for
-from .results import output_edit, put_image, zarr_target
+from .results import output_edit, zarr_target
 from .scope import full_resolution, overlay
+from .shapes import ShapeControls, put_shaped
 
 LIVE_DELAY_MS = 300
 
@@ -79,8 +81,17 @@ class DenoiseWidget(JobWidget):
             text="Save recipe...", tooltip="replay with: napari-tweedie run RECIPE INPUT OUTPUT"
         )
         self.quality = DenoiseQuality(self)
+        self.shapes = ShapeControls(self, lambda: self.method.value)
         self.lay_out(
-            [self.method, self.noise, self.sigma_auto, self.sigma, self.seed, self.params],
+            [
+                self.method,
+                *self.shapes.widgets,
+                self.noise,
+                self.sigma_auto,
+                self.sigma,
+                self.seed,
+                self.params,
+            ],  # fmt: skip
             [self.live, self.quality, self.output, self.apply_button, self.recipe_button],
         )
         self.action(self.apply_button)
@@ -93,6 +104,7 @@ class DenoiseWidget(JobWidget):
 
     def _connect(self) -> None:
         self.method.changed.connect(self._rebuild_params)
+        self.method.changed.connect(self.shapes.update_volumetric)
         self.sigma_auto.changed.connect(lambda auto: setattr(self.sigma, "enabled", not auto))
         for widget in (self.noise, self.sigma_auto, self.sigma, self.seed, self.scope):
             widget.changed.connect(self._schedule_live)
@@ -117,17 +129,20 @@ class DenoiseWidget(JobWidget):
             "noise": self.noise.value,
             "sigma": None if self.sigma_auto.value else float(self.sigma.value),
             "seed": int(self.seed.value),
+            **self.shapes.options(),
             **param_values(self.params),
         }
 
     @reported("run")
     def run(self) -> Job | None:
         """Denoise the chosen scope in a background worker; the result replaces the last one."""
-        layer, roi = self.source_roi()
+        layer, roi, place = self.shapes.source()
         data = full_resolution(layer)
         settings = self.settings()
         method = settings["method"]
         rated = self.quality.rater(settings)  # the result and its estimated quality
+        if self.shapes.options(layer):  # channels or volumes: not rated (the panel is per plane)
+            rated = partial(api.denoise_steps, **settings)
         where = self.where
 
         def work():  # reads the pixels in the worker: a large lazy scope never blocks the GUI
@@ -136,8 +151,8 @@ class DenoiseWidget(JobWidget):
         def done(result):
             result = self.quality.rated(result, layer, roi, settings)
             metadata = {"roi": [(s.start, s.stop) for s in roi.slices], "source": layer.name}
-            put_image(self.viewer, layer, roi, result, f"{layer.name} [{method}]",
-                      metadata=metadata)  # fmt: skip
+            put_shaped(self.viewer, layer, place, result, f"{layer.name} [{method}]",
+                       metadata=metadata)  # fmt: skip
             self.say(f"done: {method} on {where}")
 
         def stepped(step):
@@ -160,7 +175,7 @@ class DenoiseWidget(JobWidget):
             return api.denoise_lazy(data, cancelled=lambda: job.cancelled, **settings)
 
         name = f"{layer.name} [{settings['method']}, whole]"
-        job = self.start_whole(layer, lazy, target, name)
+        job = self.start_whole(layer, lazy, target, name, keep_rgb="channel_axis" in settings)
         return job
 
     def save_recipe(self, path: str | Path) -> Path:

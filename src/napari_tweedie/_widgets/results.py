@@ -115,6 +115,7 @@ def whole_layer_job(
     on_progress: Callable[[int, int], None] | None = None,
     on_finish: Callable[[], None] | None = None,
     on_done: Callable[[Path], None] | None = None,
+    keep_rgb: bool = False,
 ) -> Job:
     """A (not yet started) job writing ``lazy`` atomically to ``target`` and opening it lazily.
 
@@ -126,8 +127,11 @@ def whole_layer_job(
     source file), then added as the layer ``name`` over the source.  A
     multiscale source gets a multiscale result (an OME-Zarr pyramid with as
     many levels), so that napari can show it zoomed out without reading it all.
+    ``keep_rgb``: an RGB source (denoised with its channel axis) gives an RGB result.
     """
-    check_planes(source)
+    rgb = keep_rgb and source.rgb
+    if not rgb:
+        check_planes(source)
     target = zarr_target(target)
     in_use = stores_in_use(viewer, except_name=name)
     if target.resolve() in in_use:
@@ -155,7 +159,7 @@ def whole_layer_job(
             translate=source.translate,
             **oriented(source),
             contrast_limits=source.contrast_limits,
-            colormap=source.colormap,
+            **({"rgb": True} if rgb else {"colormap": source.colormap}),
             metadata={STORE_KEY: str(written)},
         )
         if on_done is not None:
