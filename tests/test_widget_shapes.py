@@ -105,6 +105,11 @@ def test_volumetric_box_follows_layer_and_method(make_napari_viewer, qtbot, fake
     result = viewer.layers["vol [fake_gauss3d]"]
     assert result.data.shape == volume.shape
     assert [(shape, spacing) for _, shape, _, spacing in fakes] == [((12, 32, 32), (3.0, 1.0, 1.0))]
+    viewer.dims.ndisplay = 3  # current view in a 3-D display: the displayed (visible) volume
+    widget.scope.value = "Current view"
+    wait_job(qtbot, widget, widget.run())
+    assert viewer.layers["vol [fake_gauss3d]"].data.shape == volume.shape
+    assert "3-D display" in widget.where
 
 
 def test_ome_axes_metadata_and_spacing_without_the_channel_axis():

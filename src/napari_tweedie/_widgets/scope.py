@@ -20,8 +20,8 @@ def check_planes(layer: Image) -> None:
     """Refuse layers whose last two axes are not Y, X (RGB/RGBA: colour is the last axis)."""
     if layer.rgb:
         raise ValueError(
-            f"{layer.name!r} is an RGB layer; split its channels first (layer list: "
-            "right-click > Split RGB) and denoise each one"
+            f"{layer.name!r} is an RGB layer: denoise it in the Denoise widget (channel "
+            "axis: RGB), or split its channels first (layer list: right-click > Split RGB)"
         )
 
 

@@ -190,5 +190,8 @@ class ShapeControls:
         options = self.options(layer)
         channel, volumetric = options.get("channel_axis"), options.get("volumetric", False)
         roi, place = shaped_roi(scope, self.host.viewer, layer, channel, volumetric)
-        self.host.where = describe(scope, place, self.host.viewer.dims.ndisplay)
+        where = describe(scope, place, self.host.viewer.dims.ndisplay)
+        if volumetric:
+            where = where.replace("the current slice", "the displayed volume")
+        self.host.where = where
         return layer, roi, place
