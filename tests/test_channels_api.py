@@ -123,3 +123,23 @@ def test_sure_with_a_channel_axis_tracks_the_true_error(fakes, method, clean_ima
         assert abs(estimate - true) < 0.15 * true
     tuned = nt.tune(image, method, channel_axis=0, params=[next(iter(params))])
     assert set(tuned) == set(params)
+
+
+def test_device_is_checked_and_reaches_only_methods_that_take_it(monkeypatch, rng):
+    from napari_tweedie.denoisers import DENOISERS, DenoiserSpec
+
+    seen = []
+
+    def torchy(image, *, sigma, seed, device="auto"):
+        seen.append(device)
+        return image
+
+    spec = DenoiserSpec(name="fake_torch", func=torchy, params=(), summary="test only")
+    monkeypatch.setitem(DENOISERS, "fake_torch", spec)
+    image = rng.random((32, 32)).astype(np.float32)
+    nt.denoise(image, "fake_torch", device="cpu")
+    nt.denoise_lazy(image, "fake_torch", device="cuda:1", sigma=0.1).compute()
+    assert seen == ["cpu", "cuda:1"]
+    nt.denoise(image, "gaussian", device="cpu")  # a method without one ignores it
+    with pytest.raises(ValueError, match="device must be"):
+        nt.denoise(image, "gaussian", device="gpu please")

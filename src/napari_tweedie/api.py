@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import dask.array as da
 import numpy as np
 
-from .api_shapes import check_layout, shaped_steps
+from .api_shapes import check_layout, device_params, divide_sigma, scalar_sigma, shaped_steps
 from .api_tiles import _TileDenoiser, shaped_lazy
 from .data.finite import fill_non_finite
 from .data.tiles import map_tiles
@@ -84,22 +84,10 @@ def _rescale(spec, noise, scale, sigma, noise_params, method_params) -> _Scaled:
 
     return _Scaled(
         scale,
-        _divide(sigma, scale),
+        divide_sigma(sigma, scale),
         divide(noise_model_class(noise).params, noise_params),
         divide(spec.params, method_params),
     )
-
-
-def _divide(sigma, scale: float):
-    """``sigma`` (None, one value or one per channel) divided by ``scale``."""
-    if sigma is None or np.ndim(sigma) == 0:
-        return None if sigma is None else sigma / scale
-    return np.asarray(sigma, np.float64) / scale
-
-
-def _scalar(sigma):
-    """``sigma`` when it is one value (checked by :func:`checked_params`); else None."""
-    return sigma if np.ndim(sigma) == 0 else None
 
 
 def _as_float_image(image) -> np.ndarray:
@@ -120,6 +108,7 @@ def denoise_steps(
     channel_axis: int | None = None,
     volumetric: bool = False,
     spacing=None,
+    device: str = "auto",
     **params,
 ) -> Generator[Step, None, np.ndarray]:
     """Denoise an image with a registered method (see ``napari_tweedie.DENOISERS``).
@@ -162,6 +151,9 @@ def denoise_steps(
     spacing : sequence of float, optional
         Voxel size (dz, dy, dx) (or (dy, dx) for planes; default 1): with
         ``volumetric``, widths are in Y/X pixels and the Z reach is scaled.
+    device : str
+        ``"auto"``, ``"cpu"``, ``"cuda"``, ``"cuda:N"`` or ``"mps"``: passed to
+        methods whose function takes a ``device`` (others run where they run).
     **params
         Method parameters (``DENOISERS[method].params``) and noise parameters:
         ``zeta`` (poisson, poisson_gaussian) and ``k`` (gamma); missing noise
@@ -173,7 +165,8 @@ def denoise_steps(
         float32 array of the input's shape and axis order (the generator's return value).
     """
     spec = get_spec(method)
-    method_params, noise_params = checked_params(spec, noise, _scalar(sigma), params)
+    method_params, noise_params = checked_params(spec, noise, scalar_sigma(sigma), params)
+    method_params |= device_params(spec, device)
     data = _as_float_image(image)
     layout = check_layout(spec, data.ndim, channel_axis, volumetric, spacing, sigma)
     sample = sample_planes(data)
@@ -252,6 +245,7 @@ def denoise_lazy(
     channel_axis: int | None = None,
     volumetric: bool = False,
     spacing=None,
+    device: str = "auto",
     tile: int = DEFAULT_TILE,
     overlap: int | None = None,
     cancelled: Callable[[], bool] | None = None,
@@ -272,9 +266,11 @@ def denoise_lazy(
     (Noise2Score) ignore it.  ``channel_axis``, ``volumetric`` and ``spacing``
     as in :func:`denoise`: volumes are tiled in 3-D blocks whose Z overlap is
     the overlap times dy / dz (rounded up); every tile keeps all channels.
+    ``device`` as in :func:`denoise`.
     """
     spec = get_spec(method)
-    method_params, noise_params = checked_params(spec, noise, _scalar(sigma), params)
+    method_params, noise_params = checked_params(spec, noise, scalar_sigma(sigma), params)
+    method_params |= device_params(spec, device)
     tile = check_count("tile", tile, minimum=8, owner="denoise_lazy")
     overlap = None if overlap is None else check_count("overlap", overlap, 0, owner="denoise_lazy")
     check_image(image if hasattr(image, "dtype") else np.asarray(image))

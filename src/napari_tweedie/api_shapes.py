@@ -21,6 +21,8 @@ Non-finite pixels are filled per channel and put back, as for planes.
 
 from __future__ import annotations
 
+import inspect
+import re
 from collections.abc import Generator
 from dataclasses import dataclass, replace
 from functools import partial
@@ -54,6 +56,35 @@ def check_layout(
             "Use volumetric=False to denoise plane by plane."
         )
     return layout
+
+
+_DEVICE = re.compile(r"auto|cpu|mps|cuda(:\d+)?")
+
+
+def device_params(spec: DenoiserSpec, device) -> dict:
+    """``{"device": device}`` for methods whose ``func`` takes one (torch methods); else ``{}``.
+
+    ``device`` is ``"auto"``, ``"cpu"``, ``"cuda"``, ``"cuda:N"`` or ``"mps"``.
+    """
+    if not isinstance(device, str) or not _DEVICE.fullmatch(device):
+        raise ValueError(f"device must be 'auto', 'cpu', 'cuda', 'cuda:N' or 'mps', got {device!r}")
+    try:
+        takes = "device" in inspect.signature(spec.func).parameters
+    except (TypeError, ValueError):  # a builtin or C function: no keywords to inspect
+        takes = False
+    return {"device": device} if takes else {}
+
+
+def scalar_sigma(sigma):
+    """``sigma`` when it is one value (or None); None when it gives one value per channel."""
+    return sigma if np.ndim(sigma) == 0 else None
+
+
+def divide_sigma(sigma, scale: float):
+    """``sigma`` (None, one value or one per channel) divided by ``scale``."""
+    if sigma is None or np.ndim(sigma) == 0:
+        return None if sigma is None else sigma / scale
+    return np.asarray(sigma, np.float64) / scale
 
 
 def channel_sigmas(sigma, layout: Layout, channels: int) -> list[float | None]:
