@@ -106,7 +106,8 @@ class DenoiseWidget(JobWidget):
         self.method.changed.connect(self._rebuild_params)
         self.method.changed.connect(self.shapes.update_volumetric)
         self.sigma_auto.changed.connect(lambda auto: setattr(self.sigma, "enabled", not auto))
-        for widget in (self.noise, self.sigma_auto, self.sigma, self.seed, self.scope):
+        for widget in (self.noise, self.sigma_auto, self.sigma, self.seed, self.scope,
+                       *self.shapes.widgets):  # fmt: skip
             widget.changed.connect(self._schedule_live)
         self.run_button.clicked.connect(self.run)
         self.apply_button.clicked.connect(self.apply_to_whole_layer)
