@@ -143,3 +143,23 @@ def test_device_is_checked_and_reaches_only_methods_that_take_it(monkeypatch, rn
     nt.denoise(image, "gaussian", device="cpu")  # a method without one ignores it
     with pytest.raises(ValueError, match="device must be"):
         nt.denoise(image, "gaussian", device="gpu please")
+
+
+@pytest.mark.parametrize(("channels", "shapes"), [("per_channel", [(2, 16, 16)] * 3),
+                                                  ("joint", [(2, 16, 16, 3)])])  # fmt: skip
+def test_dataset_methods_get_per_channel_or_joint_stacks(monkeypatch, rng, channels, shapes):
+    from napari_tweedie.denoisers import DENOISERS, DenoiserSpec
+
+    seen = []
+
+    def fit_all(stack, *, sigma, seed, noise, **_):
+        seen.append(stack.shape)
+        return stack * 0.5
+
+    spec = DenoiserSpec(name="fake_set", func=fit_all, params=(), summary="test only",
+                        channels=channels, extra={"dataset": True})  # fmt: skip
+    monkeypatch.setitem(DENOISERS, "fake_set", spec)
+    image = rng.random((2, 3, 16, 16)).astype(np.float32)  # (T, C, Y, X)
+    out = nt.denoise(image, "fake_set", channel_axis=1)
+    assert seen == shapes
+    np.testing.assert_allclose(out, image * 0.5, rtol=1e-6)
