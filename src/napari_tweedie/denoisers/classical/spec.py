@@ -17,15 +17,13 @@ from .filters import (
     BILATERAL_SIGMA_SPATIAL,
     GAUSSIAN_LIMITS,
     TV_HALO,
-    denoise_bilateral,
-    denoise_gaussian,
-    denoise_nl_means,
-    denoise_tv,
     dynamic_range,
     gaussian_divergence,
     gaussian_sigma_spatial,
 )
-from .transform_domain import BM3D_HALO, WAVELET_HALO, bm3d_missing, denoise_bm3d, denoise_wavelet
+from .shaped import bilateral, gaussian, nl_means, tv
+from .shaped_transform import bm3d, bm4d, bm4d_missing, wavelet
+from .transform_domain import BM3D_HALO, WAVELET_HALO, bm3d_missing
 
 # --- radii (tile overlap) ---------------------------------------------------
 
@@ -51,7 +49,9 @@ def _resolve_gaussian(sample: np.ndarray, sigma: float, params: dict) -> dict:
     """Fix the data-dependent default width once for the whole image (same for every tile)."""
     if params.get("sigma_spatial") is not None:
         return params
-    return params | {"sigma_spatial": gaussian_sigma_spatial(sigma, dynamic_range(sample))}
+    # per-channel sigma (channels="joint"): one width from the mean level
+    noise = float(np.mean(sigma))
+    return params | {"sigma_spatial": gaussian_sigma_spatial(noise, dynamic_range(sample))}
 
 
 def _fixed_radius(halo: int):
@@ -61,6 +61,8 @@ def _fixed_radius(halo: int):
     return radius
 
 
+BM4D_HALO = 32
+
 # --- registry entries -------------------------------------------------------
 
 _SIGMA_SPATIAL_TIP = "Gaussian width in pixels"
@@ -68,7 +70,7 @@ _SIGMA_SPATIAL_TIP = "Gaussian width in pixels"
 SPECS = (
     DenoiserSpec(
         name="gaussian",
-        func=denoise_gaussian,
+        func=gaussian,
         params=(
             Param(
                 "sigma_spatial",
@@ -84,10 +86,12 @@ SPECS = (
         radius=_gaussian_radius,
         resolve=_resolve_gaussian,
         divergence=gaussian_divergence,
+        channels="joint",
+        volumetric=True,
     ),
     DenoiserSpec(
         name="bilateral",
-        func=denoise_bilateral,
+        func=bilateral,
         params=(
             Param(
                 "sigma_spatial",
@@ -108,10 +112,12 @@ SPECS = (
         ),
         summary="Bilateral filter (Tomasi & Manduchi 1998), compiled with numba.",
         radius=_bilateral_radius,
+        channels="joint",
+        volumetric=True,
     ),
     DenoiserSpec(
         name="tv",
-        func=denoise_tv,
+        func=tv,
         params=(
             Param(
                 "weight",
@@ -124,10 +130,12 @@ SPECS = (
         ),
         summary="Rudin-Osher-Fatemi total variation (Chambolle's projection algorithm).",
         radius=_fixed_radius(TV_HALO),
+        channels="joint",
+        volumetric=True,
     ),
     DenoiserSpec(
         name="nl_means",
-        func=denoise_nl_means,
+        func=nl_means,
         params=(
             Param(
                 "patch_size",
@@ -158,10 +166,12 @@ SPECS = (
         ),
         summary="Non-local means (Buades, Coll & Morel 2005), scikit-image fast mode.",
         radius=_nl_means_radius,
+        channels="joint",
+        volumetric=True,
     ),
     DenoiserSpec(
         name="wavelet",
-        func=denoise_wavelet,
+        func=wavelet,
         params=(
             Param(
                 "wavelet",
@@ -190,10 +200,12 @@ SPECS = (
         ),
         summary="Wavelet shrinkage, BayesShrink thresholds (Chang, Yu & Vetterli 2000).",
         radius=_fixed_radius(WAVELET_HALO),
+        channels="joint",
+        volumetric=True,
     ),
     DenoiserSpec(
         name="bm3d",
-        func=denoise_bm3d,
+        func=bm3d,
         params=(
             Param(
                 "stage",
@@ -214,5 +226,32 @@ SPECS = (
         fast=False,
         radius=_fixed_radius(BM3D_HALO),
         requires=bm3d_missing,
+        channels="joint",
+    ),
+    DenoiserSpec(
+        name="bm4d",
+        func=bm4d,
+        params=(
+            Param(
+                "stage",
+                "all",
+                "all: hard thresholding then Wiener filtering; hard: first stage only (faster).",
+                kind="choice",
+                choices=("all", "hard"),
+            ),
+            Param(
+                "profile",
+                "np",
+                "Parameter profile of the bm4d package (np: normal).",
+                kind="choice",
+                choices=("np", "refilter"),
+            ),
+        ),
+        summary="BM4D block matching and 4-D filtering of volumes (Maggioni et al. 2013); "
+        "optional extra. Planes run as 1-slice volumes: use bm3d for them.",
+        fast=False,
+        radius=_fixed_radius(BM4D_HALO),
+        requires=bm4d_missing,
+        volumetric=True,
     ),
 )
