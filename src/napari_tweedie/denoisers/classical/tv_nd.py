@@ -1,4 +1,4 @@
-"""Vectorial and anisotropic 3-D total variation: ROF by fast gradient projection on the dual.
+"""Vectorial and anisotropic 3-D total variation: Chambolle's projection algorithm, n-D.
 
 Solves ``min_u 1/2 ||u - f||^2 + weight * sum_p sqrt(sum_c sum_a (w_a d_a u_c(p))^2)``
 (Rudin, Osher & Fatemi 1992) for a channel-last image ``f`` of any spatial
@@ -7,8 +7,13 @@ TV, Bresson & Chan 2008), so that an edge shared by the channels costs once,
 and each axis' forward difference is weighed by ``w_a = dy / spacing_a``
 (a physical gradient in Y-pixel units; ``w = 0`` uncouples the axis).
 
-The dual ``u = f - weight * div p``, ``|p(x)| <= 1`` is solved as in Chambolle
-(2004), accelerated by Beck & Teboulle's fast gradient projection (FGP, 2009).
+Iteration and stopping follow Chambolle (2004) as scikit-image's
+``denoise_tv_chambolle`` runs it (dual step ``1 / (2 sum_a w_a^2)``, stop
+when the energy changes by less than ``eps`` of the first one, at most 200
+iterations), so that ``weight`` means the same on a grey isotropic volume as
+on the planes, whose defaults were tuned with scikit-image.  That stopping
+rule ends well before the exact ROF minimiser, which denoises worse (about
+3 dB on the nuclei volume at the same weight).
 """
 
 from __future__ import annotations
@@ -18,21 +23,15 @@ import numpy as np
 __all__ = ["tv_denoise_nd"]
 
 
-def _project(p: np.ndarray) -> np.ndarray:
-    """Per pixel, scale the (axes x channels) dual vector into the unit ball."""
-    norm = np.sqrt(np.sum(p * p, axis=(0, p.ndim - 1), keepdims=True))
-    return p / np.maximum(norm, 1.0)
-
-
 def tv_denoise_nd(
     image: np.ndarray,
     weight: float,
     weights: tuple[float, ...],
     *,
     max_iter: int = 200,
-    tol: float = 1e-4,
+    eps: float = 2e-4,
 ) -> np.ndarray:
-    """Vectorial ROF total variation denoising (FGP on Chambolle's dual) of a channel-last array.
+    """Vectorial ROF total variation denoising (Chambolle's projection) of a channel-last array.
 
     Parameters
     ----------
@@ -45,32 +44,33 @@ def tv_denoise_nd(
         axes with weight 0 are not coupled.
     max_iter : int
         Iteration cap.
-    tol : float
-        Stop when the mean absolute update of ``u`` falls below ``tol * weight``.
+    eps : float
+        Stop when the energy changes by less than ``eps`` times the first energy.
 
     Returns
     -------
     ndarray, float32, same shape
     """
     f = np.asarray(image, np.float32)
-    active = [a for a, w in enumerate(weights) if w > 0]
-    if weight <= 0 or not active or f.size == 0:
+    axes = [(a, float(w)) for a, w in enumerate(weights) if w > 0]
+    if weight <= 0 or not axes or f.size == 0:
         return f.copy()
-    axes = [(a, float(weights[a])) for a in active]  # uncoupled axes: independent problems
-    lipschitz = 4.0 * sum(w * w for _, w in axes)
-    p = q = np.zeros((len(axes), *f.shape), np.float32)
-    step = np.float32(1.0 / (weight * lipschitz))
-    t, u_old = 1.0, None
+    tau = np.float32(1.0 / (2.0 * sum(w * w for _, w in axes)))
+    dual = np.zeros((len(axes), *f.shape), np.float32)  # u = f + div(dual), |dual| <= weight
+    first = previous = None
     for _ in range(int(max_iter)):
-        u = f - weight * _div_axes(q, axes)
-        p_new = _project(q - step * _grad_axes(u, axes))
-        t_new = 0.5 * (1.0 + np.sqrt(1.0 + 4.0 * t * t))
-        q = p_new + np.float32((t - 1.0) / t_new) * (p_new - p)
-        p, t = p_new, t_new
-        if u_old is not None and np.mean(np.abs(u - u_old)) < tol * weight:
+        step = _div_axes(dual, axes)
+        u = f + step
+        grad = _grad_axes(u, axes)
+        norm = np.sqrt(np.sum(grad * grad, axis=(0, grad.ndim - 1), keepdims=True))
+        energy = float(np.sum(step * step) + weight * np.sum(norm)) / f.size
+        if first is None:
+            first = energy
+        elif abs(previous - energy) < eps * first:
             break
-        u_old = u
-    return (f - weight * _div_axes(p, axes)).astype(np.float32)
+        previous = energy
+        dual = (dual + tau * grad) / (1.0 + (tau / np.float32(weight)) * norm)
+    return (f + _div_axes(dual, axes)).astype(np.float32)
 
 
 def _grad_axes(u: np.ndarray, axes) -> np.ndarray:
