@@ -1,7 +1,9 @@
 """Registry entries of the classical (training-free) denoisers (:data:`SPECS`).
 
 The methods live in :mod:`.filters` (Gaussian, bilateral, total variation,
-non-local means) and :mod:`.transform_domain` (wavelet, BM3D).
+non-local means) and :mod:`.transform_domain` (wavelet, BM3D) for grey planes;
+their colour (``channels="joint"``) and volume (``volumetric=True``) paths,
+and BM4D, in :mod:`.shaped` and :mod:`.shaped_transform`.
 """
 
 from __future__ import annotations
