@@ -201,3 +201,5 @@ def test_layout_refuses_what_it_cannot_tell_apart():
     with pytest.raises(ValueError, match="spacing"):
         layout(np.zeros((4, 8, 8)), 0.1, spacing=(1.0, -1.0, 1.0))
     assert layout(np.zeros((4, 8, 8, 3)), np.ones(3)).volume
+    with pytest.raises(ValueError, match="bm4d filters volumes"):
+        DENOISERS["bm3d"].func(np.zeros((4, 16, 16), np.float32), sigma=0.1)

@@ -125,6 +125,8 @@ def bm3d(
     lay = layout(np.asarray(image), sigma)
     if lay.plane:
         return denoise_bm3d(image, sigma=float(sigma), stage=stage, profile=profile)
+    if lay.volume:
+        raise ValueError("bm3d filters (H, W) or (H, W, C) planes; bm4d filters volumes")
     data = np.asarray(image, np.float32)
     if data.shape[-1] != 3 or not np.all(lay.sigma > 0):
         planes = [
