@@ -73,7 +73,9 @@ def gaussian(
     """Gaussian smoothing (linear low-pass filter) of a plane, colour image or volume.
 
     A linear filter is separable over channels, so colour is filtered per
-    channel (each with its default width when ``sigma_spatial`` is None).  In
+    channel (each with its default width when ``sigma_spatial`` is None); the
+    registry entry is ``channels="per_channel"`` for that reason, and this
+    function also takes a channel-last image with a per-channel sigma.  In
     a volume the width along Z is ``sigma_spatial * dy / dz`` slices: an
     infinite ``dz`` gives no z smoothing, the slice-wise result.  The default
     width is the 2-D rule's (``nt.denoise`` resolves it once for the whole

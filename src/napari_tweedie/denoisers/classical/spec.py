@@ -88,7 +88,8 @@ SPECS = (
         radius=_gaussian_radius,
         resolve=_resolve_gaussian,
         divergence=gaussian_divergence,
-        channels="joint",
+        # linear and separable: per channel (each with its own default width) is
+        # already the joint result; func also takes (H, W, C) with a sigma array
         volumetric=True,
     ),
     DenoiserSpec(
