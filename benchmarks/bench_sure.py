@@ -1,6 +1,6 @@
 """SURE/PURE accuracy, auto-tune quality and cost, and calibration of the one-pass uncertainty.
 
-    python benchmarks/bench_sure.py [--quick] [--dds] [--methods tv,gaussian,...]
+    python benchmarks/bench_sure.py [--quick | --medium] [--dds] [--methods tv,gaussian,...]
 
 Images: Set12 (held out from the prior's training; ``../shared/data/set12`` or
 ``$NT_SET12``), central crops; noise drawn with ``default_rng(seed)``.
@@ -8,6 +8,10 @@ Images: Set12 (held out from the prior's training; ``../shared/data/set12`` or
 1. Accuracy: ``|nt.sure - true MSE| / true MSE`` (median and worst over images)
    per method, at the defaults and at an off-default setting, for Gaussian
    sigma 15/25/50 (/255) and Poisson-Gaussian (zeta 0.01, sigma 0.02; PURE).
+   Column ``floor``: the median over images of ``|mean(n^2) - E mean(n^2)| / MSE``,
+   this draw's noise energy against its expectation, which no estimate of the
+   divergence sees: even with the exact divergence a one-draw SURE scatters by
+   about ``sigma^2 sqrt(2 / pixels) / MSE`` around the true MSE.
 2. Auto-tune: PSNR of ``nt.tune``'s values against the best of a fine grid of
    the same parameter(s) (which needs the clean image) and the defaults, with
    the number of denoiser calls.
@@ -16,6 +20,12 @@ Images: Set12 (held out from the prior's training; ``../shared/data/set12`` or
    std, and how many bins are within +-25 %; prior calls and time.  With
    ``--dds`` also the std of ``nt.restore(y, "denoise", sampler="dds",
    samples=8)`` (slow on a CPU).
+
+``--medium`` (about 15 minutes on a quiet 2-core machine): six 256-pixel
+crops (01 02 05 08 10 12), all noise settings, bm3d and the prior at their
+defaults only, auto-tune on 128-pixel crops, uncertainty on three 256-pixel
+crops; with ``--dds`` the side-by-side DDS comparison on one 128-pixel crop.
+Results in ``benchmarks/results/sure_medium.txt``.
 
 ``--quick``: three 256-pixel crops for the accuracy (at 128 pixels the
 estimate's own scatter, about 1/sqrt(pixels), hides a 3 % target), the slow
@@ -56,17 +66,38 @@ GRID = 25  # fine-grid points per axis (7 x 7 for two parameters)
 QUICK_DEFAULT_ONLY = ("bm3d", "prior")  # --quick: no off-default column (time)
 
 
-def crops(quick: bool, side: int = 256) -> list[tuple[str, np.ndarray]]:
+SUBSETS = {
+    "quick": ("01", "02", "05"),
+    "medium": ("01", "02", "05", "08", "coins", "astronaut"),
+    "full": ("01", "02", "03", "04", "05", "06", "07", "08", "09", "10", "11", "12",
+             "camera", "moon", "coins", "astronaut"),
+}  # fmt: skip
+
+
+def skimage_images() -> dict[str, np.ndarray]:
+    """The scikit-image test images of the README's benchmark (gray, [0, 1])."""
+    from skimage import color, data
+
+    return {
+        "camera": data.camera() / 255.0, "moon": data.moon() / 255.0,
+        "coins": data.coins() / 255.0, "astronaut": color.rgb2gray(data.astronaut()),
+    }  # fmt: skip
+
+
+def crops(subset: str | bool, side: int = 256) -> list[tuple[str, np.ndarray]]:
+    """Central ``side``-pixel crops of the subset's images (Set12 by number, skimage by name)."""
     folder = set12_dir()
     if folder is None:
         raise SystemExit("Set12 not found: set $NT_SET12")
     clean = np.load(folder / "clean.npz")
-    names = ("01", "02", "05") if quick else tuple(sorted(clean.files))
+    subset = "quick" if subset is True else subset
+    names, others = SUBSETS[subset], skimage_images()
     out = []
     for name in names:
-        image = clean[name].astype(np.float32) / 255
+        image = others[name] if name in others else clean[name] / 255.0
+        image = np.asarray(image, np.float32)
         y0, x0 = (image.shape[0] - side) // 2, (image.shape[1] - side) // 2
-        out.append((name, image[y0 : y0 + side, x0 : x0 + side]))
+        out.append((name, np.ascontiguousarray(image[y0 : y0 + side, x0 : x0 + side])))
     return out
 
 
@@ -78,19 +109,29 @@ def noisy(clean, noise: str, level: float, seed: int) -> np.ndarray:
     return (counts + PG["sigma"] * rng.standard_normal(clean.shape)).astype(np.float32)
 
 
+def noise_energy_gap(y, clean, noise: str, level: float) -> float:
+    """``|mean(n^2) - E mean(n^2)|`` of this draw (the part of SURE's error no divergence sees)."""
+    energy = float(np.mean((np.asarray(y, np.float64) - clean) ** 2))
+    if noise == "gaussian":
+        return abs(energy - level**2)
+    return abs(energy - float(np.mean(PG["zeta"] * np.clip(clean, 0, None) + PG["sigma"] ** 2)))
+
+
 def psnr(estimate, clean) -> float:
     return float(10 * np.log10(1 / np.mean((np.clip(estimate, 0, 1) - clean) ** 2)))
 
 
 def accuracy(images, methods, settings, lines, quick=False):
     lines.append("## 1. accuracy: |SURE - MSE| / MSE, median (worst) over images, in %")
-    lines.append(f"{'noise':>12} {'method':>10} {'default':>16} {'off-default':>16}   s/img")
+    lines.append(f"{'noise':>12} {'method':>10} {'default':>16} {'off-default':>16} "
+                 f"{'floor':>6}   s/img")  # fmt: skip
     for noise, level in settings:
         kwargs = {"sigma": level} if noise == "gaussian" else dict(PG)
         scale = level if noise == "gaussian" else 1.0  # Gaussian-only methods: Anscombe units
         for method in methods:
             row, start = [], time.perf_counter()
             skip = quick and method in QUICK_DEFAULT_ONLY
+            floors = []
             for params in ({},) if skip else ({}, OFF_DEFAULT[method](scale)):
                 errors = []
                 for index, (_, clean) in enumerate(images):
@@ -99,11 +140,13 @@ def accuracy(images, methods, settings, lines, quick=False):
                                                **kwargs, **params)  # fmt: skip
                     true = float(np.mean((out - clean) ** 2))
                     errors.append(abs(est - true) / true * 100)
+                    floors.append(noise_energy_gap(y, clean, noise, level) / true * 100)
                 row.append(f"{np.median(errors):6.1f} ({max(errors):5.1f})")
             row += ["-"] * (2 - len(row))
             label = f"{noise[:8]} {level * 255:.0f}" if noise == "gaussian" else "pois-gauss"
             seconds = (time.perf_counter() - start) / ((1 if skip else 2) * len(images))
-            lines.append(f"{label:>12} {method:>10} {row[0]:>16} {row[1]:>16}   {seconds:5.2f}")
+            lines.append(f"{label:>12} {method:>10} {row[0]:>16} {row[1]:>16} "
+                         f"{np.median(floors):6.1f}   {seconds:5.2f}")  # fmt: skip
 
 
 def grid_values(method, y, level):
@@ -157,52 +200,71 @@ def calibration(std, error, lines, label, seconds, calls):
     lines.append(f"{label:>12} {within:>2}/10  {seconds:6.1f} s {calls:>6}   {text}")
 
 
-def uncertainty(images, level, dds, lines):
+def jacobian_row(name, y, clean, level, seed, lines):
+    start = time.perf_counter()
+    std = nt.uncertainty(y, "prior", sigma=level, seed=seed)
+    seconds = time.perf_counter() - start
+    error = nt.denoise(y, "prior", sigma=level) - clean
+    calibration(std, error, lines, f"{name} jacobian", seconds, 17)
+
+
+def uncertainty(images, level, dds, lines, dds_side=128):
     lines.append("")
     lines.append(f"## 3. uncertainty, prior, Gaussian sigma {level * 255:.0f}: RMS error / RMS "
                  "predicted std in 10 quantile bins of the predicted std")  # fmt: skip
     lines.append(f"{'method':>12} {'in25%':>6} {'time':>8} {'calls':>6}   ratio per bin")
     for index, (name, clean) in enumerate(images):
-        y = noisy(clean, "gaussian", level, index)
-        start = time.perf_counter()
-        std = nt.uncertainty(y, "prior", sigma=level, seed=index)
-        seconds = time.perf_counter() - start
-        error = nt.denoise(y, "prior", sigma=level) - clean
-        calibration(std, error, lines, f"{name} jacobian", seconds, 17)
-        if dds:
-            start = time.perf_counter()
-            result = nt.restore(y, "denoise", sampler="dds", samples=8, sigma_y=level, seed=index)
-            seconds = time.perf_counter() - start
-            error = np.asarray(result.mean) - clean
-            calibration(np.asarray(result.std), error, lines, f"{name} dds x8", seconds, "8x50")
+        jacobian_row(name, noisy(clean, "gaussian", level, index), clean, level, index, lines)
+    if not dds:
+        return
+    # side by side on one central crop (DDS: 8 samples x 50 prior calls, slow on a CPU)
+    name, clean = images[0]
+    y0 = (clean.shape[0] - dds_side) // 2
+    clean = np.ascontiguousarray(clean[y0 : y0 + dds_side, y0 : y0 + dds_side])
+    y = noisy(clean, "gaussian", level, 0)
+    lines.append(f"side by side on a {dds_side}-px crop of {name}:")
+    jacobian_row(name, y, clean, level, 0, lines)
+    start = time.perf_counter()
+    result = nt.restore(y, "denoise", sampler="dds", samples=8, sigma_y=level, seed=0)
+    seconds = time.perf_counter() - start
+    error = np.asarray(result.mean) - clean
+    calibration(np.asarray(result.std), error, lines, f"{name} dds x8", seconds, "8x50")
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--quick", action="store_true")
+    size = parser.add_mutually_exclusive_group()
+    size.add_argument("--quick", action="store_true")
+    size.add_argument("--medium", action="store_true", help="6 images, about 15 min")
     parser.add_argument("--dds", action="store_true", help="also the DDS 8-sample std (slow)")
+    parser.add_argument("--dds-side", type=int, default=128, help="crop side of the DDS run")
     parser.add_argument("--methods", default=None, help="comma-separated subset")
+    parser.add_argument("--out", default=None, help="results file name (in benchmarks/results)")
     args = parser.parse_args(argv)
+    subset = "quick" if args.quick else "medium" if args.medium else "full"
     methods = args.methods.split(",") if args.methods else list(METHODS)
     methods = [m for m in methods if nt.DENOISERS[m].requires is None
                or not nt.DENOISERS[m].requires()]  # fmt: skip
-    images = crops(args.quick)
-    tune_images = crops(True, 128) if args.quick else images
+    images = crops(subset)
+    tune_images = images if subset == "full" else crops(subset, 128)
     levels = [25 / 255] if args.quick else [15 / 255, 25 / 255, 50 / 255]
     settings = [("gaussian", s) for s in levels] + [("poisson_gaussian", PG["sigma"])]
     command = " ".join(sys.argv[1:] if argv is None else argv)
     lines = [f"Command: `python benchmarks/bench_sure.py {command}`", ""]
-    lines.append(f"Set12 crops {[n for n, _ in images]}, {images[0][1].shape[0]} px "
+    lines.append(f"crops {[n for n, _ in images]}, {images[0][1].shape[0]} px "
                  f"(auto-tune: {tune_images[0][1].shape[0]} px); methods {methods}")  # fmt: skip
     start = time.perf_counter()
-    accuracy(images, methods, settings, lines, args.quick)
+    accuracy(images, methods, settings, lines, subset != "full")
     autotune(tune_images, methods, 25 / 255, lines)
     if "prior" in methods:
-        uncertainty(images[:1] if args.quick else images, 25 / 255, args.dds, lines)
+        count = {"quick": 1, "medium": 3}.get(subset, len(images))
+        uncertainty(images[:count], 25 / 255, args.dds, lines, args.dds_side)
     lines.append("")
-    lines.append(f"total {time.perf_counter() - start:.0f} s")
+    lines.append(f"total {time.perf_counter() - start:.0f} s (on a 2-core machine shared with "
+                 "other jobs: times are inflated)")  # fmt: skip
     text = "\n".join(lines) + "\n"
-    target = Path(__file__).parent / "results" / ("sure_quick.txt" if args.quick else "sure.txt")
+    name = args.out or f"sure_{subset}.txt".replace("_full", "")
+    target = Path(__file__).parent / "results" / name
     target.write_text(text)
     sys.stdout.write(text)
     return 0

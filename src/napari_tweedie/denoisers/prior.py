@@ -59,6 +59,13 @@ def _resolve_range(sample: np.ndarray, sigma: float, params: dict) -> dict:
     return params | {"data_range": unit_range(sample)}
 
 
+def _jvp(image: np.ndarray, tangent: np.ndarray, **params) -> tuple[np.ndarray, np.ndarray]:
+    """Output and exact Jacobian-vector product (SURE's divergence, :mod:`..tuning.jvp`)."""
+    from ..tuning.jvp import prior_jvp
+
+    return prior_jvp(image, tangent, **params)
+
+
 def _radius(sigma: float, **params: object) -> int:
     return PRIOR_HALO
 
@@ -100,5 +107,6 @@ SPECS = (
         requires=_weights_missing,
         resolve=_resolve_range,
         posterior_mean=True,
+        extra={"jvp": _jvp},
     ),
 )

@@ -78,6 +78,9 @@ class RiskProblem:
         Seed of the method's own randomness.
     exact : bool
         Use the spec's exact divergence (``spec.divergence``) where it gives one.
+    differentiable : bool
+        Use the spec's exact Jacobian-vector product (``spec.extra["jvp"]``,
+        :mod:`.jvp`): ``b^T J b`` without a finite difference.
     """
 
     image: np.ndarray
@@ -93,6 +96,7 @@ class RiskProblem:
     setup: Any = None
     seed: int = 0
     exact: bool = False
+    differentiable: bool = False
 
     @property
     def calls(self) -> int:
@@ -120,6 +124,11 @@ class RiskProblem:
         exact = (yield from self.exact_steps(**params)) if self.exact else None
         if exact is not None:
             out, divergence = exact
+        elif self.differentiable:
+            from .jvp import probe_product
+
+            out, product = probe_product(self, self.params | params)
+            divergence = self.probe * product
         else:
             out = yield from self.denoise_steps(self.image, **params)
             moved = yield from self.denoise_steps(self.image + self.epsilon * self.probe, **params)
@@ -177,7 +186,10 @@ def risk_problem(
     """Set up :class:`RiskProblem`: estimate the noise once, fix defaults, draw the probe.
 
     ``divergence``: ``"auto"`` (the spec's exact divergence where it has one,
-    else Monte Carlo) or ``"monte-carlo"``.  Raises ``ValueError`` for a
+    else its exact Jacobian-vector product with the probe where it has one,
+    else Monte Carlo with a finite difference) or ``"monte-carlo"`` (finite
+    difference).  The finite-difference step is ``spec.extra["sure_epsilon"]``
+    (default :data:`EPSILON`) times the noise std.  Raises ``ValueError`` for a
     noise model without an unbiased risk estimate.  With ``channel_axis``
     (also a keyword of :func:`sure` and :func:`~.tune.tune`): noise per
     channel, the method as ``nt.denoise(..., channel_axis=)`` runs it, Monte
@@ -204,12 +216,12 @@ def risk_problem(
     stabilised = setup.stabilizer is not None and spec.gaussian_only
     method_sigma = setup.sigma if stabilised or setup.image_sigma is None else setup.image_sigma
     b, scale = _draw_probe(data.shape, seed, probe), _scale(weights, data)
+    exact = divergence == "auto" and spec.divergence is not None and not spec.extra.get("dataset")
     return RiskProblem(
         image=data, method=method, noise=noise, noise_values=values, params=method_params,
-        weights=weights, probe=b, epsilon=EPSILON * scale,
+        weights=weights, probe=b, epsilon=spec.extra.get("sure_epsilon", EPSILON) * scale,
         method_sigma=float(method_sigma), spec=spec, setup=setup, seed=seed,
-        exact=divergence == "auto" and spec.divergence is not None
-        and not spec.extra.get("dataset"),
+        exact=exact, differentiable=divergence == "auto" and not exact and "jvp" in spec.extra,
     )  # fmt: skip
 
 

@@ -227,6 +227,8 @@ SPECS = (
         ),
         summary="BM3D block matching and 3-D filtering (Dabov et al. 2007); optional extra.",
         fast=False,
+        # block matching makes f piecewise: SURE's finite difference needs a wider step
+        extra={"sure_epsilon": 0.1},
         radius=_fixed_radius(BM3D_HALO),
         requires=bm3d_missing,
         channels="joint",
