@@ -84,6 +84,14 @@ def skimage_images() -> dict[str, np.ndarray]:
     }  # fmt: skip
 
 
+class Lines(list):
+    """The results' lines, each also printed as it comes (long runs show progress)."""
+
+    def append(self, line: str) -> None:
+        super().append(line)
+        print(line, flush=True)
+
+
 def crops(subset: str | bool, side: int = 256) -> list[tuple[str, np.ndarray]]:
     """Central ``side``-pixel crops of the subset's images (Set12 by number, skimage by name)."""
     folder = set12_dir()
@@ -250,7 +258,7 @@ def main(argv: list[str] | None = None) -> int:
     levels = [25 / 255] if args.quick else [15 / 255, 25 / 255, 50 / 255]
     settings = [("gaussian", s) for s in levels] + [("poisson_gaussian", PG["sigma"])]
     command = " ".join(sys.argv[1:] if argv is None else argv)
-    lines = [f"Command: `python benchmarks/bench_sure.py {command}`", ""]
+    lines = Lines([f"Command: `python benchmarks/bench_sure.py {command}`", ""])
     lines.append(f"crops {[n for n, _ in images]}, {images[0][1].shape[0]} px "
                  f"(auto-tune: {tune_images[0][1].shape[0]} px); methods {methods}")  # fmt: skip
     start = time.perf_counter()
@@ -264,9 +272,8 @@ def main(argv: list[str] | None = None) -> int:
                  "other jobs: times are inflated)")  # fmt: skip
     text = "\n".join(lines) + "\n"
     name = args.out or f"sure_{subset}.txt".replace("_full", "")
-    target = Path(__file__).parent / "results" / name
-    target.write_text(text)
-    sys.stdout.write(text)
+    (Path(__file__).parent / "results" / name).write_text(text)
+    print(f"written to benchmarks/results/{name}")
     return 0
 
 
