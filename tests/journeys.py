@@ -227,10 +227,45 @@ def restore(player: Player) -> dict:
     return {"contrast": contrast}
 
 
+def denoise_sure(player: Player) -> dict:
+    """Tune TV by eye and by Auto-tune with no clean image: the estimated PSNR, its curve, the
+    SURE map (issue 17)."""
+    import skimage.data
+
+    clean = skimage.data.camera().astype(np.float32) / 255
+    rng = np.random.default_rng(0)
+    noisy = clean + 0.1 * rng.standard_normal(clean.shape).astype(np.float32)
+    layer = player.viewer.add_image(noisy, name="noisy camera")
+    player.box(layer, 150, 150, 128)
+    widget = player.dock("Denoise")
+    widget.layer.value, widget.scope.value, widget.method.value = (
+        layer.name,
+        "Shapes rectangle",
+        "tv",
+    )
+    widget.quality.sure_map.value = True
+    player.finish(widget, widget.run())
+    estimates = [widget.quality.estimate.value]
+    for value in (0.02, 0.05, 0.15, 0.3):
+        widget.params["weight"].value = value
+        player.finish(widget, widget.run())
+        estimates.append(widget.quality.estimate.value)
+    player.finish(widget, widget.quality.auto_tune(), 180)
+    player.finish(widget, widget.job)  # the run Auto-tune starts with the tuned value
+    player.viewer.layers[f"{layer.name} [tv, SURE map]"].visible = False
+    player.viewer.layers.selection.active = player.viewer.layers[f"{layer.name} [tv]"]
+    player.viewer.reset_view()
+    player.snap("denoise_sure")
+    no_duplicates(player)
+    return {"estimates": estimates, "points": len(widget.quality.curve.points),
+            "weight": widget.params["weight"].value}  # fmt: skip
+
+
 JOURNEYS = {
     "denoise": denoise,
     "filter2noise": filter2noise,
     "noise2score": noise2score,
     "noise_inspector": noise_inspector,
     "restore": restore,
+    "denoise_sure": denoise_sure,
 }

@@ -64,6 +64,12 @@ class DenoiserSpec(Spec):
         in ``params`` are in Y/X pixels, so the z reach is ``width * dy / dz``
         voxels.  With ``channels="joint"`` too, a channel axis gives it
         (Z, Y, X, C); otherwise volumes with channels go channel by channel.
+    extra : dict
+        Optional hooks: ``"dataset"``, ``"lazy"`` (see the API); for
+        :func:`napari_tweedie.sure`, ``"jvp"`` (``jvp(plane, tangent,
+        sigma=, seed=, **params) -> (f, J tangent)``: an exact divergence
+        probe) and ``"sure_epsilon"`` (the finite-difference step in noise
+        stds, default 0.01).
     """
 
     func: Callable[..., Any]
