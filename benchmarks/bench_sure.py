@@ -248,6 +248,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--dds-side", type=int, default=128, help="crop side of the DDS run")
     parser.add_argument("--methods", default=None, help="comma-separated subset")
     parser.add_argument("--out", default=None, help="results file name (in benchmarks/results)")
+    parser.add_argument("--sections", default="accuracy,tune,uncertainty",
+                        help="comma-separated: accuracy, tune, uncertainty")  # fmt: skip
     args = parser.parse_args(argv)
     subset = "quick" if args.quick else "medium" if args.medium else "full"
     methods = args.methods.split(",") if args.methods else list(METHODS)
@@ -262,9 +264,12 @@ def main(argv: list[str] | None = None) -> int:
     lines.append(f"crops {[n for n, _ in images]}, {images[0][1].shape[0]} px "
                  f"(auto-tune: {tune_images[0][1].shape[0]} px); methods {methods}")  # fmt: skip
     start = time.perf_counter()
-    accuracy(images, methods, settings, lines, subset != "full")
-    autotune(tune_images, methods, 25 / 255, lines)
-    if "prior" in methods:
+    sections = args.sections.split(",")
+    if "accuracy" in sections:
+        accuracy(images, methods, settings, lines, subset != "full")
+    if "tune" in sections:
+        autotune(tune_images, methods, 25 / 255, lines)
+    if "uncertainty" in sections and "prior" in methods:
         count = {"quick": 1, "medium": 3}.get(subset, len(images))
         uncertainty(images[:count], 25 / 255, args.dds, lines, args.dds_side)
     lines.append("")
