@@ -250,8 +250,10 @@ def denoise_sure(player: Player) -> dict:
         widget.params["weight"].value = value
         player.finish(widget, widget.run())
         estimates.append(widget.quality.estimate.value)
-    player.finish(widget, widget.quality.auto_tune(), 180)
-    player.finish(widget, widget.job)  # the run Auto-tune starts with the tuned value
+    tuning = widget.quality.auto_tune()
+    player.wait(lambda: not tuning.running, 180)
+    player.wait(lambda: widget.job is not tuning, 10)  # then a run with the tuned value
+    player.finish(widget, widget.job)
     player.viewer.layers[f"{layer.name} [tv, SURE map]"].visible = False
     player.viewer.layers.selection.active = player.viewer.layers[f"{layer.name} [tv]"]
     player.viewer.reset_view()
