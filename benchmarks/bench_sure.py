@@ -157,6 +157,30 @@ def accuracy(images, methods, settings, lines, quick=False):
                          f"{np.median(floors):6.1f}   {seconds:5.2f}")  # fmt: skip
 
 
+def bias(images, methods, level, draws, lines):
+    """SURE against the MSE averaged over ``draws`` noise draws per image: its bias, not scatter."""
+    lines.append("")
+    lines.append(f"## 1b. bias, Gaussian sigma {level * 255:.0f}: |mean SURE - mean MSE| / MSE "
+                 f"over {draws} draws per image, median (worst) over images, in %; "
+                 "one-draw error for comparison")  # fmt: skip
+    lines.append(f"{'method':>10} {'bias':>14} {'one draw':>14}")
+    for method in methods:
+        biases, singles = [], []
+        for index, (_, clean) in enumerate(images):
+            estimates, truths = [], []
+            for draw in range(draws):
+                seed = 1000 * (index + 1) + draw
+                y = noisy(clean, "gaussian", level, seed)
+                est, out = sure_and_output(y, method, sigma=level, seed=seed)
+                estimates.append(est)
+                truths.append(float(np.mean((out - clean) ** 2)))
+            estimates, truths = np.array(estimates), np.array(truths)
+            biases.append(abs(estimates.mean() - truths.mean()) / truths.mean() * 100)
+            singles += list(np.abs(estimates - truths) / truths * 100)
+        lines.append(f"{method:>10} {np.median(biases):6.1f} ({max(biases):5.1f}) "
+                     f"{np.median(singles):6.1f} ({max(singles):5.1f})")  # fmt: skip
+
+
 def grid_values(method, y, level):
     problem = risk_problem(y, method, sigma=level)
     spec = nt.DENOISERS[method]
@@ -249,7 +273,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--methods", default=None, help="comma-separated subset")
     parser.add_argument("--out", default=None, help="results file name (in benchmarks/results)")
     parser.add_argument("--sections", default="accuracy,tune,uncertainty",
-                        help="comma-separated: accuracy, tune, uncertainty")  # fmt: skip
+                        help="comma-separated: accuracy, bias, tune, uncertainty")  # fmt: skip
+    parser.add_argument("--draws", type=int, default=8, help="noise draws per image (bias)")
     args = parser.parse_args(argv)
     subset = "quick" if args.quick else "medium" if args.medium else "full"
     methods = args.methods.split(",") if args.methods else list(METHODS)
@@ -267,6 +292,8 @@ def main(argv: list[str] | None = None) -> int:
     sections = args.sections.split(",")
     if "accuracy" in sections:
         accuracy(images, methods, settings, lines, subset != "full")
+    if "bias" in sections:
+        bias(images, methods, 25 / 255, args.draws, lines)
     if "tune" in sections:
         autotune(tune_images, methods, 25 / 255, lines)
     if "uncertainty" in sections and "prior" in methods:
