@@ -1,9 +1,12 @@
 """SURE/PURE accuracy, auto-tune quality and cost, and calibration of the one-pass uncertainty.
 
-    python benchmarks/bench_sure.py [--quick | --medium] [--dds] [--methods tv,gaussian,...]
+    python benchmarks/bench_sure.py [--quick | --medium] [--dds] [--dds-side 128]
+        [--methods tv,gaussian,...] [--sections accuracy,bias,tune,uncertainty]
+        [--draws 8] [--out NAME]
 
 Images: Set12 (held out from the prior's training; ``../shared/data/set12`` or
-``$NT_SET12``), central crops; noise drawn with ``default_rng(seed)``.
+``$NT_SET12``) and the scikit-image images of the README's benchmark (camera,
+moon, coins, astronaut), central crops; noise drawn with ``default_rng(seed)``.
 
 1. Accuracy: ``|nt.sure - true MSE| / true MSE`` (median and worst over images)
    per method, at the defaults and at an off-default setting, for Gaussian
@@ -12,6 +15,9 @@ Images: Set12 (held out from the prior's training; ``../shared/data/set12`` or
    this draw's noise energy against its expectation, which no estimate of the
    divergence sees: even with the exact divergence a one-draw SURE scatters by
    about ``sigma^2 sqrt(2 / pixels) / MSE`` around the true MSE.
+1b. Bias (``--sections bias``, not run by default): the same against the MSE
+   averaged over ``--draws`` noise draws per image, Gaussian sigma 25, with
+   the one-draw error of the same runs: what is left is scatter, not bias.
 2. Auto-tune: PSNR of ``nt.tune``'s values against the best of a fine grid of
    the same parameter(s) (which needs the clean image) and the defaults, with
    the number of denoiser calls.
@@ -22,10 +28,12 @@ Images: Set12 (held out from the prior's training; ``../shared/data/set12`` or
    samples=8)`` (slow on a CPU).
 
 ``--medium`` (about 15 minutes on a quiet 2-core machine): six 256-pixel
-crops (01 02 05 08 10 12), all noise settings, bm3d and the prior at their
-defaults only, auto-tune on 128-pixel crops, uncertainty on three 256-pixel
-crops; with ``--dds`` the side-by-side DDS comparison on one 128-pixel crop.
-Results in ``benchmarks/results/sure_medium.txt``.
+crops (Set12 01 02 05 08, skimage coins and astronaut), all noise settings,
+bm3d and the prior at their defaults only, auto-tune on 128-pixel crops,
+uncertainty on three 256-pixel crops; with ``--dds`` the side-by-side DDS
+comparison on one ``--dds-side`` crop.  Results in
+``benchmarks/results/sure_medium.txt`` (``--out``: another name).  The full
+run: all twelve Set12 images and the four skimage images.
 
 ``--quick``: three 256-pixel crops for the accuracy (at 128 pixels the
 estimate's own scatter, about 1/sqrt(pixels), hides a 3 % target), the slow

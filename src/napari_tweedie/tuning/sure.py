@@ -12,7 +12,14 @@ first order in the Poisson case).  The divergence ``df/dy`` of a black-box
 denoiser is estimated by Monte Carlo (Ramani, Blu & Unser 2008): with a seeded
 +-1 probe ``b``, ``b * (f(y + eps b) - f(y)) / eps``.  The same probe is used
 for every parameter value, so the estimate varies smoothly with the parameters
-(what :mod:`.tune` minimises).  Cost: two calls of the denoiser.  Methods
+(what :mod:`.tune` minimises).  Cost: two calls of the denoiser.  A
+differentiable method (``spec.extra["jvp"]``: the prior) gives ``J b``
+exactly by automatic differentiation (:mod:`.jvp`), at about the same cost and
+without the step's error; a method whose output jumps (block matching, hard
+thresholds) sets a wider step (``spec.extra["sure_epsilon"]``).  Even with
+the exact divergence a one-draw estimate scatters around the draw's true MSE
+by about ``v sqrt(2 / N)`` (the draw's noise energy against its
+expectation): about 5 % of a strong denoiser's MSE on a 256 x 256 image.  Methods
 whose spec gives an exact Jacobian diagonal (``DenoiserSpec.divergence``:
 linear filters) use it instead, chained through the variance-stabilising
 transform where one applies: one call.
