@@ -16,7 +16,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..steps import Step, run
-from .sure import EPSILON, _draw_probe, _finite, _noise_weights, _scale
+from .inputs import _draw_probe, _finite, _noise_weights, _scale
+from .sure import EPSILON
 
 __all__ = ["FunctionRisk", "function_risk", "sure_of"]
 

@@ -31,7 +31,6 @@ so ``f`` is the very function ``nt.denoise`` applies.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Generator
 from dataclasses import dataclass, replace
 from typing import Any
@@ -39,6 +38,7 @@ from typing import Any
 import numpy as np
 
 from ..steps import Step, run
+from .inputs import _draw_probe, _finite, _noise_weights, _scale
 from .scores import block_means
 
 __all__ = [
@@ -230,44 +230,6 @@ def risk_problem(
         method_sigma=float(method_sigma), spec=spec, setup=setup, seed=seed,
         exact=exact, differentiable=divergence == "auto" and not exact and "jvp" in spec.extra,
     )  # fmt: skip
-
-
-def _finite(image) -> np.ndarray:
-    data = np.asarray(image.compute() if hasattr(image, "compute") else image, np.float32)
-    if not np.isfinite(data).all():
-        raise ValueError("the risk estimate needs a finite image (no NaN or inf)")
-    return data
-
-
-def _noise_weights(data, sample, noise: str, sigma, noise_params: dict):
-    """The noise model (given or estimated on ``sample``) and its ``risk_variance(data)``."""
-    from ..noise import make_noise_model, noise_model_class
-
-    known = {k: float(v) for k, v in noise_params.items() if v}
-    if "sigma" in noise_model_class(noise).param_names():
-        known["sigma"] = None if sigma is None else float(sigma)
-    model = make_noise_model(noise, sample, **known)
-    weights = model.risk_variance(data)
-    if weights is None:
-        raise ValueError(
-            f"no unbiased risk estimate (SURE/PURE) exists for {noise!r} noise "
-            f"({model.summary}); compare settings by eye or on a clean reference"
-        )
-    return model, np.asarray(weights, np.float64)
-
-
-def _draw_probe(shape, seed: int, probe: str) -> np.ndarray:
-    rng = np.random.default_rng(seed)
-    if probe == "rademacher":
-        return rng.integers(0, 2, shape).astype(np.float32) * 2 - 1
-    if probe == "gaussian":
-        return rng.standard_normal(shape).astype(np.float32)
-    raise ValueError(f"probe must be 'rademacher' or 'gaussian', got {probe!r}")
-
-
-def _scale(weights: np.ndarray, data: np.ndarray) -> float:
-    """The noise std (the finite-difference step's unit)."""
-    return math.sqrt(max(float(np.mean(weights)), 0.0)) or float(np.ptp(data)) or 1.0
 
 
 def apply_planes(spec, setup, data: np.ndarray, seed: int, params: dict):
