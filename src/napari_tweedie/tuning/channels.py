@@ -64,7 +64,8 @@ def channel_risk_problem(
     """Set up :class:`ChannelRisk`: noise per channel estimated once, defaults fixed, one probe."""
     from ..api import get_spec
     from ..api_shapes import Plan, channel_sigmas, check_layout
-    from .sure import _draw_probe, _finite, risk_problem
+    from .inputs import _draw_probe, _finite
+    from .sure import risk_problem
 
     spec = get_spec(method)
     if spec.extra.get("dataset"):
