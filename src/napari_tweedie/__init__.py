@@ -20,6 +20,7 @@ _MODULES = {
     "noise": ("NOISE_MODELS",),
     "steps": ("Step", "run"),
     "restoration": ("restore", "restore_steps", "Restoration"),
+    "restoration_stack": ("restore_stack", "restore_stack_steps"),
     "operators": ("OPERATORS",),
     "samplers": ("SAMPLERS",),
     "tuning": ("sure", "sure_map", "tune", "uncertainty"),

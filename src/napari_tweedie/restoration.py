@@ -97,12 +97,13 @@ def restore_steps(
     y,
     operator: str,
     *,
-    sampler: str = "dds",
+    sampler: str | None = None,
     prior: str | Callable = "default",
-    steps: int = 50,
-    samples: int = 1,
+    steps: int | None = None,
+    samples: int | None = None,
     seed: int = 0,
     device: str = "auto",
+    channel_axis: int | None = None,
     **params,
 ) -> Generator[Step, None, Restoration]:
     """Restore an image from a measurement with a diffusion prior (posterior sampling).
@@ -123,8 +124,12 @@ def restore_steps(
         ``size=``), ``"mri"`` (``acceleration=`` or ``mask=``).  All take
         ``sigma_y`` (measurement noise std in the measurement's units; for MRI, of
         the real and of the imaginary part each).
-    sampler : str
-        A key of ``SAMPLERS``: ``"ddim"``, ``"dps"``, ``"dds"``, ``"red_diff"``,
+    sampler : str, optional
+        ``None`` (default): the operator's best point estimate
+        (``OPERATORS[operator].default_sampler`` with its steps, settings and,
+        for a stochastic sampler, the mean of ``default_samples`` samples;
+        measured by ``benchmarks/bench_restore.py --defaults``).  Or a key
+        of ``SAMPLERS``: ``"ddim"``, ``"dps"``, ``"dds"``, ``"red_diff"``,
         ``"diffpir"``, ``"pnp"`` (deterministic plug-and-play HQS: fast, one
         estimate, zero std); their own parameters (e.g. ``gamma``, ``cg_steps``,
         ``eta``, ``zeta``, ``lam``, ``lr``) pass through ``**params``.
@@ -133,10 +138,18 @@ def restore_steps(
         over the eight flips and rotations: 8x slower, a little better; worth it
         with ``"pnp"``), a ``DENOISERS`` key, or a callable ``D(x, sigma)`` on
         [0, 1] images.
-    steps, samples, seed : int
-        Sampler steps, number of posterior samples, seed (same seed, same result).
+    steps, samples : int, optional
+        Sampler steps and number of posterior samples; ``None``: the operator's
+        defaults for its default sampler, else 50 steps and one sample.
+        ``samples > 1`` gives the mean and the per-pixel std over samples.
+    seed : int
+        Seed (same seed, same result).
     device : str
         ``"auto"`` (cuda, then mps, then cpu), or a torch device.
+    channel_axis : int, optional
+        The axis of ``y`` holding colour channels: the prior runs per channel in
+        the orthonormal opponent colour space (:mod:`~napari_tweedie.data.colour`),
+        and the result has the channel axis where ``y`` had it.
 
     Returns
     -------
@@ -145,6 +158,13 @@ def restore_steps(
         samples), ``samples`` and the classical ``baseline`` reconstruction, in
         the image's units.
     """
+    if channel_axis is not None:
+        from .restoration_colour import colour_restore_steps
+
+        settings = dict(sampler=sampler, prior=prior, steps=steps, samples=samples, seed=seed)
+        return (yield from colour_restore_steps(y, operator, channel_axis, device=device,
+                                                **settings, **params))  # fmt: skip
+    sampler, steps, samples, params = resolve_defaults(operator, sampler, steps, samples, params)
     op_params, sampler_params = split_params(operator, sampler, params)
     steps = check_count("steps", steps, 1, MAX_STEPS, owner="restore")
     samples = check_count("samples", samples, 1, MAX_SAMPLES, owner="restore")
@@ -177,6 +197,30 @@ def restore_steps(
     result = yield from _image_steps(inner, problem)
     images = problem.to_image(result)
     return Restoration(images.mean(0), images.std(0), images, problem.baseline)
+
+
+def resolve_defaults(
+    operator: str, sampler: str | None, steps: int | None, samples: int | None, params: dict
+) -> tuple[str, int, int, dict]:
+    """``(sampler, steps, samples, params)`` with ``None`` replaced by the operator's defaults.
+
+    ``sampler=None`` picks the operator's ``default_sampler`` and its
+    ``default_settings`` (the caller's ``params`` win); its ``default_steps``
+    and ``default_samples`` (the mean of several samples for a stochastic
+    sampler, so that the default is never one raw sample) apply to the
+    ``None`` ones.  Another sampler gets 50 steps and one sample.
+    """
+    spec = operator_spec(operator)
+    if sampler is None:
+        sampler = spec.default_sampler
+        params = dict(spec.default_settings) | dict(params)
+    sampler_spec(sampler)
+    default = sampler == spec.default_sampler
+    if steps is None:
+        steps = spec.default_steps if default else 50
+    if samples is None:
+        samples = spec.default_samples if default and SAMPLERS[sampler].stochastic else 1
+    return sampler, steps, samples, params
 
 
 def _check_denoising(sampler: str, operator: str, problem: Problem) -> None:

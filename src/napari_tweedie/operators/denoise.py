@@ -34,6 +34,10 @@ class Identity(LinearOperator):
     summary="denoising: y = x + noise",
     params=(SIGMA_Y,),
     identity=True,
+    # one Tweedie step D(y, sigma_y): the prior's MMSE estimate, deterministic
+    default_sampler="ddim",
+    default_steps=1,
+    default_settings={"eta": 0.0},
 )
 def _identity(y_shape, sigma_y: float = 0.0) -> Identity:
     return Identity(y_shape, sigma_y)

@@ -68,6 +68,7 @@ class Inpaint(LinearOperator):
         SIGMA_Y,
     ),
     needs_mask=True,
+    default_sampler="pnp",  # PnP-HQS: +2.4 dB over TV at 70 % missing (restore_set12_4img.md)
 )
 def _inpaint(y_shape, mask=None, sigma_y: float = 0.0) -> Inpaint:
     if mask is None:

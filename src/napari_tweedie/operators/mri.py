@@ -151,6 +151,7 @@ class CartesianMRI(LinearOperator):
         SIGMA_Y,
     ),
     complex_measurement=True,
+    default_sampler="pnp",  # PnP-HQS: +1.6 dB over TV at 4x (restore_set12_4img.md)
 )
 def _from_kspace(
     y_shape, mask=None, acceleration: float = 4.0, sigma_y: float = 0.0, seed: int = 0

@@ -7,8 +7,8 @@ imports every module, so a new forward model is one new module.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from ..specs import Param, Spec
@@ -63,6 +63,13 @@ class OperatorSpec(Spec):
         ``check(y, params)`` raises a ``ValueError`` with a plain reason when
         ``y`` cannot be this operator's measurement (CT: not a sinogram); the
         GUI calls it before a run.
+    default_sampler, default_steps, default_samples, default_settings
+        What ``restore`` runs when the caller leaves ``sampler``/``steps``/
+        ``samples`` at ``None``: the best point estimate measured for this
+        operator (``benchmarks/bench_restore.py --defaults``).  A deterministic
+        sampler runs once; a stochastic one is averaged over
+        ``default_samples`` samples (the mean, never one raw sample).
+        ``default_settings`` are sampler parameters of that choice.
     """
 
     factory: Callable[..., LinearOperator]
@@ -73,6 +80,10 @@ class OperatorSpec(Spec):
     needs_mask: bool = False
     shape_param: str | None = None
     check: Callable[[Any, dict], None] | None = None
+    default_sampler: str = "pnp"
+    default_steps: int = 50
+    default_samples: int = 1
+    default_settings: Mapping[str, Any] = field(default_factory=dict)
 
     def for_image(self, image_shape: tuple[int, ...], **params) -> LinearOperator:
         """The operator for an unknown image of shape ``image_shape`` (last two axes)."""
