@@ -4,6 +4,8 @@
         [--samplers dds,diffpir] [--steps 50] [--samples 4] [--threads 1]
         [--json results.json] [--time-dds | --only-time-dds]
         [--weights PRIOR.safetensors] [--set zeta=6 ...]
+    python benchmarks/bench_restore.py --defaults [--quick] [--images ...] [--size 128]
+        [--stack-planes 16] [--timed-planes 16] [--output results.md]
 
 Images: Set12 (never used for training the prior), centre crops of --size
 pixels, normalised to [0, 1].  Images 01 and 04 were used to choose the
@@ -20,7 +22,11 @@ samplers' defaults and the TV weights below, so the default report set
 
 For each solver: PSNR/SSIM of the posterior mean (samples=--samples), seconds,
 and (samples > 1) the Pearson correlation of the per-pixel std map with the
-absolute error of the mean, averaged over images.  "gain" is the PSNR gain
+absolute error of the mean, averaged over images.  ``--defaults``: the default
+``nt.restore`` (no sampler, steps or samples given) against the best classical
+baseline per problem (inpainting also against biharmonic inpainting), and the
+whole-layer throughput of a (16, 512, 512) stack with and without tiling
+(``benchmarks/restore_defaults.py``).  "gain" is the PSNR gain
 over the best classical baseline of that problem.  ``--time-dds`` also times
 50-step DDS on a 256x256 inpainting problem (goal <= 15 s on the 2-core CPU).
 """
@@ -183,6 +189,41 @@ def time_dds(prior, steps: int = 50) -> float:
     return time.perf_counter() - start
 
 
+def defaults_mode(args, prior) -> None:
+    """``--defaults``: default ``nt.restore`` per problem, then whole-layer throughput."""
+    import restore_defaults as rd
+
+    if args.quick:  # two held-out images, 2 planes of the stack timed
+        args.images, args.size, args.timed_planes = "02,05", 128, min(args.timed_planes, 2)
+    if args.problems == ",".join(PROBLEMS):
+        args.problems = rd.DEFAULT_PROBLEMS
+    rows = (
+        []
+        if args.problems == "none"
+        else rd.compare(args, prior, images, measure, baselines, score)
+    )
+    tiles = [None, 256]
+    speed = (
+        rd.throughput(prior, args.stack_planes, args.timed_planes, tiles)
+        if args.timed_planes
+        else []
+    )
+    header = (
+        f"Command: `python benchmarks/bench_restore.py {' '.join(sys.argv[1:])}`\n\n"
+        f"Set12 {args.images} (held out: never used to train the prior, nor to choose the "
+        f"defaults) centre crops {args.size}x{args.size}; prior {args.prior!r} (step "
+        f"{getattr(prior, 'metadata', {}).get('step', '-')}); torch threads "
+        f"{torch.get_num_threads()}; a 2-core machine shared with other agents' jobs, so the "
+        "seconds are upper bounds."
+    )
+    text = rd.report(rows, speed, header)
+    print(text)
+    if args.output is not None:
+        args.output.write_text(text + "\n")
+    if args.json is not None:
+        args.json.write_text(json.dumps({"rows": rows, "speed": speed}, indent=1, default=str))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="one 64 px image, 20 steps, 2 samples")
@@ -209,6 +250,10 @@ def main() -> None:
     parser.add_argument("--json", type=Path, default=None, help="also write the results here")
     parser.add_argument("--time-dds", action="store_true", help="also time 50-step DDS, 256x256")
     parser.add_argument("--only-time-dds", action="store_true", help="only time DDS")
+    parser.add_argument("--defaults", action="store_true", help="default restore vs baselines")
+    parser.add_argument("--stack-planes", type=int, default=16, help="--defaults: stack depth")
+    parser.add_argument("--timed-planes", type=int, default=16, help="--defaults: planes run")
+    parser.add_argument("--output", type=Path, default=None, help="--defaults: markdown here")
     args = parser.parse_args()
     args.settings = parse_settings(args.set)
     if args.quick:
@@ -220,6 +265,8 @@ def main() -> None:
         network = load_prior("cpu", args.weights)
         prior = network if prior == "default" else SelfEnsemble(network)
         prior.metadata = network.metadata
+    if args.defaults:
+        return defaults_mode(args, prior)
     payload: dict = {"threads": torch.get_num_threads(), "args": vars(args)}
     if not args.only_time_dds:
         rows = run(args, prior)

@@ -148,3 +148,19 @@ def test_rgb_restore_returns_the_rgb_shape_in_place_and_beats_the_noise():
     low = clean.transpose(1, 2, 0).reshape(16, 2, 16, 2, 3).mean(axis=(1, 3))
     fine = nt.restore(low, "superres", factor=2, prior=local_prior, steps=3, channel_axis=-1)
     assert fine.mean.shape == (32, 32, 3)
+
+
+def test_cli_restore_of_a_stack_writes_mean_and_std_plane_by_plane(tmp_path, stack, capsys):
+    from napari_tweedie.cli import main
+
+    clean, noisy = stack
+    source, output = tmp_path / "stack.npy", tmp_path / "out.zarr"
+    np.save(source, noisy)
+    argv = ["restore", str(source), str(output), "--operator", "denoise", "--set", "sigma_y=0.1"]
+    assert main(argv) == 0
+    assert "plane 3" in capsys.readouterr().err
+    group = zarr.open_group(str(output), mode="r")
+    mean, std = np.asarray(group["0"]), np.asarray(group["std"])
+    assert mean.shape == std.shape == noisy.shape and not std.any()  # one Tweedie step
+    assert np.mean((mean - clean) ** 2) < 0.5 * np.mean((noisy - clean) ** 2)
+    assert main([*argv, "--std", str(tmp_path / "std.zarr")]) != 0  # the std is in the store

@@ -42,6 +42,7 @@ def test_run_updates_live_estimate_and_ends_with_mean_and_std(
     monkeypatch.setattr(RestoreWidget, "preview_interval_s", 0.0)
     widget = RestoreWidget(viewer)
     widget.operator.value, widget.steps.value, widget.samples.value = "denoise", 8, 3
+    widget.sampler.value = "dds"  # not the operator's default
     widget.sigma_y.value = 0.1
     counts = []
     original = widget.previews.show
@@ -69,6 +70,7 @@ def test_trajectory_slices_land_where_the_mean_does_on_a_rotated_sheared_layer(q
     layer.affine = np.array([[1.0, 0.1, 3.0], [0.0, 1.0, -2.0], [0.0, 0.0, 1.0]])
     widget = RestoreWidget(viewer)
     widget.operator.value, widget.steps.value = "denoise", 4
+    widget.sampler.value = "dds"  # not the operator's default
     wait(qtbot, widget, widget.run())
     mean = viewer.layers["noisy [denoise, dds] mean"]
     trajectory = viewer.layers["noisy [denoise, dds] trajectory"]
@@ -81,6 +83,7 @@ def test_trajectory_slices_land_where_the_mean_does_on_a_rotated_sheared_layer(q
 def test_cancel_stops_within_a_second_and_leaves_no_half_layer(qtbot, viewer):
     widget = RestoreWidget(viewer)
     widget.operator.value, widget.steps.value = "denoise", 1000
+    widget.sampler.value = "dds"  # not the operator's default
     job = widget.run()
     finished = []
     # record the moment the worker thread ends, not when the GUI thread gets to hear of it
@@ -133,6 +136,7 @@ def test_run_right_after_cancel_keeps_the_new_live_layers(qtbot, viewer):
 
     widget = RestoreWidget(viewer)
     widget.operator.value, widget.steps.value = "denoise", 1000
+    widget.sampler.value = "dds"  # not the operator's default
     ended = []  # hold the first worker, not its job: only the widget may keep that alive
     widget.run().worker.finished.connect(lambda: ended.append(True))
     qtbot.waitUntil(lambda: widget.progress.value > 2, timeout=20_000)
@@ -157,6 +161,7 @@ def test_inpainting_mask_comes_from_painted_labels(qtbot, viewer):
     viewer.add_labels(labels, name="damage", scale=(2.0, 2.0), translate=(5.0, 7.0))
     widget = RestoreWidget(viewer)
     widget.operator.value, widget.steps.value = "inpaint", 4
+    widget.sampler.value = "dds"  # not the operator's default
     widget.mask_layer.value = "damage"
     _, params, _, _ = widget.measurement()
     np.testing.assert_array_equal(params["mask"], (labels == 0).astype(np.float32))
@@ -184,6 +189,7 @@ def test_superres_of_a_stack_plane_lands_on_its_plane_on_the_source_pixel_edges(
     viewer.dims.set_point(0, 1.0 + 3.0 * 2)  # plane 2
     widget = RestoreWidget(viewer)
     widget.operator.value, widget.factor.value, widget.steps.value = "superres", 2, 4
+    widget.sampler.value = "dds"  # not the operator's default
     widget.scope.value = "Current slice"
     wait(qtbot, widget, widget.run())
     mean = viewer.layers["stack [superres, dds] mean"]
@@ -280,6 +286,7 @@ def test_every_control_has_its_params_tooltip(viewer):
 def test_a_second_run_replaces_its_results_and_resets_the_progress(qtbot, viewer):
     widget = RestoreWidget(viewer)
     widget.operator.value, widget.steps.value, widget.samples.value = "denoise", 4, 2
+    widget.sampler.value = "dds"  # not the operator's default
     wait(qtbot, widget, widget.run())
     qtbot.waitUntil(lambda: not any(lay.name.startswith("restore:") for lay in viewer.layers))
     names = sorted(layer.name for layer in viewer.layers)
@@ -310,6 +317,7 @@ def test_ct_without_simulation_refuses_an_image_that_is_not_a_sinogram(viewer):
 def test_live_contrast_limits_follow_the_estimate(qtbot, viewer):
     widget = RestoreWidget(viewer)
     widget.operator.value, widget.steps.value = "denoise", 30
+    widget.sampler.value = "dds"  # not the operator's default
     widget.preview_interval_s = 0.0
     limits = []
 
@@ -329,3 +337,57 @@ def test_live_contrast_limits_follow_the_estimate(qtbot, viewer):
     mean = viewer.layers["noisy [denoise, dds] mean"]
     low, high = np.percentile(mean.data, (1, 99))
     np.testing.assert_allclose(mean.contrast_limits, (low, high), rtol=0.05)
+
+
+def test_choosing_an_operator_sets_its_default_sampler_steps_and_samples(viewer):
+    from napari_tweedie.restoration import resolve_defaults
+
+    widget = RestoreWidget(viewer)
+    for name in ("inpaint", "ct", "superres", "blur", "mri", "denoise"):
+        widget.operator.value = name
+        sampler, steps, samples, settings = resolve_defaults(name, None, None, None, {})
+        assert (widget.sampler.value, widget.steps.value, widget.samples.value) == (
+            sampler,
+            steps,
+            samples,
+        )
+        assert settings.items() <= widget.sampler_controls.values(sampler).items()
+    widget.sampler.value, widget.steps.value = "dds", 7
+    widget.preset.value = "microscopy (denoise)"  # the same operator: its defaults again
+    assert (widget.sampler.value, widget.steps.value) == ("ddim", 1)
+
+
+def test_whole_layer_restores_every_plane_into_zarr_and_resumes(
+    qtbot, make_napari_viewer, noisy_pair, monkeypatch, tmp_path
+):
+    monkeypatch.setattr("napari_tweedie.prior.select.get_prior", lambda prior, device: smooth_prior)
+    _, noisy, _ = noisy_pair
+    viewer = make_napari_viewer()
+    stack = np.stack([noisy[:32, :24], noisy[32:64, :24], noisy[:32, 24:48]])
+    viewer.add_image(stack, name="stack", scale=(3.0, 2.0, 2.0))
+    widget = RestoreWidget(viewer)
+    widget.layer.value, widget.scope.value = "stack", "Whole layer"
+    assert shown(widget, widget.output)
+    widget.operator.value, widget.sigma_y.value = "denoise", 0.1
+    widget.sampler.value, widget.steps.value, widget.samples.value = "dds", 3, 2
+    widget.output.value = tmp_path / "restored.zarr"
+    steps = []
+    job = widget.run()
+    assert job is not None, widget.status.value
+    # Cancel during the second plane: the first stays written for the next run
+    original = widget.progressed
+    widget.progressed = lambda i, n: steps.append(i) or original(i, n)
+    qtbot.waitUntil(lambda: any(i > 3 for i in steps) or not job.running, timeout=60_000)
+    widget.cancel()
+    qtbot.waitUntil(lambda: not job.running, timeout=60_000)
+    assert "restored.zarr" not in [p.name for p in tmp_path.iterdir()]
+    steps.clear()
+    wait(qtbot, widget, widget.run())
+    assert "resuming" in widget.status.value or "wrote" in widget.status.value
+    assert min(steps) > 3  # plane 0 was not run again
+    name = "stack [denoise, dds, whole]"
+    qtbot.waitUntil(lambda: f"{name} std" in viewer.layers, timeout=10_000)
+    mean, std = viewer.layers[f"{name} mean"], viewer.layers[f"{name} std"]
+    assert mean.data.shape == std.data.shape == stack.shape
+    assert float(np.asarray(std.data).max()) > 0
+    np.testing.assert_allclose(mean.scale, [3.0, 2.0, 2.0])

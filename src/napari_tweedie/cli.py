@@ -107,14 +107,26 @@ def build_parser() -> argparse.ArgumentParser:
     )
     res = add("restore", help="solve an inverse problem with a diffusion prior")
     res.add_argument("input", help="measurement: image, low-res image, sinogram or k-space (.npy)")
-    res.add_argument("output", help="posterior mean: .zarr, .tif, .tiff or .npy (float32)")
+    res.add_argument(
+        "output",
+        help="posterior mean: .zarr, .tif, .tiff or .npy (float32); a stack (more than 2 axes): "
+        ".zarr, plane by plane (OME-Zarr: mean at '0', std at 'std'; rerun to resume)",
+    )
     res.add_argument("--operator", required=True, choices=sorted(OPERATORS))
-    res.add_argument("--sampler", default="dds", choices=sorted(SAMPLERS))
+    res.add_argument(
+        "--sampler",
+        default=None,
+        choices=sorted(SAMPLERS),
+        help="default: the operator's best point estimate (e.g. pnp; CT: mean of 4 DDS samples)",
+    )
     res.add_argument(
         "--prior", default="default", help="'default', 'default-x8' (8x slower) or a denoiser name"
     )
-    res.add_argument("--steps", type=int, default=50)
-    res.add_argument("--samples", type=int, default=1)
+    res.add_argument("--steps", type=int, default=None, help="default: the operator's")
+    res.add_argument("--samples", type=int, default=None, help="default: the operator's")
+    res.add_argument(
+        "--plane-tile", type=int, default=512, help="stack: tile larger planes' prior (0: never)"
+    )
     res.add_argument("--seed", type=int, default=0)
     res.add_argument("--device", default="auto")
     res.add_argument("--std", default=None, help="also write the per-pixel std here")
@@ -236,18 +248,16 @@ def run_restore(args: argparse.Namespace) -> int:
     # files loaded through --set (a mask...) are inputs too; all is checked before the solve
     inputs = [args.input] + [v for k, v in settings.items() if params[k] is not v]
     check_restore_outputs(args.output, args.std, inputs)
-    measurement = np.asarray(open_array(args.input).compute())
-    result = restore(
-        measurement,
-        args.operator,
-        sampler=args.sampler,
-        prior=args.prior,
-        steps=args.steps,
-        samples=args.samples,
-        seed=args.seed,
-        device=args.device,
-        **params,
-    )
+    source = open_array(args.input)
+    settings = dict(sampler=args.sampler, prior=args.prior, steps=args.steps,
+                    samples=args.samples, seed=args.seed, device=args.device)  # fmt: skip
+    channel_axis = getattr(args, "channel_axis", None)
+    if source.ndim > 2 and channel_axis is None:
+        from .restoration_stack import restore_stack_cli
+
+        return restore_stack_cli(source, args, inputs, settings, params)
+    measurement = np.asarray(source.compute())
+    result = restore(measurement, args.operator, channel_axis=channel_axis, **settings, **params)
     path = store_atomic(result.mean, args.output, inputs=inputs)
     if args.std:
         store_atomic(result.std, args.std, inputs=inputs)

@@ -221,3 +221,27 @@ def restore_stack(y, operator: str, target: str | os.PathLike, **settings) -> Pa
     from .steps import run
 
     return run(restore_stack_steps(y, operator, target, **settings))
+
+
+def restore_stack_cli(source, args, inputs: list, settings: dict, params: dict) -> int:
+    """``napari-tweedie restore`` on a stack: every plane into the ``.zarr`` output, resumably."""
+    import sys
+
+    from .steps import run
+
+    if args.std:
+        raise ValueError(f"a stack's std is written into the output store (at {STD_PATH!r})")
+    shown = []
+
+    def progress(step: Step) -> None:
+        plane = step.info["plane"]
+        if not shown or shown[-1] != plane:
+            shown.append(plane)
+            sys.stderr.write(f"napari-tweedie: plane {plane + 1} (step {step.i}/{step.n})\n")
+
+    tile = args.plane_tile or None
+    gen = restore_stack_steps(source, args.operator, args.output, inputs=inputs, tile=tile,
+                              **settings, **params)  # fmt: skip
+    path = run(gen, progress)
+    sys.stderr.write(f"napari-tweedie: wrote {path}\n")
+    return 0

@@ -12,21 +12,23 @@ from ..prior.select import BUNDLED_PRIORS
 from ..restoration import restore_steps, simulate_measurement
 from ..samplers import SAMPLERS
 from ..specs import Param
-from .base import ROI_SCOPES, JobWidget, reported
+from .base import JobWidget, reported
 from .jobs import Job
 from .live import robust_limits, show_image
 from .params import seed_box, widget_for
 from .restore_inputs import PRESETS, SpecControls, observed_mask, on_plane, placement
-from .scope import full_resolution, oriented, stacked
+from .restore_whole import start_whole_restore
+from .results import output_edit
+from .scope import SCOPES, full_resolution, oriented, stacked
 
 #: first values that differ from the API's defaults (a real measurement is noisy)
 START_VALUES = {"sigma_y": 0.05}
 #: the run's own settings (the sampler's and operator's come from their specs)
 RUN_PARAMS = (
-    Param("steps", 50, "diffusion steps: more are slower and usually a little sharper", "int",
+    Param("steps", 50, "sampler steps (each operator's default is the best measured)", "int",
           1, 1000),
-    Param("samples", 1, "posterior samples: > 1 also gives a per-pixel std (uncertainty); "
-          "each costs a full run", "int", 1, 64),
+    Param("samples", 1, "posterior samples: their mean is the result; > 1 also gives a "
+          "per-pixel std (uncertainty); each costs a full run", "int", 1, 64),
 )  # fmt: skip
 LIVE_X0, LIVE_XT = "restore: x0_hat (live)", "restore: x_t (live)"
 
@@ -39,12 +41,21 @@ class RestoreWidget(JobWidget):
     estimate); afterwards the posterior mean, the per-pixel std (with several
     samples) and the trajectory of estimates (scrub it with the slider) are
     shown over the source; a new run replaces them.
+
+    Choosing an operator sets the sampler, steps and samples to its default
+    (``OperatorSpec.default_sampler`` ...: the best point estimate measured,
+    as ``nt.restore`` with nothing set).  The "Whole layer" scope restores
+    every plane into the output OME-Zarr store (mean and std) in the
+    background; a cancelled run resumes where it stopped.
     """
 
     layer_label = "measurement"
     layer_tooltip = "the measured image y (a sinogram for CT unless simulated)"
-    scopes, scope_value = ROI_SCOPES, "Current view"
-    scope_tooltip = "region of the measurement to restore (one 2-D plane)"
+    scopes, scope_value = SCOPES, "Current view"
+    scope_tooltip = (
+        "region of the measurement to restore (one 2-D plane), or every plane of the "
+        "layer into a zarr store (resumable)"
+    )
     preview_interval_s = 0.2
 
     def __init__(self, viewer: napari.viewer.Viewer):
@@ -52,6 +63,8 @@ class RestoreWidget(JobWidget):
         self.trajectory: list[np.ndarray] = []
         self.preview_updates = 0
         self._make_widgets()
+        self.scope.changed.connect(self._scope_chosen)
+        self._scope_chosen(self.scope.value)
         self.preset.changed.connect(self.apply_preset)
         self.operator.changed.connect(self._operator_chosen)
         self.sampler.changed.connect(self._sampler_chosen)
@@ -99,10 +112,15 @@ class RestoreWidget(JobWidget):
             value=True,
             tooltip="show the current estimate x0_hat and the state x_t while it runs",
         )
+        self.output = output_edit(
+            lambda: f"{self.layer.value or 'image'}_{self.operator.value}",
+            self.layer.changed,
+            self.operator.changed,
+        )
         self.lay_out(
             [self.preset, self.simulate, self.operator, *self.operator_controls.widgets,
              self.mask_layer, self.sampler, *self.sampler_controls.widgets, self.prior,
-             self.steps, self.samples, self.seed, self.show_live]
+             self.steps, self.samples, self.seed, self.show_live], [self.output]
         )  # fmt: skip
 
     def _image_names(self, widget=None) -> list[str]:
@@ -120,14 +138,30 @@ class RestoreWidget(JobWidget):
         self.operator_controls.show(name)
         self.mask_layer.visible = spec.needs_mask
         self.operator.tooltip = spec.summary
+        # the operator's default: the best point estimate measured (as nt.restore's)
+        self.sampler.value = spec.default_sampler
+        controls = self.sampler_controls.by_spec[spec.default_sampler]
+        for key, value in spec.default_settings.items():
+            controls[key][1].value = value
+        self.steps.value = spec.default_steps
+        stochastic = SAMPLERS[spec.default_sampler].stochastic
+        self.samples.value = spec.default_samples if stochastic else 1
+
+    def _scope_chosen(self, scope: str) -> None:
+        self.output.visible = scope == "Whole layer"
 
     def _sampler_chosen(self, name: str) -> None:
         self.sampler_controls.show(name)
         self.sampler.tooltip = SAMPLERS[name].summary
 
     def apply_preset(self, name: str) -> None:
-        """Fill operator, sampler and steps for a modality."""
-        for key, value in PRESETS.get(name, {}).items():
+        """Fill the operator (and its default sampler, steps, samples) and a preset's settings."""
+        preset = dict(PRESETS.get(name, {}))
+        operator = preset.pop("operator", self.operator.value)
+        if operator == self.operator.value:
+            self._operator_chosen(operator)  # no change event: its defaults again
+        self.operator.value = operator
+        for key, value in preset.items():
             getattr(self, key).value = value
 
     # -- running ------------------------------------------------------------------------
@@ -168,8 +202,7 @@ class RestoreWidget(JobWidget):
 
     @reported("run")
     def run(self) -> Job | None:
-        """Start the solver on the region in a background worker."""
-        y, params, roi, layer = self.measurement()
+        """Start the solver on the region (or every plane) in a background worker."""
         settings = dict(
             sampler=self.sampler.value,
             prior=self.prior.value,
@@ -177,6 +210,10 @@ class RestoreWidget(JobWidget):
             samples=int(self.samples.value),
             seed=int(self.seed.value),
         )
+        if self.scope.value == "Whole layer":
+            name = f"{self.layer.value} [{self.operator.value}, {settings['sampler']}, whole]"
+            return start_whole_restore(self, settings, name)
+        y, params, roi, layer = self.measurement()
         params |= self.sampler_controls.values(self.sampler.value)
         operator = self.operator.value
         self.trajectory, self.preview_updates = [], 0

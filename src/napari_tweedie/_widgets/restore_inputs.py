@@ -14,29 +14,18 @@ from ..specs import Param
 from .params import plain_label, widget_for
 from .scope import result_translate
 
+#: sampler, steps and samples follow the operator's defaults (set when it is chosen)
 PRESETS = {
-    "microscopy (denoise)": {"operator": "denoise", "sampler": "dds", "steps": 30},
+    "microscopy (denoise)": {"operator": "denoise"},
     "CT (60 views, simulated)": {
         "operator": "ct",
-        "sampler": "dds",
-        "steps": 20,
+        "steps": 20,  # fewer than the default 50: about a minute on a laptop CPU
         "angles": 60,
         "sigma_y": 0.5,
         "simulate": True,
     },
-    "MRI (4x, simulated)": {
-        "operator": "mri",
-        "sampler": "dds",
-        "steps": 50,
-        "acceleration": 4.0,
-        "simulate": True,
-    },
-    "astronomy (2x super-resolution)": {
-        "operator": "superres",
-        "sampler": "dds",
-        "steps": 40,
-        "factor": 2,
-    },
+    "MRI (4x, simulated)": {"operator": "mri", "acceleration": 4.0, "simulate": True},
+    "astronomy (2x super-resolution)": {"operator": "superres", "factor": 2},
 }
 
 
