@@ -43,6 +43,11 @@ def test_every_operator_default_is_a_point_estimate_never_one_raw_sample():
     # explicit choices win; another sampler keeps the old 50 steps and one sample
     assert resolve_defaults("inpaint", "dds", None, None, {})[1:3] == (50, 1)
     assert resolve_defaults("ct", None, 7, 2, {})[1:3] == (7, 2)
+    # asking for uncertainty where the default is one deterministic estimate: a sampler
+    # whose samples differ (a std of zero would be no uncertainty)
+    for name in nt.OPERATORS:
+        sampler, _, samples, params = resolve_defaults(name, None, None, 3, {})
+        assert samples == 3 and nt.SAMPLERS[sampler].stochastic and params.get("eta", 1) > 0
 
 
 def test_default_restore_is_deterministic_or_reports_the_spread(stack):
@@ -52,6 +57,8 @@ def test_default_restore_is_deterministic_or_reports_the_spread(stack):
     b = nt.restore(noisy[0], "denoise", sigma_y=0.1, prior=local_prior, seed=2)
     np.testing.assert_array_equal(a.mean, b.mean)
     assert a.samples.shape[0] == 1 and not a.std.any()
+    spread = nt.restore(noisy[0], "denoise", sigma_y=0.1, prior=local_prior, samples=2, steps=3)
+    assert spread.samples.shape[0] == 2 and spread.std.max() > 0
     assert np.mean((a.mean - clean[0]) ** 2) < 0.5 * np.mean((noisy[0] - clean[0]) ** 2)
     # inpainting (PnP): deterministic
     mask = (np.random.default_rng(1).random(clean[0].shape) > 0.5).astype(np.float32)

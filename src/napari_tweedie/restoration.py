@@ -141,7 +141,9 @@ def restore_steps(
     steps, samples : int, optional
         Sampler steps and number of posterior samples; ``None``: the operator's
         defaults for its default sampler, else 50 steps and one sample.
-        ``samples > 1`` gives the mean and the per-pixel std over samples.
+        ``samples > 1`` gives the mean and the per-pixel std over samples
+        (with ``sampler=None`` where the default is one deterministic
+        estimate: samples of the operator's ``uncertainty_sampler``, DDS).
     seed : int
         Seed (same seed, same result).
     device : str
@@ -208,10 +210,15 @@ def resolve_defaults(
     ``default_settings`` (the caller's ``params`` win); its ``default_steps``
     and ``default_samples`` (the mean of several samples for a stochastic
     sampler, so that the default is never one raw sample) apply to the
-    ``None`` ones.  Another sampler gets 50 steps and one sample.
+    ``None`` ones.  Asking for ``samples > 1`` where the default is one
+    deterministic estimate picks the ``uncertainty_sampler`` (a std of zero
+    is no uncertainty).  Another sampler gets 50 steps and one sample.
     """
     spec = operator_spec(operator)
-    if sampler is None:
+    wants_spread = samples is not None and samples > 1 and spec.default_samples == 1
+    if sampler is None and wants_spread:
+        sampler = spec.uncertainty_sampler
+    elif sampler is None:
         sampler = spec.default_sampler
         params = dict(spec.default_settings) | dict(params)
     sampler_spec(sampler)

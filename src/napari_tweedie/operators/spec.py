@@ -70,6 +70,10 @@ class OperatorSpec(Spec):
         sampler runs once; a stochastic one is averaged over
         ``default_samples`` samples (the mean, never one raw sample).
         ``default_settings`` are sampler parameters of that choice.
+    uncertainty_sampler : str
+        With ``sampler=None`` and ``samples > 1`` where the default is one
+        deterministic estimate (``default_samples == 1``): the stochastic
+        sampler whose samples give the mean and a meaningful std.
     """
 
     factory: Callable[..., LinearOperator]
@@ -84,6 +88,7 @@ class OperatorSpec(Spec):
     default_steps: int = 50
     default_samples: int = 1
     default_settings: Mapping[str, Any] = field(default_factory=dict)
+    uncertainty_sampler: str = "dds"
 
     def for_image(self, image_shape: tuple[int, ...], **params) -> LinearOperator:
         """The operator for an unknown image of shape ``image_shape`` (last two axes)."""
