@@ -172,6 +172,7 @@ def _open_partial(path: Path, shape: tuple[int, ...], key: str):
         try:
             group = zarr.open_group(str(path), mode="r+")
             if group.attrs.get("napari_tweedie", {}).get("restore_key") == key:
+                (path / DONE_DIR).mkdir(exist_ok=True)  # gone if killed just before the rename
                 return group
         except (OSError, ValueError, KeyError):
             pass
