@@ -171,3 +171,16 @@ def test_cli_restore_of_a_stack_writes_mean_and_std_plane_by_plane(tmp_path, sta
     assert mean.shape == std.shape == noisy.shape and not std.any()  # one Tweedie step
     assert np.mean((mean - clean) ** 2) < 0.5 * np.mean((noisy - clean) ** 2)
     assert main([*argv, "--std", str(tmp_path / "std.zarr")]) != 0  # the std is in the store
+
+
+def test_cli_restore_of_an_rgb_image_needs_the_channel_axis(tmp_path, capsys):
+    from napari_tweedie.cli import main
+
+    rgb = np.stack([smooth((32, 32), k) for k in range(3)], axis=-1)
+    source = tmp_path / "rgb.npy"
+    np.save(source, rgb)
+    argv = ["restore", str(source), str(tmp_path / "out.npy"), "--operator", "denoise",
+            "--set", "sigma_y=0.05"]  # fmt: skip
+    assert main(argv) != 0 and "--channel-axis" in capsys.readouterr().err
+    assert main([*argv, "--channel-axis", "-1"]) == 0
+    assert np.load(tmp_path / "out.npy").shape == rgb.shape

@@ -122,6 +122,10 @@ def build_parser() -> argparse.ArgumentParser:
     res.add_argument(
         "--prior", default="default", help="'default', 'default-x8' (8x slower) or a denoiser name"
     )
+    res.add_argument(
+        "--channel-axis", type=int, default=None, metavar="N",
+        help="colour axis: the prior per channel of the opponent colour transform",
+    )  # fmt: skip
     res.add_argument("--steps", type=int, default=None, help="default: the operator's")
     res.add_argument("--samples", type=int, default=None, help="default: the operator's")
     res.add_argument(
@@ -251,7 +255,8 @@ def run_restore(args: argparse.Namespace) -> int:
     source = open_array(args.input)
     settings = dict(sampler=args.sampler, prior=args.prior, steps=args.steps,
                     samples=args.samples, seed=args.seed, device=args.device)  # fmt: skip
-    channel_axis = getattr(args, "channel_axis", None)
+    channel_axis = args.channel_axis
+    check_not_colour(source.shape, channel_axis)  # (H, W, 3) is no stack of H planes
     if source.ndim > 2 and channel_axis is None:
         from .restoration_stack import restore_stack_cli
 
