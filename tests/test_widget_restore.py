@@ -175,6 +175,7 @@ def test_presets_fill_settings_and_simulated_ct_runs(qtbot, viewer):
     assert (widget.operator.value, widget.angles.value, widget.simulate.value) == ("ct", 60, True)
     widget.steps.value, widget.angles.value = 4, 12
     wait(qtbot, widget, widget.run())
+    assert "noisy [ct, dds] mean" in viewer.layers, widget.status.value
     assert viewer.layers["noisy [ct, dds] mean"].data.shape == (64, 48)
 
 
