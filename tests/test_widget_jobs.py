@@ -60,3 +60,41 @@ def test_retired_live_layers_free_their_names_and_go_when_the_thread_ends(
         callback()
     assert old in viewer.layers  # removed in a later turn of the event loop
     qtbot.waitUntil(lambda: list(viewer.layers) == [new], timeout=2000)
+
+
+def test_cancel_waits_until_the_step_is_out_of_an_import(tmp_path, monkeypatch):
+    """A Cancel during a lazy import must not leave the module half initialised."""
+    import importlib
+    import sys
+    import threading
+    import time
+
+    from napari_tweedie._widgets.jobs import Interrupted, Interrupter
+
+    (tmp_path / "slow_module_for_cancel.py").write_text(
+        "import time\ntime.sleep(0.5)\nCOMPLETE = True\n"
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    interrupter = Interrupter()
+    outcome = {}
+
+    def step():
+        interrupter.enter()
+        try:
+            module = importlib.import_module("slow_module_for_cancel")
+            outcome["complete"] = getattr(module, "COMPLETE", False)
+            for _ in range(200):  # the Cancel lands here, after the import
+                time.sleep(0.01)
+            outcome["finished"] = True
+        except Interrupted:
+            outcome["interrupted"] = True
+        finally:
+            interrupter.leave()
+
+    thread = threading.Thread(target=step)
+    thread.start()
+    time.sleep(0.15)  # inside the import's sleep
+    interrupter.request()
+    thread.join(5)
+    sys.modules.pop("slow_module_for_cancel", None)
+    assert outcome == {"complete": True, "interrupted": True}

@@ -16,7 +16,9 @@ from __future__ import annotations
 import ctypes
 import functools
 import inspect
+import sys
 import threading
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -177,8 +179,25 @@ class Interrupter:
             if self.requested:
                 return
             self.requested = True
-            if self._thread is not None:
-                _raise_in(self._thread, Interrupted)
+        threading.Thread(target=self._deliver, daemon=True).start()
+
+    def _deliver(self) -> None:
+        """Raise :class:`Interrupted` in the step's thread, but never inside an import.
+
+        An exception raised while a module is being imported leaves it half
+        initialised in ``sys.modules`` for the rest of the session (torch
+        imports sympy lazily inside its first autograd call: a Cancel there
+        broke every later CT run with "module 'sympy' has no attribute
+        'core'").  The request waits until the thread is out of the import.
+        """
+        while True:
+            with self._lock:
+                if self._thread is None:
+                    return
+                if not _importing(self._thread):
+                    _raise_in(self._thread, Interrupted)
+                    return
+            time.sleep(0.02)
 
     def enter(self) -> None:
         """Worker thread, before a step: raise at once if a request came already."""
@@ -193,6 +212,16 @@ class Interrupter:
             if self._thread is not None and self.requested:
                 _raise_in(self._thread, None)
             self._thread = None
+
+
+def _importing(thread: int) -> bool:
+    """Whether ``thread`` is executing an import (a frame of importlib's bootstrap)."""
+    frame = sys._current_frames().get(thread)
+    while frame is not None:
+        if frame.f_code.co_filename.startswith("<frozen importlib"):
+            return True
+        frame = frame.f_back
+    return False
 
 
 def _raise_in(thread: int, exception: type[BaseException] | None) -> None:
