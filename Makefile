@@ -3,10 +3,14 @@ PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 TORCH ?= torch==2.13.0
+# torchvision built for $(TORCH): careamics' own pin (<=0.26) would pull another torch
+TORCHVISION ?= torchvision==0.28.0
+PEERS_VENV ?= .venv-peers
+PEERS_ARGS ?= --quick
 SCREENSHOT ?= $(CURDIR)/out/demo.png
 XVFB := xvfb-run -a -s "-screen 0 1600x1000x24"
 
-.PHONY: install demo test lint format wheel-check bench large-volume clean
+.PHONY: install demo test lint format wheel-check bench bench-peers large-volume clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -41,6 +45,19 @@ wheel-check: install
 
 bench: install
 	$(VENV)/bin/napari-tweedie bench
+
+# Peer benchmark (CAREamics N2V2, scikit-image calibrate_denoiser) in its own venv, so that
+# the peers never touch .venv: `make bench-peers PEERS_ARGS=` runs the full set.
+$(PEERS_VENV)/.installed: pyproject.toml benchmarks/requirements-peers.txt
+	$(PYTHON) -m venv $(PEERS_VENV)
+	$(PEERS_VENV)/bin/python -m pip install --upgrade pip
+	$(PEERS_VENV)/bin/python -m pip install "$(TORCH)" "$(TORCHVISION)" \
+		-r benchmarks/requirements-peers.txt -e '.[bm3d]'
+	$(PEERS_VENV)/bin/python -m pip install --no-deps "careamics==0.3.5"
+	touch $@
+
+bench-peers: $(PEERS_VENV)/.installed
+	$(PEERS_VENV)/bin/python benchmarks/bench_peers.py $(PEERS_ARGS)
 
 # A 64x4096x4096 uint16 zarr for scale tests (about 2 GB, not committed).
 large-volume: install
