@@ -3,8 +3,12 @@ PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 TORCH ?= torch==2.13.0
-# torchvision built for $(TORCH): careamics' own pin (<=0.26) would pull another torch
-TORCHVISION ?= torchvision==0.28.0
+# The peers' venv: careamics imports torchvision, and every torchvision wheel for Linux on
+# PyPI links torch's CUDA libraries, so .venv-peers takes PyPI's torch 2.13.0 ('===': not a
+# local +cpu build; several GB with its nvidia-* wheels; it runs on CPU here) and the
+# torchvision built for it; careamics' own pin (torchvision<=0.26) would pull torch 2.11.
+PEERS_TORCH ?= torch===2.13.0
+PEERS_TORCHVISION ?= torchvision==0.28.0
 PEERS_VENV ?= .venv-peers
 PEERS_ARGS ?= --quick
 SCREENSHOT ?= $(CURDIR)/out/demo.png
@@ -51,7 +55,7 @@ bench: install
 $(PEERS_VENV)/.installed: pyproject.toml benchmarks/requirements-peers.txt
 	$(PYTHON) -m venv $(PEERS_VENV)
 	$(PEERS_VENV)/bin/python -m pip install --upgrade pip
-	$(PEERS_VENV)/bin/python -m pip install "$(TORCH)" "$(TORCHVISION)" \
+	$(PEERS_VENV)/bin/python -m pip install "$(PEERS_TORCH)" "$(PEERS_TORCHVISION)" \
 		-r benchmarks/requirements-peers.txt -e '.[bm3d]'
 	$(PEERS_VENV)/bin/python -m pip install --no-deps "careamics==0.3.5"
 	touch $@

@@ -21,6 +21,19 @@ def careamics_missing() -> str | None:
     return None
 
 
+def _epoch(noisy: list[np.ndarray], patch: int, batch: int) -> list[np.ndarray]:
+    """The images, repeated so that an epoch has >= 50 batches of patches.
+
+    CAREamics cuts each image into its patches once per epoch and validates and
+    saves a checkpoint after every epoch, so a single small image would make
+    epochs of one batch, mostly overhead (the patches still differ by their
+    random N2V masks and flips).
+    """
+    patches = sum((y.shape[0] // patch) * (y.shape[1] // patch) for y in noisy)
+    repeats = max(1, -(-50 * batch // max(patches, 1)))
+    return [np.asarray(y, np.float32) for y in noisy] * repeats
+
+
 def n2v2(
     noisy: list[np.ndarray], *, seconds: float, patch: int, batch: int, seed: int
 ) -> tuple[list[np.ndarray], float, float]:
@@ -28,7 +41,8 @@ def n2v2(
 
     Lightning's ``max_time`` stops training at the wall-clock budget (the
     epoch count is left unbounded); the validation patches are CAREamics'
-    default (8 taken from the training data).  Returns the predictions, the
+    default (8 taken from the training data); an epoch is at least 50 batches
+    (:func:`_epoch`).  Returns the predictions, the
     training seconds and the prediction seconds (all images).
     """
     from careamics import CAREamist
@@ -49,7 +63,7 @@ def n2v2(
     with tempfile.TemporaryDirectory(prefix="bench_peers_") as work_dir:
         careamist = CAREamist(config, work_dir=work_dir, enable_progress_bar=False)
         start = time.perf_counter()
-        careamist.train(train_data=[np.asarray(y, np.float32) for y in noisy])
+        careamist.train(train_data=_epoch(noisy, patch, batch))
         train_s = time.perf_counter() - start
         start = time.perf_counter()
         predictions, _ = careamist.predict(

@@ -1,4 +1,4 @@
-"""Peer benchmark: napari-tweedie's denoisers beside CAREamics N2V2 and skimage's calibrate_denoiser.
+"""Peer benchmark: napari-tweedie beside CAREamics N2V2 and skimage's calibrate_denoiser.
 
 Datasets: Set12 with the Noise2Score paper's fixed noise (Gaussian sigma 25/255,
 Poisson zeta 0.01; ``../shared/data/set12``, or ``NT_SET12``) and the nuclei
@@ -22,7 +22,8 @@ included); ``train s`` the one training run of a dataset-trained method.
         [--datasets set12_gauss25,set12_poisson,nuclei_2d,nuclei_3d] [--methods ...]
         [--out benchmarks/results/peers.txt]
 
-``--quick``: the first 3 Set12 images and nuclei_2d, a 60 s budget.  CAREamics
+``--quick``: the first 3 Set12 images (256 x 256) and the central 256 x 256 crop of
+nuclei_2d, a 60 s budget.  CAREamics
 is optional: without it (see ``make bench-peers``) its rows say why it was skipped.
 """
 
@@ -47,7 +48,8 @@ from napari_tweedie.benchmark import set12_dir  # noqa: E402
 
 SET12 = {"set12_gauss25": ("noisy_25.npz", "gaussian", {"sigma": 25 / 255}),
          "set12_poisson": ("noisy_0.01.npz", "poisson", {"zeta": 0.01})}  # fmt: skip
-PER_IMAGE = ("bm3d", "tv", "nl_means", "filter2noise", "zs_n2n")
+PER_IMAGE = ("bm3d", "tv", "nl_means")
+FITTED = ("filter2noise", "zs_n2n")  # fitted on each image: the slowest, run last
 TUNED = ("tv", "nl_means")
 
 
@@ -66,7 +68,7 @@ def log(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
 
 
-def load(name: str, count: int | None) -> Dataset:
+def load(name: str, count: int | None, crop: int | None = None) -> Dataset:
     if name in SET12:
         folder = set12_dir()
         if folder is None:
@@ -84,6 +86,10 @@ def load(name: str, count: int | None) -> Dataset:
     clean, noisy = np.asarray(sample["clean"], np.float64), np.asarray(sample["noisy"], np.float32)
     if clean.ndim == 2:
         clean, noisy = clean[None], noisy[None]
+    if crop:
+        top, left = ((n - crop) // 2 for n in clean.shape[-2:])
+        window = (slice(None), slice(top, top + crop), slice(left, left + crop))
+        clean, noisy = clean[window], noisy[window]
     return Dataset(name, list(clean), list(noisy), noise, suggested)
 
 
@@ -127,7 +133,7 @@ def trained(data: Dataset, name: str, args) -> tuple[list, float, float]:
     patch = min(64, 2 ** int(np.log2(min(min(y.shape) for y in data.noisy))))
     if name == "noise2score":
         return noise2score(data, args.budget, patch)
-    return _peers.n2v2(data.noisy, seconds=args.budget, patch=patch, batch=16, seed=0)
+    return _peers.n2v2(data.noisy, seconds=args.budget, patch=patch, batch=16, seed=1)
 
 
 def methods(args) -> list[tuple[str, str, object]]:
@@ -138,6 +144,7 @@ def methods(args) -> list[tuple[str, str, object]]:
     rows.append(("napari-tweedie", "noise2score", ("trained", "noise2score")))
     rows.append(("CAREamics", "N2V2", ("trained", "n2v2")))
     rows += [("scikit-image", f"calibrate+{m}", ("calibrate", m)) for m in _peers.CALIBRATED]
+    rows += [("napari-tweedie", m, ("nt", m)) for m in FITTED]
     wanted = set(args.methods.split(",")) if args.methods else None
     return [r for r in rows if wanted is None or r[1] in wanted]
 
@@ -190,18 +197,20 @@ def table(rows: list[dict]) -> str:
 
 def parse(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--quick", action="store_true", help="3 Set12 images, nuclei_2d, 60 s")
+    parser.add_argument("--quick", action="store_true", help="3 Set12 images, 256^2 crop, 60 s")
     parser.add_argument("--budget", type=float, default=None, help="training seconds (600)")
     parser.add_argument("--count", type=int, default=None, help="Set12 images (all 12)")
     parser.add_argument("--datasets", default=None, help="comma-separated (default: all)")
     parser.add_argument("--methods", default=None, help="comma-separated labels (default: all)")
     parser.add_argument("--threads", type=int, default=1, help="torch threads")
     parser.add_argument("--out", default=None, help="also write the table to this file")
+    parser.add_argument("--note", default="", help="a line for the header (e.g. the machine)")
     args = parser.parse_args(argv)
     args.budget = args.budget or (60.0 if args.quick else 600.0)
     args.count = args.count or (3 if args.quick else None)
     default = "set12_gauss25,set12_poisson,nuclei_2d" + ("" if args.quick else ",nuclei_3d")
     args.datasets = (args.datasets or default).split(",")
+    args.load_start = os.getloadavg()[0]
     return args
 
 
@@ -212,7 +221,7 @@ def main(argv: list[str] | None = None) -> int:
     torch.set_num_threads(args.threads)
     rows = []
     for name in args.datasets:
-        data = load(name, args.count)
+        data = load(name, args.count, 256 if args.quick else None)
         rows.append(dict(dataset=name, n=len(data.noisy), group="-", method="noisy",
                          train_s=0.0, s_img=0.0, **dict(zip(("psnr", "ssim"),
                          scores(data, data.noisy)))))  # fmt: skip
@@ -221,22 +230,32 @@ def main(argv: list[str] | None = None) -> int:
             try:
                 result = run_method(data, kind, args)
             except Exception as error:  # one failing method must not end the run
-                result = {"skipped": f"failed: {type(error).__name__}: {error}"[:200]}
+                message = " ".join(f"{type(error).__name__}: {error}".split())
+                result = {"skipped": f"failed: {message}"[:200]}
             rows.append(dict(dataset=name, n=len(data.noisy), group=group, method=label,
                              **result))  # fmt: skip
             log(table(rows[-1:]).splitlines()[-1])
+            report(args, argv, rows)
+    print(report(args, argv, rows))
+    return 0
+
+
+def report(args, argv: list[str] | None, rows: list[dict]) -> str:
+    """The header and table; also written to ``--out`` (after every row, so a cut run keeps
+    what it has)."""
     header = (
         f"bench_peers.py {' '.join(argv if argv is not None else sys.argv[1:])}: "
         f"training budget {args.budget:.0f} s per dataset-trained method, {args.threads} torch "
         f"thread(s), {os.cpu_count()} CPU(s); {versions()}.\nnapari-tweedie methods are told "
-        "the noise model and its parameters; CAREamics and calibrate_denoiser are not."
+        "the noise model and its parameters; CAREamics and calibrate_denoiser are not.\n"
+        f"1-minute load average: {args.load_start:.1f} at the start, {os.getloadavg()[0]:.1f} "
+        f"now. {args.note}"
     )
     text = f"{header}\n\n{table(rows)}\n"
-    print(text)
     if args.out:
         with open(args.out, "w") as file:
             file.write(text)
-    return 0
+    return text
 
 
 if __name__ == "__main__":
