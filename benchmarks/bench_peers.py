@@ -36,8 +36,14 @@ import sys
 import time
 from dataclasses import dataclass
 
-for _name in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS", "NUMBA_NUM_THREADS"):
-    os.environ.setdefault(_name, "1")
+if __name__ == "__main__":  # one thread each unless told otherwise (set before numpy loads)
+    for _name in (
+        "OMP_NUM_THREADS",
+        "MKL_NUM_THREADS",
+        "OPENBLAS_NUM_THREADS",
+        "NUMBA_NUM_THREADS",
+    ):
+        os.environ.setdefault(_name, "1")
 
 import _peers  # noqa: E402
 import numpy as np  # noqa: E402
