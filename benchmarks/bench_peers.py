@@ -32,6 +32,7 @@ from __future__ import annotations
 import argparse
 import os
 import platform
+import shlex
 import sys
 import time
 from dataclasses import dataclass
@@ -250,7 +251,7 @@ def report(args, argv: list[str] | None, rows: list[dict]) -> str:
     """The header and table; also written to ``--out`` (after every row, so a cut run keeps
     what it has)."""
     header = (
-        f"bench_peers.py {' '.join(argv if argv is not None else sys.argv[1:])}: "
+        f"bench_peers.py {shlex.join(argv if argv is not None else sys.argv[1:])}: "
         f"training budget {args.budget:.0f} s per dataset-trained method, {args.threads} torch "
         f"thread(s), {os.cpu_count()} CPU(s); {versions()}.\nnapari-tweedie methods are told "
         "the noise model and its parameters; CAREamics and calibrate_denoiser are not.\n"
