@@ -19,8 +19,9 @@ class Param:
     """One tunable parameter of a method, with what a GUI needs to show it.
 
     ``default=None`` means "derived from the noise level" (documented in
-    ``tooltip``).  ``kind`` is ``"float"``, ``"int"``, ``"bool"``, ``"choice"``
-    or ``"array"`` (an image-sized array, e.g. a mask: no scalar control).
+    ``tooltip``).  ``kind`` is ``"float"``, ``"int"``, ``"bool"``, ``"choice"``,
+    ``"array"`` (an image-sized array, e.g. a mask: no scalar control) or ``"path"``
+    (a file, e.g. a model package: a file picker).
     ``label`` is a plain-words name for a GUI (the symbol ``name`` then goes
     to the tooltip); empty: the GUI derives one.
     ``min``/``max`` are enforced at the entry points (:mod:`napari_tweedie.validation`).

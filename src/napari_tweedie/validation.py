@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import math
 import numbers
+import os
 from collections.abc import Mapping
 from typing import Any
 
@@ -58,6 +59,8 @@ def check_value(param: Param, value: Any, owner: str) -> Any:
     if isinstance(value, np.ndarray | list | tuple):  # e.g. CT angles as an array of degrees
         return check_array_value(param, value, owner)
     where = f"{owner}: {param.name}={value!r}"
+    if param.kind == "path":  # a file (a model package): a path, or an object already opened
+        return str(value) if isinstance(value, str | os.PathLike) else value
     if param.kind == "choice":
         if value not in param.choices:
             raise ValueError(f"{where} is not one of {list(param.choices)}")

@@ -4,7 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from magicgui.widgets import CheckBox, ComboBox, Container, FloatSpinBox, SpinBox, Widget
+from magicgui.widgets import (
+    CheckBox,
+    ComboBox,
+    Container,
+    FileEdit,
+    FloatSpinBox,
+    SpinBox,
+    Widget,
+)
 
 from ..specs import Param
 
@@ -97,6 +105,8 @@ def widget_for(param: Param, *, name: str | None = None, label: str | None = Non
     bounds = {k: v for k, v in (("min", param.min), ("max", param.max)) if v is not None}
     if param.kind == "choice":
         return ComboBox(choices=list(param.choices), value=param.default, **common)
+    if param.kind == "path":
+        return FileEdit(mode="r", value=param.default or "", **common)
     if param.kind == "bool":
         return CheckBox(value=bool(param.default), **common)
     if param.kind == "int":

@@ -24,7 +24,9 @@ AFFECTED = {
         "ValidatedStringWithInnerNode._serialize",
     ),
 }
-SHIM = "def shim(value, handler, info):\n    return {alias}(value, lambda v, *_: handler(v), info)\n"
+SHIM = (
+    "def shim(value, handler, info):\n    return {alias}(value, lambda v, *_: handler(v), info)\n"
+)
 MARK = "_napari_tweedie_index_key_fix"
 
 

@@ -21,9 +21,7 @@ __all__ = ["documentation", "model_description"]
 MIN_SIDE, STEP = 32, 16
 
 
-def model_description(
-    spec: Exportable, files: dict[str, Path], *, name, authors, tolerance: float
-):
+def model_description(spec: Exportable, files: dict[str, Path], *, name, authors, tolerance: float):
     """The ``ModelDescr`` of an exported model (files from :func:`.export._write_files`)."""
     import torch
     from bioimageio.spec.model import v0_5
@@ -72,7 +70,8 @@ def model_description(
         absolute_tolerance=tolerance * max(1.0, abs(high - low)),
     )
     return v0_5.ModelDescr(
-        name=name or f"napari-tweedie {spec.method.split(' (')[0]}"
+        name=name
+        or f"napari-tweedie {spec.method.split(' (')[0]}"
         + (f" {spec.noise['model']} noise" if spec.noise else ""),
         description=f"{spec.method} denoiser fitted with napari-tweedie. {spec.about}"[:1000],
         authors=[v0_5.Author(name=author) for author in authors],

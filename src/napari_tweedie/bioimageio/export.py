@@ -102,7 +102,9 @@ def _test_input(spec: Exportable, sample: np.ndarray | None) -> np.ndarray:
     """The package's 2-D test input: the central crop of ``sample`` or a synthetic image."""
     if sample is not None:
         image = np.asarray(sample, np.float32)
-        image = image.reshape(image.shape[-2:]) if image.size == np.prod(image.shape[-2:]) else image
+        image = (
+            image.reshape(image.shape[-2:]) if image.size == np.prod(image.shape[-2:]) else image
+        )
         if image.ndim != 2 or min(image.shape) < 32 or not np.isfinite(image).all():
             raise ValueError("sample must be a finite 2-D image of at least 32 x 32 pixels")
         side = min(TEST_SIDE, 32 + 16 * ((min(image.shape) - 32) // 16))
