@@ -1,5 +1,7 @@
 """Which prior a ``prior=`` argument means: the bundled network, a registry denoiser, or a callable.
 
+``"bioimageio:PATH"`` is a Gaussian denoiser bioimage.io package (:mod:`.bioimageio`).
+
 Everything is a :class:`~napari_tweedie.samplers.Denoiser`: ``D(x, sigma)``
 on images in [0, 1] (B, 1, H, W), ``sigma`` per batch item.
 """
@@ -53,6 +55,10 @@ def get_prior(prior: str | Callable = "default", device: str | torch.device = "a
     """The denoiser behind a ``prior=`` argument of :func:`napari_tweedie.restore`."""
     if callable(prior):
         return prior
+    if isinstance(prior, str) and prior.startswith("bioimageio:"):
+        from .bioimageio import PREFIX, BioimageioPrior
+
+        return BioimageioPrior(prior.removeprefix(PREFIX))
     if prior in BUNDLED_PRIORS:
         from .bundled import load_prior
         from .ensemble import SelfEnsemble
