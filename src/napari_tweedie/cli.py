@@ -35,6 +35,7 @@ from .cli_args import (
     parse_sigma,
     report_error,
 )
+from .cli_export import add_export_parser, run_export
 
 TUNING_SIDE = 512  # --tune and --sure run on at most this central crop of the middle plane
 
@@ -147,6 +148,7 @@ def build_parser() -> argparse.ArgumentParser:
     replay.add_argument("output", help="output file (written atomically)")
     replay.add_argument("--scheduler", default=None, help="dask.distributed scheduler address")
     replay.add_argument("--quiet", action="store_true", help="no progress bar")
+    add_export_parser(add)
     bench = add("bench", help="quality and speed table of the denoisers")
     bench.add_argument("--quick", action="store_true", help="a few small images only")
     bench.add_argument("--json", action="store_true", help="JSON instead of a table")
@@ -300,6 +302,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "restore": run_restore,
         "run": run_recipe,
         "bench": run_bench,
+        "export": run_export,
     }
     try:
         return commands[args.command](args)
