@@ -1,4 +1,4 @@
-"""A fast import: torch, numba and dask.distributed load on first use, not at ``import``."""
+"""A fast import: torch, numba, bioimageio, dask.distributed load on first use, not at import."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-HEAVY = ("torch", "numba", "distributed")
+HEAVY = ("torch", "numba", "distributed", "bioimageio")
 
 
 def loaded_after(statement: str) -> list[str]:

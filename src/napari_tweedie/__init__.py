@@ -24,6 +24,7 @@ _MODULES = {
     "operators": ("OPERATORS",),
     "samplers": ("SAMPLERS",),
     "tuning": ("sure", "sure_map", "tune", "uncertainty"),
+    "bioimageio.export": ("export_bioimageio",),
 }
 #: public name -> the module defining it
 _PUBLIC = {name: module for module, names in _MODULES.items() for name in names}
