@@ -4,7 +4,8 @@ Filter2Noise and Noise2Score fit a model in their :class:`~.base.JobWidget`
 (with a live preview); this panel then applies it to a region (Shapes
 rectangle, current view, current slice: an overlaid layer) or to the whole
 layer (tile by tile, in the background, to a zarr store opened lazily), and
-saves or loads it (``.safetensors``).  A model is anything with ``save(path)``
+saves or loads it (``.safetensors``), or exports it as a bioimage.io package
+(:mod:`.export`).  A model is anything with ``save(path)``
 and a lazy, tiled ``apply_lazy(array)`` (or the host's ``lazy`` function).
 """
 
@@ -20,6 +21,7 @@ from magicgui.widgets import ComboBox, Container, FileEdit, PushButton
 from ..data import ROI, compute_with_progress
 from ..denoisers import DENOISERS
 from .base import ROI_SCOPES, JobWidget, reported
+from .export import export_button
 from .jobs import Job
 from .params import seed_box, widget_for
 from .results import output_edit, put_image
@@ -90,13 +92,15 @@ class ModelPanel(Container):
         self.model_path.tooltip = "the model's file (.safetensors, with a .json of settings)"
         self.save_button = PushButton(text="Save model", tooltip="write the model file")
         self.load_button = PushButton(text="Load model", tooltip="read the model file")
+        self.export_button = export_button(self)
         self.extend([self.target, self.output, self.apply_button, self.model_path,
-                     self.save_button, self.load_button])  # fmt: skip
+                     self.save_button, self.load_button, self.export_button])  # fmt: skip
         self.margins = (0, 0, 0, 0)
         self.target.changed.connect(self._show_output)
         self._show_output()
         for button, ready in ((self.apply_button, self.ready), (self.save_button, self.ready),
-                              (self.load_button, lambda: True)):  # fmt: skip
+                              (self.load_button, lambda: True),
+                              (self.export_button, self.ready)):  # fmt: skip
             host.action(button, ready)
         self.apply_button.clicked.connect(self.apply)
         self.save_button.clicked.connect(self.save)
