@@ -56,3 +56,16 @@ def tiff_reads(monkeypatch) -> list[str]:
     from tifffile.zarr import ZarrTiffStore
 
     return count_store_reads(monkeypatch, ZarrTiffStore)
+
+
+@pytest.fixture(scope="session")
+def zoo_package(tmp_path_factory):
+    """A small bioimage.io package made here (a zero-shot Noise2Noise fit, exported)."""
+    pytest.importorskip("bioimageio.core")
+    import napari_tweedie as nt
+    from napari_tweedie.denoisers.zs_n2n.fit import fit_zs_n2n
+    from napari_tweedie.steps import run
+
+    noisy = 0.5 + 0.05 * np.random.default_rng(0).standard_normal((48, 48))
+    model = run(fit_zs_n2n(noisy.astype(np.float32), iterations=3, crop=32, patience=0))
+    return nt.export_bioimageio(model, tmp_path_factory.mktemp("zoo") / "zs_n2n.zip")

@@ -374,9 +374,15 @@ def test_every_method_refuses_out_of_range_and_nan_parameters(method):
                 )
 
 
+def _paths(method: str, request) -> dict:
+    """Files a method needs (a model package), made by the fixtures."""
+    paths = [p.name for p in nt.DENOISERS[method].params if p.kind == "path"]
+    return {name: request.getfixturevalue("zoo_package") for name in paths}
+
+
 @pytest.mark.parametrize("method", METHODS)
-def test_every_method_gives_finite_results_on_hard_but_valid_arrays(method):
-    options = {"seed": 0, **CHEAP.get(method, {})}
+def test_every_method_gives_finite_results_on_hard_but_valid_arrays(method, request):
+    options = {"seed": 0, **CHEAP.get(method, {}), **_paths(method, request)}
     image = _noisy()
     reference = nt.denoise(image, method, **options)
     assert reference.shape == image.shape and np.isfinite(reference).all()

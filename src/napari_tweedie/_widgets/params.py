@@ -126,4 +126,7 @@ def seed_box(same: str = "result", of: str = "") -> SpinBox:
 
 def param_values(container: Container) -> dict[str, Any]:
     """Current values of the widgets made by :func:`widget_for`."""
-    return {widget.name: widget.value for widget in container}
+    return {
+        widget.name: str(widget.value) if isinstance(widget, FileEdit) else widget.value
+        for widget in container
+    }

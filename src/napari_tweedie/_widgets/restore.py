@@ -100,7 +100,14 @@ class RestoreWidget(JobWidget):
         )
         self.prior = ComboBox(
             label="prior",
-            choices=[*BUNDLED_PRIORS, *sorted(DENOISERS)],
+            choices=[
+                *BUNDLED_PRIORS,
+                *sorted(
+                    n
+                    for n, spec in DENOISERS.items()
+                    if not any(p.kind == "path" for p in spec.params)
+                ),
+            ],
             value="default",
             tooltip="bundled network (x8: averaged over flips/rotations, 8x slower) "
             "or any denoiser",

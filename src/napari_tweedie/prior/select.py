@@ -35,6 +35,12 @@ class RegistryDenoiser:
                 f"a callable or one of {sorted(DENOISERS)}"
             )
         self.spec = DENOISERS[method]
+        files = [p.name for p in self.spec.params if p.kind == "path" and p.name not in params]
+        if files:
+            raise ValueError(
+                f"prior {method!r} needs a file ({', '.join(files)}); a bioimage.io package "
+                "is a prior as prior='bioimageio:PATH'"
+            )
         self.spec.check_available()
         self.params = self.spec.defaults() | params
 
