@@ -36,3 +36,17 @@ def test_export_button_writes_a_package_in_the_background(qtbot, make_napari_vie
     assert f"exported {path}" in widget.status.value
     package = BioimageioModel(path)
     np.testing.assert_allclose(package(noisy[:48, :48]), model.apply(noisy[:48, :48]), atol=1e-4)
+
+
+def test_restore_widget_offers_a_bioimageio_package_as_prior(make_napari_viewer, tmp_path):
+    from napari_tweedie._widgets.prior_choice import PACKAGE
+    from napari_tweedie._widgets.restore import RestoreWidget
+
+    widget = RestoreWidget(make_napari_viewer())
+    choice = widget.prior_choice
+    assert PACKAGE in choice.combo.choices and "bioimageio" not in choice.combo.choices
+    assert choice.value == "default" and choice.package.native.isHidden()
+    choice.combo.value = PACKAGE
+    choice.package.value = tmp_path / "denoiser.zip"
+    assert not choice.package.native.isHidden()
+    assert choice.value == f"bioimageio:{tmp_path / 'denoiser.zip'}"

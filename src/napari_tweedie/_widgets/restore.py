@@ -6,9 +6,7 @@ import napari
 import numpy as np
 from magicgui.widgets import CheckBox, ComboBox
 
-from ..denoisers import DENOISERS
 from ..operators import OPERATORS
-from ..prior.select import BUNDLED_PRIORS
 from ..restoration import restore_steps, simulate_measurement
 from ..samplers import SAMPLERS
 from ..specs import Param
@@ -16,6 +14,7 @@ from .base import JobWidget, reported
 from .jobs import Job
 from .live import robust_limits, show_image
 from .params import seed_box, widget_for
+from .prior_choice import PriorChoice
 from .restore_inputs import PRESETS, SpecControls, observed_mask, on_plane, placement
 from .restore_whole import start_whole_restore
 from .results import output_edit
@@ -98,20 +97,8 @@ class RestoreWidget(JobWidget):
         self.sampler_controls = SpecControls(
             SAMPLERS, shared=False, words={"zeta": "re-noise fraction"}
         )
-        self.prior = ComboBox(
-            label="prior",
-            choices=[
-                *BUNDLED_PRIORS,
-                *sorted(
-                    n
-                    for n, spec in DENOISERS.items()
-                    if not any(p.kind == "path" for p in spec.params)
-                ),
-            ],
-            value="default",
-            tooltip="bundled network (x8: averaged over flips/rotations, 8x slower) "
-            "or any denoiser",
-        )
+        self.prior_choice = PriorChoice()
+        self.prior = self.prior_choice.combo
         self.steps, self.samples = (widget_for(param) for param in RUN_PARAMS)
         self.seed = seed_box()
         self.show_live = CheckBox(
@@ -126,8 +113,9 @@ class RestoreWidget(JobWidget):
         )
         self.lay_out(
             [self.preset, self.simulate, self.operator, *self.operator_controls.widgets,
-             self.mask_layer, self.sampler, *self.sampler_controls.widgets, self.prior,
-             self.steps, self.samples, self.seed, self.show_live], [self.output]
+             self.mask_layer, self.sampler, *self.sampler_controls.widgets,
+             *self.prior_choice.widgets, self.steps, self.samples, self.seed, self.show_live],
+            [self.output]
         )  # fmt: skip
 
     def _image_names(self, widget=None) -> list[str]:
@@ -212,7 +200,7 @@ class RestoreWidget(JobWidget):
         """Start the solver on the region (or every plane) in a background worker."""
         settings = dict(
             sampler=self.sampler.value,
-            prior=self.prior.value,
+            prior=self.prior_choice.value,
             steps=int(self.steps.value),
             samples=int(self.samples.value),
             seed=int(self.seed.value),
