@@ -386,7 +386,8 @@ def test_every_method_gives_finite_results_on_hard_but_valid_arrays(method, requ
     image = _noisy()
     reference = nt.denoise(image, method, **options)
     assert reference.shape == image.shape and np.isfinite(reference).all()
-    for scale in (1e-30, 1e30):  # physical units: correct up to the scale
+    scales = () if nt.DENOISERS[method].extra.get("fixed_units") else (1e-30, 1e30)
+    for scale in scales:  # physical units: correct up to the scale (a fitted package: no)
         scaled = nt.denoise(image.astype(np.float64) * scale, method, **options) / scale
         assert np.isfinite(scaled).all(), scale
         error = np.abs(scaled - reference).max() / np.ptp(image)

@@ -104,5 +104,6 @@ SPECS = (
         gaussian_only=False,
         resolve=resolve_bioimageio,
         radius=lambda sigma, overlap=32, **params: int(overlap),
+        extra={"fixed_units": True},  # the package expects its own units: no API rescaling
     ),
 )
