@@ -626,11 +626,11 @@ def test_noise2score_model_files(tmp_path):
 
 
 @pytest.mark.parametrize("method", METHODS)
-def test_every_method_same_seed_same_bits_sequentially_and_in_four_threads(method):
+def test_every_method_same_seed_same_bits_sequentially_and_in_four_threads(method, request):
     from concurrent.futures import ThreadPoolExecutor
 
     image = _noisy(32)
-    options = {"seed": 7, "sigma": 0.05, **CHEAP.get(method, {})}
+    options = {"seed": 7, "sigma": 0.05, **CHEAP.get(method, {}), **_paths(method, request)}
     if method == "filter2noise":
         options["iterations"] = 3
     first = nt.denoise(image, method, **options)

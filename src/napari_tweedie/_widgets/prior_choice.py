@@ -27,7 +27,10 @@ class PriorChoice:
                         if not any(p.kind == "path" for p in spec.params))  # fmt: skip
         self.combo = ComboBox(
             label="prior",
-            choices=[*BUNDLED_PRIORS, *usable, ("bioimage.io package...", PACKAGE)],
+            choices=[
+                *((n, n) for n in (*BUNDLED_PRIORS, *usable)),
+                ("bioimage.io package...", PACKAGE),
+            ],
             value="default",
             tooltip="bundled network (x8: averaged over flips/rotations, 8x slower), any "
             "denoiser, or a bioimage.io Gaussian denoiser package of known noise level",

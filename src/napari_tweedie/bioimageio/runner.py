@@ -23,6 +23,7 @@ What loading executes:
 from __future__ import annotations
 
 import os
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +32,9 @@ import numpy as np
 __all__ = ["BioimageioModel", "check_weights_bytes"]
 
 ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")
+#: held while a package is read: bioimageio.spec's loading is not thread-safe (its YAML
+#: reader failed when four threads opened one package at once)
+LOAD_LOCK = threading.Lock()
 PICKLE_START = (b"\x80", b"(", b"]", b"}", b"c")
 
 
@@ -81,16 +85,19 @@ class BioimageioModel:
         self.source = Path(source)
         if not self.source.exists():
             raise FileNotFoundError(f"no bioimage.io package {self.source}")
-        self.descr = _load(self.source)
+        with LOAD_LOCK:
+            self.descr = _load(self.source)
         self.input, self.output = _image_tensors(self.descr, self.source)
         self.weight_format = _pick_weights(self.descr, self.source, trust_code)
         weights = getattr(self.descr.weights, self.weight_format)
         check_weights_bytes(weights.get_reader().read(16), f"{weights.source} in {self.source}")
         from bioimageio.core import create_prediction_pipeline
 
-        self.pipeline = create_prediction_pipeline(
-            bioimageio_model=self.descr, weight_format=self.weight_format, devices=[str(device)]
-        )
+        with LOAD_LOCK:
+            self.pipeline = create_prediction_pipeline(
+                bioimageio_model=self.descr, weight_format=self.weight_format,
+                devices=[str(device)],
+            )  # fmt: skip
         extra = self.descr.config.model_extra or {}
         self.config = {k: v for k, v in extra.items() if isinstance(k, str)}
 

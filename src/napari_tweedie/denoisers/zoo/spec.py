@@ -55,9 +55,12 @@ def denoise_bioimageio(
     def block(b: np.ndarray, *, seed: int) -> np.ndarray:
         return run(b.reshape(b.shape[-2:])).reshape(b.shape)
 
+    from ..fitting import one_torch_thread
+
     plane = np.asarray(image, np.float32)
     tiles = map_tiles(block, plane, int(tile), int(overlap))
-    return np.asarray(tiles.compute(scheduler="synchronous"), np.float32)
+    with one_torch_thread():  # the same bits in any thread (as the fitted methods)
+        return np.asarray(tiles.compute(scheduler="synchronous"), np.float32)
 
 
 SPECS = (
