@@ -133,7 +133,7 @@ def documentation(spec: Exportable) -> str:
             else "None assumed: the filter was fitted self-supervised on the noisy image."
         ),
         "",
-        "## Reproducibility",
+        "## Validation",
         "",
         "The test output is napari-tweedie's own result on the test input; the package "
         "reproduces it to a relative tolerance of 1e-4 with either weights format "
