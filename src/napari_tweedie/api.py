@@ -77,6 +77,7 @@ class _Scaled:
 
 def _rescale(spec, noise, scale, sigma, noise_params, method_params) -> _Scaled:
     """Settings in the image's units (``Param.image_units``) divided by ``scale`` like the image."""
+    scale = 1.0 if spec.extra.get("fixed_units") else scale  # a model fitted in these units
 
     def divide(params: tuple[Param, ...], values: dict) -> dict:
         units = {p.name for p in params if p.image_units}
@@ -88,11 +89,6 @@ def _rescale(spec, noise, scale, sigma, noise_params, method_params) -> _Scaled:
         divide(noise_model_class(noise).params, noise_params),
         divide(spec.params, method_params),
     )
-
-
-def _scale(spec: DenoiserSpec, sample) -> float:
-    """:func:`intensity_scale`, or 1 for a model fitted in given units (``fixed_units``)."""
-    return 1.0 if spec.extra.get("fixed_units") else intensity_scale(sample)
 
 
 def _as_float_image(image) -> np.ndarray:
@@ -175,7 +171,7 @@ def denoise_steps(
     data = _as_float_image(image)
     layout = check_layout(spec, data.ndim, channel_axis, volumetric, spacing, sigma)
     sample = sample_planes(data)
-    scaled = _rescale(spec, noise, _scale(spec, sample), sigma, noise_params, method_params)
+    scaled = _rescale(spec, noise, intensity_scale(sample), sigma, noise_params, method_params)
     if scaled.scale != 1:
         data, sample = data / np.float32(scaled.scale), sample / np.float32(scaled.scale)
     if layout.shaped:
@@ -282,7 +278,7 @@ def denoise_lazy(
     array = da.asarray(image)
     layout = check_layout(spec, array.ndim, channel_axis, volumetric, spacing, sigma)
     sample = sample_planes(array)
-    scaled = _rescale(spec, noise, _scale(spec, sample), sigma, noise_params, method_params)
+    scaled = _rescale(spec, noise, intensity_scale(sample), sigma, noise_params, method_params)
     if scaled.scale != 1:
         array = array.astype(np.float32) / np.float32(scaled.scale)
         sample = sample / np.float32(scaled.scale)
