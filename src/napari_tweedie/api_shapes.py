@@ -22,7 +22,6 @@ Non-finite pixels are filled per channel and put back, as for planes.
 from __future__ import annotations
 
 import inspect
-import re
 from collections.abc import Generator
 from dataclasses import dataclass, replace
 from functools import partial
@@ -32,6 +31,7 @@ import numpy as np
 from .data.axes import Layout, make_layout
 from .data.finite import fill_non_finite
 from .denoisers import DENOISERS, DenoiserSpec
+from .devices import check_device
 from .noise.registry import noise_model_class
 from .noise.setup import NoiseSetup, finite_sample, resolve_noise, sample_planes
 from .steps import Step, map_steps
@@ -58,16 +58,12 @@ def check_layout(
     return layout
 
 
-_DEVICE = re.compile(r"auto|cpu|mps|cuda(:\d+)?")
-
-
 def device_params(spec: DenoiserSpec, device) -> dict:
     """``{"device": device}`` for methods whose ``func`` takes one (torch methods); else ``{}``.
 
     ``device`` is ``"auto"``, ``"cpu"``, ``"cuda"``, ``"cuda:N"`` or ``"mps"``.
     """
-    if not isinstance(device, str) or not _DEVICE.fullmatch(device):
-        raise ValueError(f"device must be 'auto', 'cpu', 'cuda', 'cuda:N' or 'mps', got {device!r}")
+    check_device(device)
     try:
         takes = "device" in inspect.signature(spec.func).parameters
     except (TypeError, ValueError):  # a builtin or C function: no keywords to inspect

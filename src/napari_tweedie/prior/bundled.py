@@ -50,33 +50,10 @@ def weights_missing_message(path: Path | str | None = None) -> str | None:
 
 
 def pick_device(device: str | torch.device = "auto") -> torch.device:
-    """``"auto"``: CUDA if available, then Apple MPS, then CPU; anything else as given."""
-    if str(device) != "auto":
-        try:
-            chosen = torch.device(device)
-        except (RuntimeError, TypeError) as error:
-            raise ValueError(
-                f"unknown device {device!r} (auto, cpu, cuda, cuda:N or mps)"
-            ) from error
-        if not _available(chosen):
-            raise ValueError(f"device {device!r} is not available on this machine")
-        return chosen
-    if torch.cuda.is_available():
-        return torch.device("cuda")
-    mps = getattr(torch.backends, "mps", None)
-    if mps is not None and mps.is_available():
-        return torch.device("mps")
-    return torch.device("cpu")
+    """``"auto"``: CUDA, then Apple MPS, then CPU (:func:`.devices.resolve_device`)."""
+    from ..devices import resolve_device
 
-
-def _available(device: torch.device) -> bool:
-    """Whether torch can use ``device`` here."""
-    if device.type == "cuda":
-        return torch.cuda.is_available() and (device.index or 0) < torch.cuda.device_count()
-    if device.type == "mps":
-        mps = getattr(torch.backends, "mps", None)
-        return mps is not None and mps.is_available()
-    return device.type == "cpu"
+    return resolve_device(device)
 
 
 def read_weights(path: Path | str | None = None) -> tuple[dict[str, Tensor], dict[str, str]]:
