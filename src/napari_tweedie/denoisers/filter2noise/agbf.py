@@ -135,8 +135,8 @@ def _reflect_index(n: int, radius_before: int, radius_after: int) -> np.ndarray:
 
 def symmetric_pad(x: torch.Tensor, top: int, bottom: int, left: int, right: int) -> torch.Tensor:
     """Pad the last two axes like ``numpy.pad(mode="symmetric")`` (differentiable)."""
-    rows = torch.from_numpy(_reflect_index(x.shape[-2], top, bottom))
-    cols = torch.from_numpy(_reflect_index(x.shape[-1], left, right))
+    rows = torch.from_numpy(_reflect_index(x.shape[-2], top, bottom)).to(x.device)
+    cols = torch.from_numpy(_reflect_index(x.shape[-1], left, right)).to(x.device)
     return x.index_select(-2, rows).index_select(-1, cols)
 
 

@@ -55,6 +55,7 @@ def fit_filter2noise(
     generator: torch.Generator | None = None,
     preview_every: int = 10,
     early_stop: bool = True,
+    device: str = "auto",
 ) -> Generator[Step, None, Filter2Noise]:
     """Fit Filter2Noise (Sun et al. 2025) to one noisy 2-D image, self-supervised.
 
@@ -108,6 +109,7 @@ def fit_filter2noise(
     """
     import torch
 
+    from ...devices import resolve_device
     from .loss import train
     from .net import F2NNet
 
@@ -120,10 +122,14 @@ def fit_filter2noise(
     init_r = 0.1 if not sigma else float(np.clip(2.0 * sigma / scale, 0.01, 0.5))
     if window == 0:
         window = max(1, int(crop or 256) // 8)
-    net = F2NNet(stages=stages, radius=radius, window=window, init=(1.5, init_r))
+    where = resolve_device(device)
+    # the numba kernels are the CPU path; other devices filter with the torch AGBF
+    backend = "numba" if where.type == "cpu" else "torch"
+    net = F2NNet(stages=stages, radius=radius, window=window, init=(1.5, init_r), backend=backend)
     net.reset_parameters(generator)
+    net.to(where)
     model = Filter2Noise(net, offset, scale)
-    y = torch.from_numpy(prepare((data - offset) / scale))
+    y = torch.from_numpy(prepare((data - offset) / scale)).to(where)
     steps = train(
         net,
         y,
@@ -145,11 +151,11 @@ def fit_filter2noise(
 
 
 def denoise_filter2noise(
-    image: np.ndarray, *, sigma: float, seed: int = 0, **params
+    image: np.ndarray, *, sigma: float, seed: int = 0, device: str = "auto", **params
 ) -> Generator[Step, None, np.ndarray]:
     """Filter2Noise (Sun et al. 2025) on one plane: fit on it, then apply (registry function).
 
     ``sigma`` initialises the range widths; ``params`` go to :func:`fit_filter2noise`.
     """
-    model = yield from fit_filter2noise(image, sigma=sigma, seed=seed, **params)
+    model = yield from fit_filter2noise(image, sigma=sigma, seed=seed, device=device, **params)
     return model.apply(image)

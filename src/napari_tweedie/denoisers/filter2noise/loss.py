@@ -58,11 +58,11 @@ def euclidean_local_shuffle(x: torch.Tensor) -> torch.Tensor:
     """
     height, width = x.shape
     blocks = x.reshape(height // 2, 2, width // 2, 2).permute(0, 2, 1, 3).reshape(-1, 4)
-    first = torch.tensor([p for p, _ in _PAIRS])
-    second = torch.tensor([q for _, q in _PAIRS])
+    first = torch.tensor([p for p, _ in _PAIRS], device=x.device)
+    second = torch.tensor([q for _, q in _PAIRS], device=x.device)
     distance = (blocks[:, first] - blocks[:, second]).abs()
     best = distance.argmin(dim=1)
-    rows = torch.arange(blocks.shape[0])
+    rows = torch.arange(blocks.shape[0], device=x.device)
     p, q = first[best], second[best]
     shuffled = blocks.clone()
     shuffled[rows, p] = blocks[rows, q]
@@ -92,8 +92,8 @@ def _dog_matrix(n: int, sigmas: tuple[float, float]) -> torch.Tensor:
 
 def dog(x: torch.Tensor, sigmas: tuple[float, float] = DOG_SIGMAS) -> torch.Tensor:
     """Difference of Gaussians ``G(s1) * x - G(s2) * x`` of (..., H, W), reflected borders."""
-    rows = _dog_matrix(x.shape[-2], tuple(sigmas))
-    cols = _dog_matrix(x.shape[-1], tuple(sigmas))
+    rows = _dog_matrix(x.shape[-2], tuple(sigmas)).to(x.device)
+    cols = _dog_matrix(x.shape[-1], tuple(sigmas)).to(x.device)
     narrow = rows[0] @ x @ cols[0].T
     wide = rows[1] @ x @ cols[1].T
     return narrow - wide

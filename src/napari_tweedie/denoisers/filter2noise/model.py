@@ -118,9 +118,25 @@ class Filter2Noise:
             "window": self.net.window,
         }
 
+    @property
+    def device(self):
+        """The torch device of the network (where :meth:`apply` runs; numba on CPU)."""
+        return next(self.net.parameters()).device
+
+    def to(self, device) -> Filter2Noise:
+        """Move the network to ``device`` (``"auto"`` allowed): numba on CPU, torch elsewhere."""
+        from ...devices import resolve_device
+
+        where = resolve_device(device)
+        self.net.to(where)
+        self.net.backend = "numba" if where.type == "cpu" else "torch"
+        return self
+
     def _filter(self, x: np.ndarray, sx, sy, sr_units) -> np.ndarray:
         sr = np.asarray(sr_units, np.float32) / np.float32(self.scale)
-        return bilateral_filter_varying(x, sx, sy, sr, radius=self.radius)
+        if self.device.type == "cpu":  # the compiled numba kernel
+            return bilateral_filter_varying(x, sx, sy, sr, radius=self.radius)
+        return _filter_on(self.device, x, sx, sy, sr, self.radius)
 
     def sigma_maps(self, image: np.ndarray) -> list[np.ndarray]:
         """Per-stage sigma maps of a 2-D image: a list of (3, H, W) float32 arrays.
@@ -140,7 +156,8 @@ class Filter2Noise:
         maps = []
         with torch.no_grad(), one_torch_thread():
             for stage in self.net.stages:
-                s = stage(torch.from_numpy(x)[None], self.net.window)[0].numpy().copy()
+                v = torch.from_numpy(x)[None].to(self.device)
+                s = stage(v, self.net.window)[0].cpu().numpy().copy()
                 s[2] *= self.scale
                 maps.append(s)
                 x = self._filter(x, s[0], s[1], s[2])
@@ -263,6 +280,19 @@ class Filter2Noise:
             net.load_state_dict(load_file(str(weights)))
             net.eval()
             return cls(net, float(settings["offset"]), float(settings["scale"]))
+
+
+def _filter_on(device, x: np.ndarray, sx, sy, sr, radius: int) -> np.ndarray:
+    """The torch AGBF (:func:`.agbf.agbf_reference`) of one plane on a non-CPU ``device``."""
+    import torch
+
+    from .agbf import agbf_reference
+
+    shape = np.shape(x)
+    planes = [np.broadcast_to(np.asarray(a, np.float32), shape).copy() for a in (x, sx, sy, sr)]
+    t = [torch.from_numpy(a)[None].to(device) for a in planes]
+    with torch.no_grad():
+        return agbf_reference(*t, radius)[0].cpu().numpy()
 
 
 def prepare(image: np.ndarray) -> np.ndarray:

@@ -136,8 +136,8 @@ class SigmaPredictor(nn.Module):
         h = self.norm(self._attend(self.embed(patches), window))
         z = F.softplus(self.head(h))
         (s_low, s_cap), (r_low, r_cap) = self.bounds
-        low = torch.tensor([s_low, s_low, r_low])
-        cap = torch.tensor([s_cap, s_cap, r_cap])
+        low = torch.tensor([s_low, s_low, r_low], device=z.device)
+        cap = torch.tensor([s_cap, s_cap, r_cap], device=z.device)
         return (low + cap * torch.tanh(z / cap)).permute(0, 3, 1, 2)
 
     def forward(self, image: torch.Tensor, window: int | None = 32) -> torch.Tensor:

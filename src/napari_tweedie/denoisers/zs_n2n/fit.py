@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from ...devices import resolve_device
 from ...prior.ensemble import dihedral
 from ...steps import Step
 from ..fitting import (
@@ -88,8 +89,8 @@ class _Fitter:
 
     def __init__(self, y: torch.Tensor, seed: int, **options) -> None:
         self.y, self.options = y, options
-        self.generator = torch.Generator().manual_seed(int(seed))
-        self.net = ZSN2NNet(generator=self.generator)
+        self.generator = torch.Generator().manual_seed(int(seed))  # CPU: the same draws anywhere
+        self.net = ZSN2NNet(generator=self.generator).to(y.device)
         self.optimizer = torch.optim.Adam(self.net.parameters(), lr=options["lr"])
         self.held = _crop(y, EVAL_CROP, None)
 
@@ -131,6 +132,7 @@ def fit_zs_n2n(
     normalize: bool = True,
     preview_every: int = 50,
     seed: int = 0,
+    device: str = "auto",
 ) -> Generator[Step, None, ZSN2NModel]:
     """Zero-shot Noise2Noise (Mansour & Heckel 2023): fit the tiny residual network to ``image``.
 
@@ -164,6 +166,10 @@ def fit_zs_n2n(
         (float32, the image's units), ``info={"loss": ..., "lr": ...}``.
     seed : int
         Seeds the weights and the crops (a ``torch.Generator``).
+    device : str
+        ``"auto"`` (CUDA, then MPS, then CPU), ``"cpu"``, ``"cuda"``,
+        ``"cuda:N"`` or ``"mps"`` (:func:`napari_tweedie.devices.resolve_device`);
+        the fitted model applies on the same device.
 
     Returns
     -------
@@ -176,7 +182,7 @@ def fit_zs_n2n(
     if data.ndim != 2 or min(data.shape) < 4:
         raise ValueError(f"expected a 2-D image of at least 4x4 pixels, got shape {data.shape}")
     offset, scale = percentile_scale(data) if normalize else (0.0, 1.0)
-    y = torch.from_numpy((data - offset) / scale)[None, None]
+    y = torch.from_numpy((data - offset) / scale)[None, None].to(resolve_device(device))
     fitter = _Fitter(y, seed, lr=lr, crop=crop, augment=augment, consistency=consistency)
     losses: list[float] = []
     model = ZSN2NModel(fitter.net, offset, scale, ensemble, losses)

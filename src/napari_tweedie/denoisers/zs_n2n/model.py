@@ -89,12 +89,13 @@ class ZSN2NModel:
         from ...data.finite import fill_non_finite
 
         filled, bad = fill_non_finite(data, if_empty=self.offset)
-        y = torch.from_numpy((filled - self.offset) / self.scale)[None, None]
+        device = next(self.net.parameters()).device  # where it was fitted (or moved)
+        y = torch.from_numpy((filled - self.offset) / self.scale)[None, None].to(device)
         count = 8 if (self.ensemble if ensemble is None else ensemble) else 1
         # one torch thread: the same bits in any thread (conv results depend on the split)
         with torch.no_grad(), one_torch_thread():
             estimate = self_ensemble(lambda v, _: v - self.net(v), y, 0.0, count)
-        out = (estimate[0, 0].numpy() * self.scale + self.offset).astype(np.float32)
+        out = (estimate[0, 0].cpu().numpy() * self.scale + self.offset).astype(np.float32)
         if bad is not None:
             out[bad] = np.nan
         return out

@@ -35,16 +35,16 @@ PAPER_RECIPE = dict(
 
 
 def denoise_zs_n2n(
-    image: np.ndarray, *, sigma: float, seed: int = 0, **params
+    image: np.ndarray, *, sigma: float, seed: int = 0, device: str = "auto", **params
 ) -> Generator[Step, None, np.ndarray]:
     """Zero-shot Noise2Noise (Mansour & Heckel 2023) as a registry method (generator).
 
-    ``sigma`` is not needed by the method and is ignored; ``params`` go to
-    :func:`~.fit.fit_zs_n2n`.
+    ``sigma`` is not needed by the method and is ignored; ``device`` and
+    ``params`` go to :func:`~.fit.fit_zs_n2n`.
     """
     from .fit import fit_zs_n2n
 
-    fit = yield from fit_zs_n2n(image, seed=seed, **params)
+    fit = yield from fit_zs_n2n(image, seed=seed, device=device, **params)
     return fit.estimate
 
 
