@@ -20,6 +20,7 @@ import numpy as np
 
 from . import __version__
 from .cli_args import (
+    DEVICE_HELP,
     _positive,
     _progress,
     _scheduler,
@@ -29,6 +30,7 @@ from .cli_args import (
     cast_output,
     check_not_colour,
     check_restore_outputs,
+    device_arg,
     load_array_values,
     parse_roi,
     parse_settings,
@@ -76,6 +78,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="noise std, or one per channel 'a,b,c' (default: estimate)",
     )  # fmt: skip
     den.add_argument("--seed", type=int, default=0)
+    den.add_argument("--device", default="auto", type=device_arg, help=DEVICE_HELP)
     add_shape_options(den)
     den.add_argument(
         "--roi",
@@ -133,7 +136,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--plane-tile", type=int, default=512, help="stack: tile larger planes' prior (0: never)"
     )
     res.add_argument("--seed", type=int, default=0)
-    res.add_argument("--device", default="auto")
+    res.add_argument("--device", default="auto", type=device_arg, help=DEVICE_HELP)
     res.add_argument("--std", default=None, help="also write the per-pixel std here")
     res.add_argument(
         "--set",
@@ -148,6 +151,7 @@ def build_parser() -> argparse.ArgumentParser:
     replay.add_argument("output", help="output file (written atomically)")
     replay.add_argument("--scheduler", default=None, help="dask.distributed scheduler address")
     replay.add_argument("--quiet", action="store_true", help="no progress bar")
+    replay.add_argument("--device", default=None, type=device_arg, help="override the recipe's")
     add_export_parser(add)
     bench = add("bench", help="quality and speed table of the denoisers")
     bench.add_argument("--quick", action="store_true", help="a few small images only")
@@ -178,6 +182,7 @@ def run_denoise(args: argparse.Namespace) -> int:
         seed=args.seed,
         tile=args.tile or api.DEFAULT_TILE,
         overlap=args.overlap,
+        device=args.device,
         **shape_options(args),
         **params,
     )
@@ -281,6 +286,7 @@ def run_recipe(args: argparse.Namespace) -> int:
     if recipe["command"] == "denoise":
         argv += ["--scheduler", args.scheduler] if args.scheduler else []
         argv += ["--quiet"] if args.quiet else []
+    argv += ["--device", args.device] if args.device else []  # the last --device wins
     replayed = build_parser().parse_args(attach_values(argv))
     return {"denoise": run_denoise, "restore": run_restore}[replayed.command](replayed)
 

@@ -52,6 +52,19 @@ def parse_settings(items: Sequence[str]) -> dict:
     return settings
 
 
+DEVICE_HELP = "torch device: auto (cuda, then mps, then cpu), cpu, cuda, cuda:N or mps"
+
+
+def device_arg(text: str) -> str:
+    """``--device``: a device string (:func:`napari_tweedie.devices.check_device`)."""
+    from .devices import check_device
+
+    try:
+        return check_device(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+
+
 def _positive(text: str) -> int:
     value = int(text)
     if value < 1:

@@ -40,9 +40,7 @@ def check_device(name: Any) -> str:
     """
     text = str(name) if _is_torch_device(name) else name
     if not isinstance(text, str) or not DEVICE_PATTERN.fullmatch(text):
-        raise ValueError(
-            f"device must be 'auto', 'cpu', 'cuda', 'cuda:N' or 'mps', got {name!r}"
-        )
+        raise ValueError(f"device must be 'auto', 'cpu', 'cuda', 'cuda:N' or 'mps', got {name!r}")
     return text
 
 

@@ -26,6 +26,8 @@ from typing import Any
 
 import numpy as np
 
+from .devices import check_device
+
 __all__ = ["RECIPE_VERSION", "denoise_recipe", "load_recipe", "recipe_arguments", "save_recipe"]
 
 RECIPE_VERSION = 1
@@ -33,9 +35,10 @@ MAX_RECIPE_BYTES = 1 << 20  # a recipe is a few hundred bytes; refuse anything a
 MAX_RECIPE_PARAMS = 256
 _KEY = "napari_tweedie_recipe"
 _DENOISE_OPTIONS = {"noise": "--noise", "sigma": "--sigma", "seed": "--seed", "tile": "--tile",
-                    "overlap": "--overlap", "channel_axis": "--channel-axis"}  # fmt: skip
+                    "overlap": "--overlap", "channel_axis": "--channel-axis",
+                    "device": "--device"}  # fmt: skip
 _RESTORE_OPTIONS = {"sampler": "--sampler", "prior": "--prior", "steps": "--steps",
-                    "samples": "--samples", "seed": "--seed"}  # fmt: skip
+                    "samples": "--samples", "seed": "--seed", "device": "--device"}  # fmt: skip
 
 
 def denoise_recipe(
@@ -49,19 +52,23 @@ def denoise_recipe(
     channel_axis: int | None = None,
     volumetric: bool = False,
     spacing=None,
+    device: str = "auto",
     **params: Any,
 ) -> dict:
     """A denoise recipe: the arguments of :func:`napari_tweedie.denoise` plus tiling.
 
     ``channel_axis``, ``volumetric`` and ``spacing`` (issue 16) are recorded
-    too; recipes without them (older ones) replay as before.
+    too; recipes without them (older ones) replay as before.  ``device``
+    (``"auto"``, ``"cpu"``, ``"cuda[:N]"``, ``"mps"``) is recorded and replayed
+    as ``--device`` (``napari-tweedie run --device`` overrides it).
     """
     if sigma is not None and np.ndim(sigma):
         sigma = [float(v) for v in np.ravel(sigma)]  # one per channel
     recipe = {_KEY: RECIPE_VERSION, "command": "denoise", "method": method, "noise": noise,
               "sigma": sigma, "seed": int(seed), "params": dict(params), "tile": tile,
               "overlap": overlap, "channel_axis": channel_axis, "volumetric": bool(volumetric),
-              "spacing": None if spacing is None else [float(v) for v in spacing]}  # fmt: skip
+              "spacing": None if spacing is None else [float(v) for v in spacing],
+              "device": device}  # fmt: skip
     return validate(recipe)
 
 
@@ -87,6 +94,8 @@ def validate(recipe: dict) -> dict:
             f"recipe: {len(recipe['params'])} parameters, more than the limit of "
             f"{MAX_RECIPE_PARAMS}"
         )
+    if recipe.get("device") is not None:
+        check_device(recipe["device"])
     json.dumps(recipe)  # raises TypeError on values JSON cannot hold (e.g. arrays)
     return recipe
 

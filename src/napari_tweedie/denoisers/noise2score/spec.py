@@ -39,12 +39,13 @@ def denoise_noise2score(
     noise: str = "gaussian",
     zeta: float | None = None,
     k: float | None = None,
+    device: str = "auto",
     **params,
 ) -> Generator[Step, None, np.ndarray]:
     """Noise2Score (Kim & Ye 2021) registry method: fit on ``image`` (2-D or a stack), denoise it.
 
     ``sigma``/``zeta``/``k`` are the known noise parameters (``None``:
-    estimated); other keyword arguments go to :func:`fit_noise2score`.
+    estimated); ``device`` and other keyword arguments go to :func:`fit_noise2score`.
     """
     noise_params = {"sigma": sigma, "zeta": zeta, "k": k}
     noise_params = {n: noise_params[n] for n in _param_names(noise)}
@@ -52,7 +53,7 @@ def denoise_noise2score(
     from .fit import fit_noise2score
 
     model = yield from fit_noise2score(image, noise=noise, noise_params=noise_params, seed=seed,
-                                       **params)  # fmt: skip
+                                       device=device, **params)  # fmt: skip
     return model.denoise(image)
 
 
@@ -66,6 +67,7 @@ def denoise_noise2score_lazy(
     overlap: int | None = None,
     zeta: float | None = None,
     k: float | None = None,
+    device: str = "auto",
     **params,
 ):
     """Noise2Score (Kim & Ye 2021) for ``denoise_lazy``: fit on random patches, apply tile by tile.
@@ -78,7 +80,8 @@ def denoise_noise2score_lazy(
     noise_params = {"sigma": sigma, "zeta": zeta, "k": k}
     noise_params = {n: noise_params[n] for n in _param_names(noise)}
     params["minutes"] = params.get("minutes") or None
-    model = run(fit_noise2score(array, noise=noise, noise_params=noise_params, seed=seed, **params))
+    model = run(fit_noise2score(array, noise=noise, noise_params=noise_params, seed=seed,
+                    device=device, **params))  # fmt: skip
     return model.apply_lazy(array, tile=tile, overlap=32 if overlap is None else int(overlap))
 
 
