@@ -21,7 +21,6 @@ Non-finite pixels are filled per channel and put back, as for planes.
 
 from __future__ import annotations
 
-import inspect
 from collections.abc import Generator
 from dataclasses import dataclass, replace
 from functools import partial
@@ -31,7 +30,7 @@ import numpy as np
 from .data.axes import Layout, make_layout
 from .data.finite import fill_non_finite
 from .denoisers import DENOISERS, DenoiserSpec
-from .devices import check_device
+from .devices import check_device, uses_device
 from .noise.registry import noise_model_class
 from .noise.setup import NoiseSetup, finite_sample, resolve_noise, sample_planes
 from .steps import Step, map_steps
@@ -64,11 +63,7 @@ def device_params(spec: DenoiserSpec, device) -> dict:
     ``device`` is ``"auto"``, ``"cpu"``, ``"cuda"``, ``"cuda:N"`` or ``"mps"``.
     """
     check_device(device)
-    try:
-        takes = "device" in inspect.signature(spec.func).parameters
-    except (TypeError, ValueError):  # a builtin or C function: no keywords to inspect
-        takes = False
-    return {"device": device} if takes else {}
+    return {"device": device} if uses_device(spec.func) else {}
 
 
 def scalar_sigma(sigma):

@@ -25,6 +25,7 @@ __all__ = [
     "available_devices",
     "check_device",
     "resolve_device",
+    "uses_device",
     "with_cpu_fallback",
 ]
 
@@ -49,15 +50,16 @@ def _is_torch_device(name: Any) -> bool:
 
 
 def available_devices() -> list[str]:
-    """Devices torch can use here, for pickers: ``"cpu"``, ``"cuda:N"`` per GPU, ``"mps"``.
+    """Devices torch can use here, for pickers: ``"cpu"``, then ``"cuda"``, ``"mps"``.
 
-    ``"auto"`` is not listed (pickers put it first themselves).
+    With several GPUs each is listed as ``"cuda:N"``; ``"auto"`` is not
+    listed (pickers put it first themselves).
     """
     import torch
 
     names = ["cpu"]
-    if torch.cuda.is_available():
-        names += [f"cuda:{i}" for i in range(torch.cuda.device_count())]
+    gpus = torch.cuda.device_count() if torch.cuda.is_available() else 0
+    names += ["cuda"] if gpus == 1 else [f"cuda:{i}" for i in range(gpus)]
     mps = getattr(torch.backends, "mps", None)
     if mps is not None and mps.is_available():
         names.append("mps")
@@ -97,6 +99,16 @@ def resolve_device(name: str | torch.device = "auto") -> torch.device:
         choices = ", ".join(["auto", *available_devices()])
         raise ValueError(f"device {text!r} is not available on this machine (available: {choices})")
     return device
+
+
+def uses_device(func: Callable) -> bool:
+    """Whether ``func`` (a registry function) takes a ``device`` keyword (the torch methods)."""
+    import inspect
+
+    try:
+        return "device" in inspect.signature(func).parameters
+    except (TypeError, ValueError):  # a builtin or C function: no keywords to inspect
+        return False
 
 
 def _present(device: torch.device) -> bool:

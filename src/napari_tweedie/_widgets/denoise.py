@@ -17,11 +17,13 @@ from qtpy.QtCore import QTimer
 
 from .. import api
 from ..denoisers import DENOISERS
+from ..devices import uses_device
 from ..noise import NOISE_MODELS
 from ..recipes import denoise_recipe, save_recipe
 from ..specs import Param
 from .base import JobWidget, reported
 from .denoise_quality import DenoiseQuality
+from .device import device_picker
 from .jobs import Job
 from .params import param_values, seed_box, widget_for
 from .results import output_edit, zarr_target
@@ -66,6 +68,7 @@ class DenoiseWidget(JobWidget):
         self.sigma = widget_for(Param("sigma", 0.1, tip, min=0.0, max=1e6, step=0.005))
         self.sigma.enabled = False
         self.seed = seed_box(of=" of stochastic methods")
+        self.device = device_picker()  # shown for torch methods
         self.params = Container(label="parameters", labels=True)
         self.live = CheckBox(label="live", value=False, tooltip="re-run fast methods on change")
         self.output = output_edit(
@@ -90,6 +93,7 @@ class DenoiseWidget(JobWidget):
                 self.sigma_auto,
                 self.sigma,
                 self.seed,
+                self.device,
                 self.params,
             ],  # fmt: skip
             [self.live, self.quality, self.output, self.apply_button, self.recipe_button],
@@ -106,7 +110,7 @@ class DenoiseWidget(JobWidget):
         self.method.changed.connect(self._rebuild_params)
         self.method.changed.connect(self.shapes.update_volumetric)
         self.sigma_auto.changed.connect(lambda auto: setattr(self.sigma, "enabled", not auto))
-        for widget in (self.noise, self.sigma_auto, self.sigma, self.seed, self.scope,
+        for widget in (self.noise, self.sigma_auto, self.sigma, self.seed, self.device, self.scope,
                        *self.shapes.widgets):  # fmt: skip
             widget.changed.connect(self._schedule_live)
         self.run_button.clicked.connect(self.run)
@@ -115,7 +119,11 @@ class DenoiseWidget(JobWidget):
 
     def _rebuild_params(self, event=None) -> None:
         self.params.clear()
-        for param in DENOISERS[self.method.value].params:
+        spec = DENOISERS[self.method.value]
+        self.device.visible = uses_device(spec.func)
+        for param in spec.params:
+            if param.name == "device":
+                continue  # the shared device picker above
             widget = widget_for(param)
             widget.changed.connect(self._schedule_live)
             self.params.append(widget)
@@ -132,7 +140,13 @@ class DenoiseWidget(JobWidget):
             "seed": int(self.seed.value),
             **self.shapes.options(),
             **param_values(self.params),
+            **self._device(),
         }
+
+    def _device(self) -> dict:
+        """``{"device": ...}`` for torch methods (the picker's value), else ``{}``."""
+        takes = uses_device(DENOISERS[self.method.value].func)
+        return {"device": self.device.value} if takes else {}
 
     @reported("run")
     def run(self) -> Job | None:

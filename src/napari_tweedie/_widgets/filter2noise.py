@@ -74,7 +74,7 @@ class Filter2NoiseWidget(SigmaMapEditing, FitWidget):
         self._load_region_values()
         self.quality = Filter2NoiseQuality(self)
         self.lay_out(
-            [self.seed, self.params],
+            [self.seed, self.device, self.params],
             [self.sigma_x, self.sigma_y, self.sigma_r, self.region, self.region_x,
              self.region_y, self.region_r, self.quality, self.panel],
         )  # fmt: skip
@@ -104,7 +104,7 @@ class Filter2NoiseWidget(SigmaMapEditing, FitWidget):
         """Fit Filter2Noise on the chosen region in the background, previewing the estimate."""
         layer, roi, plane = self._region_plane()
         params = param_values(self.params)
-        seed = int(self.seed.value)
+        seed, device = int(self.seed.value), self.device.value
         self.fitted = None
         for widget in (self.sigma_x, self.sigma_y, self.sigma_r):
             widget.enabled = False
@@ -112,7 +112,7 @@ class Filter2NoiseWidget(SigmaMapEditing, FitWidget):
         rated = self.quality.active.value
 
         def work():
-            model = yield from fit_filter2noise(plane, seed=seed, **params)
+            model = yield from fit_filter2noise(plane, seed=seed, device=device, **params)
             # the maps and the quality estimate's noise model too, off the GUI thread
             return (
                 model,

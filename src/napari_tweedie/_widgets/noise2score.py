@@ -22,6 +22,7 @@ from magicgui.widgets import ComboBox, Container, PushButton
 from ..denoisers.noise2score import SPECS, Noise2Score
 from ..noise import NOISE_MODELS
 from .base import JobWidget, reported
+from .device import device_picker
 from .jobs import Job
 from .n2s_run import preview_roi, training_steps
 from .panel import ModelPanel
@@ -65,6 +66,7 @@ class Noise2ScoreWidget(JobWidget):
             widget_for(training[name]) for name in ("minutes", "steps", "batch", "patch", "init")
         )
         self.seed = seed_box("model")
+        self.device = device_picker()
         self.resume_button = PushButton(
             text="Resume training", tooltip="continue training the current model"
         )
@@ -72,7 +74,7 @@ class Noise2ScoreWidget(JobWidget):
         self.plot = MiniPlot("training loss", logy=True, xlabel="step", ylabel="loss")
         self.lay_out(
             [self.noise, self.noise_params, self.minutes, self.steps, self.batch, self.patch,
-             self.init, self.seed],
+             self.init, self.seed, self.device],
             [self.resume_button, self.panel],
         )  # fmt: skip
         self.native.layout().addWidget(self.plot)
@@ -115,6 +117,7 @@ class Noise2ScoreWidget(JobWidget):
             minutes=float(self.minutes.value) or None, steps=int(self.steps.value),
             batch=int(self.batch.value), patch=int(self.patch.value), init=self.init.value,
             seed=int(self.seed.value), preview_every=1, preview_crop=crop.reshape(crop.shape[-2:]),
+            device=self.device.value,
         )  # fmt: skip
         stop = self._stop = threading.Event()
         if state is None:

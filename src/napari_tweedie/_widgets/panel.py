@@ -21,6 +21,7 @@ from magicgui.widgets import ComboBox, Container, FileEdit, PushButton
 from ..data import ROI, compute_with_progress
 from ..denoisers import DENOISERS
 from .base import ROI_SCOPES, JobWidget, reported
+from .device import device_picker
 from .export import export_button
 from .jobs import Job
 from .params import seed_box, widget_for
@@ -215,6 +216,7 @@ class FitWidget(JobWidget):
     def __init__(self, viewer) -> None:
         super().__init__(viewer)
         self.seed = seed_box("fit")
+        self.device = device_picker()  # torch methods: where the model is fitted and applied
         self.params = Container(label="parameters", labels=True)
         for param in DENOISERS[self.method].params:
             self.params.append(widget_for(param))

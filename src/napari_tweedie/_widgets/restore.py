@@ -11,6 +11,7 @@ from ..restoration import restore_steps, simulate_measurement
 from ..samplers import SAMPLERS
 from ..specs import Param
 from .base import JobWidget, reported
+from .device import device_picker
 from .jobs import Job
 from .live import robust_limits, show_image
 from .params import seed_box, widget_for
@@ -101,6 +102,7 @@ class RestoreWidget(JobWidget):
         self.prior = self.prior_choice.combo
         self.steps, self.samples = (widget_for(param) for param in RUN_PARAMS)
         self.seed = seed_box()
+        self.device = device_picker()
         self.show_live = CheckBox(
             label="live preview",
             value=True,
@@ -114,7 +116,8 @@ class RestoreWidget(JobWidget):
         self.lay_out(
             [self.preset, self.simulate, self.operator, *self.operator_controls.widgets,
              self.mask_layer, self.sampler, *self.sampler_controls.widgets,
-             *self.prior_choice.widgets, self.steps, self.samples, self.seed, self.show_live],
+             *self.prior_choice.widgets, self.steps, self.samples, self.seed, self.device,
+             self.show_live],
             [self.output]
         )  # fmt: skip
 
@@ -204,6 +207,7 @@ class RestoreWidget(JobWidget):
             steps=int(self.steps.value),
             samples=int(self.samples.value),
             seed=int(self.seed.value),
+            device=self.device.value,
         )
         if self.scope.value == "Whole layer":
             name = f"{self.layer.value} [{self.operator.value}, {settings['sampler']}, whole]"

@@ -48,7 +48,7 @@ class ZSN2NWidget(FitWidget):
     def __init__(self, viewer: napari.viewer.Viewer):
         super().__init__(viewer)
         self.panel = ModelPanel(self, METHOD, _load, region_tag=", region")
-        self.lay_out([self.seed, self.params], [self.panel])
+        self.lay_out([self.seed, self.device, self.params], [self.panel])
         self.run_button.clicked.connect(self.fit)
 
     @reported("fit")
@@ -60,7 +60,8 @@ class ZSN2NWidget(FitWidget):
         block = roi.read(full_resolution(layer))
         plane = np.asarray(block, np.float32).reshape(block.shape[-2:])
         plane = fill_non_finite(plane)[0]  # missing pixels: the median (all missing: an error)
-        options = dict(param_values(self.params), seed=int(self.seed.value), preview_every=10)
+        options = dict(param_values(self.params), seed=int(self.seed.value), preview_every=10,
+                       device=self.device.value)  # fmt: skip
         name = f"{layer.name} [{METHOD}]"
 
         def work():
