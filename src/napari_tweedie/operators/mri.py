@@ -105,7 +105,9 @@ class CartesianMRI(LinearOperator):
     def forward(self, x: Tensor) -> Tensor:
         import torch
 
-        return self.mask.to(x.device) * torch.fft.fft2(x, norm="ortho")
+        from ..devices import with_cpu_fallback  # e.g. complex FFTs on some MPS builds
+
+        return self.mask.to(x.device) * with_cpu_fallback(torch.fft.fft2, x, norm="ortho")
 
     def observed(self, y: Tensor) -> Tensor:
         return self.mask.to(y.device) * y
@@ -113,7 +115,9 @@ class CartesianMRI(LinearOperator):
     def adjoint(self, y: Tensor) -> Tensor:
         import torch
 
-        return torch.fft.ifft2(self.mask.to(y.device) * y, norm="ortho").real
+        from ..devices import with_cpu_fallback
+
+        return with_cpu_fallback(torch.fft.ifft2, self.mask.to(y.device) * y, norm="ortho").real
 
     def prox(self, z, y, rho, steps: int = 0):
         """Exact real minimiser: for real images ``A^T A = F^H M_sym F`` (symmetrised mask)."""

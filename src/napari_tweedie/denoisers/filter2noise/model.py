@@ -286,13 +286,14 @@ def _filter_on(device, x: np.ndarray, sx, sy, sr, radius: int) -> np.ndarray:
     """The torch AGBF (:func:`.agbf.agbf_reference`) of one plane on a non-CPU ``device``."""
     import torch
 
+    from ...devices import with_cpu_fallback
     from .agbf import agbf_reference
 
     shape = np.shape(x)
     planes = [np.broadcast_to(np.asarray(a, np.float32), shape).copy() for a in (x, sx, sy, sr)]
     t = [torch.from_numpy(a)[None].to(device) for a in planes]
     with torch.no_grad():
-        return agbf_reference(*t, radius)[0].cpu().numpy()
+        return with_cpu_fallback(agbf_reference, *t, radius)[0].cpu().numpy()
 
 
 def prepare(image: np.ndarray) -> np.ndarray:
