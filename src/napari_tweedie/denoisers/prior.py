@@ -20,7 +20,7 @@ PRIOR_HALO = 32
 def denoise_prior(
     image: np.ndarray,
     *,
-    sigma: float,
+    sigma: float | np.ndarray,
     seed: int = 0,
     tile: int = 512,
     ensemble: bool = False,
@@ -31,17 +31,24 @@ def denoise_prior(
 
     ``seed`` is unused (the network is deterministic); the other parameters
     are those of :func:`napari_tweedie.prior.denoiser.denoise_prior`, with
-    tiles overlapping by :data:`PRIOR_HALO` pixels.  ``nt.denoise`` and
+    tiles overlapping by :data:`PRIOR_HALO` pixels.  A channel-last (H, W, C)
+    ``image`` (``channels="joint"``, ``sigma`` of shape (C,)) is denoised per
+    channel of the orthonormal opponent colour space
+    (:func:`napari_tweedie.prior.colour.denoise_colour`), ``data_range`` then
+    holding one range per opponent channel.  Volumes are not handled in 3-D:
+    the network is 2-D and runs plane by plane.  ``nt.denoise`` and
     ``denoise_lazy`` fix ``data_range`` once for the whole array (from the
     sample the noise is estimated on), so that every tile and every plane of
     a stack is scaled alike.
     """
     from ..prior.denoiser import denoise_prior as denoise
 
-    return denoise(
-        image, sigma=sigma, halo=PRIOR_HALO, tile=tile, ensemble=ensemble, device=device,
-        data_range=data_range,
-    )  # fmt: skip
+    options = dict(halo=PRIOR_HALO, tile=tile, ensemble=ensemble, device=device)
+    if np.ndim(image) == 3:  # channel-last colour: per channel in the opponent space
+        from ..prior.colour import denoise_colour
+
+        return denoise_colour(denoise, image, sigma=sigma, data_range=data_range, **options)
+    return denoise(image, sigma=float(sigma), data_range=data_range, **options)
 
 
 def _weights_missing() -> str | None:
@@ -54,6 +61,10 @@ def _resolve_range(sample: np.ndarray, sigma: float, params: dict) -> dict:
     """Fix the data range once for the whole image (the same scaling for every tile)."""
     if params.get("data_range") is not None:
         return params
+    if np.ndim(sigma) == 1 and np.ndim(sample) == 3 and sample.shape[-1] == np.size(sigma):
+        from ..prior.colour import colour_ranges  # a colour sample: one range per channel
+
+        return params | {"data_range": colour_ranges(sample)}
     from ..prior.denoiser import unit_range
 
     return params | {"data_range": unit_range(sample)}
@@ -107,6 +118,7 @@ SPECS = (
         requires=_weights_missing,
         resolve=_resolve_range,
         posterior_mean=True,
+        channels="joint",
         extra={"jvp": _jvp},
     ),
 )
