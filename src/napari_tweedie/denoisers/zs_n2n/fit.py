@@ -27,6 +27,7 @@ from ..fitting import (
     random_crop_origin,
     warmup_factor,
 )
+from .layout import check_image, crop_z, to_tensor
 from .model import ZSN2NModel
 from .net import ZSN2NNet, zs_n2n_losses
 from .spec import DEFAULTS
@@ -87,12 +88,15 @@ def _crop(y: torch.Tensor, size: int, generator: torch.Generator | None) -> torc
 class _Fitter:
     """One ZS-N2N fit: the network, Adam, the (normalised) image and the generator."""
 
-    def __init__(self, y: torch.Tensor, seed: int, **options) -> None:
+    def __init__(self, y: torch.Tensor, seed: int, z_layers: int = 0, **options) -> None:
         self.y, self.options = y, options
         self.generator = torch.Generator().manual_seed(int(seed))  # CPU: the same draws anywhere
-        self.net = ZSN2NNet(generator=self.generator).to(y.device)
+        self.net = ZSN2NNet(
+            generator=self.generator, image_channels=y.shape[1], z_layers=z_layers
+        ).to(y.device)
         self.optimizer = torch.optim.Adam(self.net.parameters(), lr=options["lr"])
-        self.held = _crop(y, EVAL_CROP, None)
+        self.depth = options["crop"] // 4 if options["crop"] else 0  # slices per volume crop
+        self.held = crop_z(_crop(y, EVAL_CROP, None), self.depth, None)
 
     def loss(self, batch: torch.Tensor) -> torch.Tensor:
         residual, consistent = zs_n2n_losses(self.net, batch)
@@ -103,7 +107,7 @@ class _Fitter:
         o = self.options
         for group in self.optimizer.param_groups:
             group["lr"] = o["lr"] * factor
-        batch = _crop(self.y, o["crop"], self.generator)
+        batch = crop_z(_crop(self.y, o["crop"], self.generator), self.depth, self.generator)
         if o["augment"]:
             batch = dihedral(batch, int(torch.randint(0, 8, (1,), generator=self.generator)))
         loss = self.loss(batch)
@@ -133,13 +137,18 @@ def fit_zs_n2n(
     preview_every: int = 50,
     seed: int = 0,
     device: str = "auto",
+    channel_last: bool = False,
+    volumetric: bool = False,
+    z_layers: int = 2,
 ) -> Generator[Step, None, ZSN2NModel]:
     """Zero-shot Noise2Noise (Mansour & Heckel 2023): fit the tiny residual network to ``image``.
 
     Parameters
     ----------
-    image : (H, W) array
-        The noisy image (at least 4x4).
+    image : array, (H, W), (H, W, C), (Z, Y, X) or (Z, Y, X, C)
+        The noisy image (planes of at least 4x4); a channel axis last with
+        ``channel_last`` (the network then has C channels in and out: colour
+        is denoised jointly), a volume with ``volumetric``.
     iterations, lr : int, float
         Maximum number of Adam steps; peak learning rate.
     schedule : {"onecycle", "step"}
@@ -170,6 +179,13 @@ def fit_zs_n2n(
         ``"auto"`` (CUDA, then MPS, then CPU), ``"cpu"``, ``"cuda"``,
         ``"cuda:N"`` or ``"mps"`` (:func:`napari_tweedie.devices.resolve_device`);
         the fitted model applies on the same device.
+    channel_last, volumetric : bool
+        The layout of ``image`` (see above).
+    z_layers : int
+        Volumes: how many of the two 3x3 convolutions also span 3 slices (2:
+        a 3-D network, 1: 2.5-D); training crops of volumes are ``crop`` in Y
+        and X by ``crop // 4`` slices.  The sub-image pair is made in-plane,
+        so anisotropic stacks with few slices work as well.
 
     Returns
     -------
@@ -179,13 +195,13 @@ def fit_zs_n2n(
         (``estimate``), the losses and the steps run.
     """
     data = np.asarray(image, dtype=np.float32)
-    if data.ndim != 2 or min(data.shape) < 4:
-        raise ValueError(f"expected a 2-D image of at least 4x4 pixels, got shape {data.shape}")
+    check_image(data, channel_last, volumetric)
     offset, scale = percentile_scale(data) if normalize else (0.0, 1.0)
-    y = torch.from_numpy((data - offset) / scale)[None, None].to(resolve_device(device))
-    fitter = _Fitter(y, seed, lr=lr, crop=crop, augment=augment, consistency=consistency)
+    y = to_tensor((data - offset) / scale, channel_last).to(resolve_device(device))
+    options = dict(lr=lr, crop=crop, augment=augment, consistency=consistency)
+    fitter = _Fitter(y, seed, z_layers=z_layers if volumetric else 0, **options)
     losses: list[float] = []
-    model = ZSN2NModel(fitter.net, offset, scale, ensemble, losses)
+    model = ZSN2NModel(fitter.net, offset, scale, ensemble, losses, channel_last=channel_last)
     lr_schedule, plateau = _Schedule(schedule, iterations), Plateau(patience, tol=5e-4)
     end = iterations
     while len(losses) < end:

@@ -53,6 +53,9 @@ class ZSN2NModel:
         Whether the self-supervised early stop ended the fit.
     estimate : ndarray or None
         The estimate of the fitted image (not saved; None after :meth:`load`).
+    channel_last : bool
+        Images carry a channel axis last, denoised jointly by a network with
+        that many channels in and out (colour).
     """
 
     net: ZSN2NNet
@@ -63,39 +66,53 @@ class ZSN2NModel:
     iterations: int = 0
     stopped_early: bool = False
     estimate: np.ndarray | None = field(default=None, repr=False)
+    channel_last: bool = False
 
     @property
     def channels(self) -> int:
         return self.net.conv1.out_channels
 
+    @property
+    def image_channels(self) -> int:
+        """Image channels the network takes and returns (1: grey)."""
+        return self.net.conv1.in_channels
+
+    @property
+    def volumetric(self) -> bool:
+        """Whether the network works on (Z, Y, X) volumes."""
+        return self.net.z_layers > 0
+
     def apply(self, image: np.ndarray, *, ensemble: bool | None = None) -> np.ndarray:
-        """Denoise a 2-D image in the fitted image's units.
+        """Denoise an image of the fitted image's layout, in its units.
 
         Parameters
         ----------
-        image : ndarray, shape (H, W)
-            Noisy image of the same kind as the fitted one; non-finite pixels
+        image : ndarray, shape (H, W), (H, W, C), (Z, Y, X) or (Z, Y, X, C)
+            Noisy image of the same kind and layout as the fitted one
+            (:attr:`channel_last`, :attr:`volumetric`); non-finite pixels
             are filled for the network and are NaN in the result.
         ensemble : bool, optional
             Average over the 8 flips/rotations; default :attr:`ensemble`.
 
         Returns
         -------
-        ndarray, float32, shape (H, W)
+        ndarray, float32, the shape of ``image``
         """
-        data = np.asarray(image, dtype=np.float32)
-        if data.ndim != 2:
-            raise ValueError(f"expected a 2-D image, got shape {data.shape}")
         from ...data.finite import fill_non_finite
+        from .layout import check_image, from_tensor, to_tensor
 
+        data = np.asarray(image, dtype=np.float32)
+        check_image(data, self.channel_last, self.volumetric)
         filled, bad = fill_non_finite(data, if_empty=self.offset)
         device = next(self.net.parameters()).device  # where it was fitted (or moved)
-        y = torch.from_numpy((filled - self.offset) / self.scale)[None, None].to(device)
+        y = to_tensor((filled - self.offset) / self.scale, self.channel_last).to(device)
         count = 8 if (self.ensemble if ensemble is None else ensemble) else 1
         # one torch thread: the same bits in any thread (conv results depend on the split)
         with torch.no_grad(), one_torch_thread():
             estimate = self_ensemble(lambda v, _: v - self.net(v), y, 0.0, count)
-        out = (estimate[0, 0].cpu().numpy() * self.scale + self.offset).astype(np.float32)
+        out = (from_tensor(estimate.cpu(), self.channel_last) * self.scale + self.offset).astype(
+            np.float32
+        )
         if bad is not None:
             out[bad] = np.nan
         return out
@@ -116,6 +133,9 @@ class ZSN2NModel:
 
         from ...data.tiles import map_tiles
 
+        if self.channel_last or self.volumetric:
+            raise ValueError("apply_lazy takes grey 2-D models; apply colour or 3-D ones whole")
+
         x = da.asarray(array).astype(np.float32)
         run = _TileApply(self, ensemble, x.shape[-2:])
         return map_tiles(run, x, int(tile), int(overlap), origin=True)
@@ -127,6 +147,9 @@ class ZSN2NModel:
             "format": FORMAT,
             "method": "zero-shot Noise2Noise (Mansour & Heckel 2023)",
             "channels": self.channels,
+            "image_channels": self.image_channels,
+            "z_layers": self.net.z_layers,
+            "channel_last": self.channel_last,
             "offset": self.offset,
             "scale": self.scale,
             "ensemble": self.ensemble,
@@ -144,9 +167,15 @@ class ZSN2NModel:
         """Read a model written by :meth:`save` (no pickle involved)."""
         what = "zero-shot Noise2Noise"
         tensors, meta = read_model(path, KEY, what)
-        check_config(meta, {"channels": (1, 1024)}, path, what)
+        meta = {"image_channels": 1, "z_layers": 0} | meta  # files from before colour / 3-D
+        limits = {"channels": (1, 1024), "image_channels": (1, 1024), "z_layers": (0, 2)}
+        check_config(meta, limits, path, what)
         with loading(path, what):
-            net = ZSN2NNet(channels=int(meta["channels"]))
+            net = ZSN2NNet(
+                channels=int(meta["channels"]),
+                image_channels=int(meta["image_channels"]),
+                z_layers=int(meta["z_layers"]),
+            )
             net.load_state_dict(tensors)
             net.eval()
         return cls(
@@ -157,6 +186,7 @@ class ZSN2NModel:
             losses=list(meta.get("losses", [])),
             iterations=int(meta.get("iterations", 0)),
             stopped_early=bool(meta.get("stopped_early", False)),
+            channel_last=bool(meta.get("channel_last", False)),
         )
 
 

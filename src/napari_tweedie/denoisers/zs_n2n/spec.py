@@ -35,15 +35,28 @@ PAPER_RECIPE = dict(
 
 
 def denoise_zs_n2n(
-    image: np.ndarray, *, sigma: float, seed: int = 0, device: str = "auto", **params
+    image: np.ndarray,
+    *,
+    sigma: float | np.ndarray | None,
+    seed: int = 0,
+    spacing: tuple[float, float, float] | None = None,
+    device: str = "auto",
+    **params,
 ) -> Generator[Step, None, np.ndarray]:
     """Zero-shot Noise2Noise (Mansour & Heckel 2023) as a registry method (generator).
 
-    ``sigma`` is not needed by the method and is ignored; ``device`` and
+    ``sigma`` is not needed by the method; a per-channel ``sigma`` of shape
+    (C,) says that the last axis of ``image`` holds channels (colour: one
+    network with C channels in and out).  With ``spacing`` (volumetric call)
+    ``image`` is a (Z, Y, X) volume fitted by a 3-D network (the network
+    learns the anisotropy from the data; ``spacing`` is not used).  ``device``
+    and
     ``params`` go to :func:`~.fit.fit_zs_n2n`.
     """
     from .fit import fit_zs_n2n
 
+    params.setdefault("channel_last", np.ndim(sigma) == 1)
+    params.setdefault("volumetric", spacing is not None)
     fit = yield from fit_zs_n2n(image, seed=seed, device=device, **params)
     return fit.estimate
 
@@ -86,5 +99,7 @@ SPECS = (
         summary="Zero-shot Noise2Noise (Mansour & Heckel 2023): tiny network fitted to the image.",
         fast=False,
         iterative=True,
+        channels="joint",
+        volumetric=True,
     ),
 )
