@@ -56,6 +56,7 @@ def fit_filter2noise(
     preview_every: int = 10,
     early_stop: bool = True,
     device: str = "auto",
+    channel_last: bool = False,
 ) -> Generator[Step, None, Filter2Noise]:
     """Fit Filter2Noise (Sun et al. 2025) to one noisy 2-D image, self-supervised.
 
@@ -65,8 +66,9 @@ def fit_filter2noise(
 
     Parameters
     ----------
-    image : ndarray, shape (H, W)
-        The noisy image, any units (normalised inside by robust percentiles).
+    image : ndarray, shape (H, W), or (H, W, C) with ``channel_last``
+        The noisy image, any units (normalised inside by robust percentiles,
+        one offset and scale for all channels).
     iterations : int
         Maximum number of optimisation steps.
     learning_rate : float
@@ -84,8 +86,8 @@ def fit_filter2noise(
         0 (default): the training crop in 8-pixel patches (16), so that applying
         the model gives each patch the context it was trained with, at a cost
         linear in the number of pixels.
-    sigma : float, optional
-        Noise level in image units, used only to initialise ``sigma_r``.
+    sigma : float or array of shape (C,), optional
+        Noise level in image units (per channel), used only to initialise ``sigma_r``.
     seed : int
         Seed of the initialisation and the crops (when ``generator`` is None).
     generator : torch.Generator, optional
@@ -96,6 +98,9 @@ def fit_filter2noise(
     early_stop : bool
         Stop when the mean loss of 25 iterations has not improved by 0.1 %
         for 75 iterations (after at least a quarter of ``iterations``).
+    channel_last : bool
+        ``image`` is a colour image: one sigma map per pixel shared by the
+        channels and a joint colour range kernel (:mod:`.colour`).
 
     Yields
     ------
@@ -114,12 +119,15 @@ def fit_filter2noise(
     from .net import F2NNet
 
     data = np.asarray(image, np.float32)
-    if data.ndim != 2 or not np.isfinite(data).all():
-        raise ValueError(f"expected a finite 2-D image, got shape {data.shape}")
+    if data.ndim != 2 + bool(channel_last) or not np.isfinite(data).all():
+        kind = "colour (H, W, C)" if channel_last else "2-D"
+        raise ValueError(f"expected a finite {kind} image, got shape {data.shape}")
     offset, scale = percentile_scale(data)
     if generator is None:
         generator = torch.Generator().manual_seed(int(seed))
-    init_r = 0.1 if not sigma else float(np.clip(2.0 * sigma / scale, 0.01, 0.5))
+    # the range distance of noise grows with the channels: |n_p - n_q| ~ sqrt(2 C) sigma
+    noise = 0.0 if sigma is None else float(np.sqrt(np.sum(np.square(sigma))))
+    init_r = 0.1 if not noise else float(np.clip(2.0 * noise / scale, 0.01, 0.5))
     if window == 0:
         window = max(1, int(crop or 256) // 8)
     where = resolve_device(device)
@@ -128,10 +136,19 @@ def fit_filter2noise(
     net = F2NNet(stages=stages, radius=radius, window=window, init=(1.5, init_r), backend=backend)
     net.reset_parameters(generator)
     net.to(where)
-    model = Filter2Noise(net, offset, scale)
-    y = torch.from_numpy(prepare((data - offset) / scale)).to(where)
+    unit = (data - offset) / scale
+    if channel_last:
+        from .colour import ColourFilter2Noise, ColourNet
+
+        model = ColourFilter2Noise(net, offset, scale)
+        y = torch.from_numpy(np.stack([prepare(c) for c in np.moveaxis(unit, -1, 0)])).to(where)
+        trained = ColourNet(net)
+    else:
+        model = Filter2Noise(net, offset, scale)
+        y = torch.from_numpy(prepare(unit)).to(where)
+        trained = net
     steps = train(
-        net,
+        trained,
         y,
         iterations=int(iterations),
         learning_rate=learning_rate,
@@ -151,11 +168,14 @@ def fit_filter2noise(
 
 
 def denoise_filter2noise(
-    image: np.ndarray, *, sigma: float, seed: int = 0, device: str = "auto", **params
+    image: np.ndarray, *, sigma: float | np.ndarray, seed: int = 0, device: str = "auto", **params
 ) -> Generator[Step, None, np.ndarray]:
     """Filter2Noise (Sun et al. 2025) on one plane: fit on it, then apply (registry function).
 
-    ``sigma`` initialises the range widths; ``params`` go to :func:`fit_filter2noise`.
+    ``sigma`` initialises the range widths; a per-channel ``sigma`` of shape
+    (C,) says that ``image`` is channel-last colour (H, W, C), filtered
+    jointly.  ``params`` go to :func:`fit_filter2noise`.
     """
+    params.setdefault("channel_last", np.ndim(sigma) == 1)
     model = yield from fit_filter2noise(image, sigma=sigma, seed=seed, device=device, **params)
     return model.apply(image)

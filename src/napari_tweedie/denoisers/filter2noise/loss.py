@@ -48,27 +48,37 @@ def euclidean_local_shuffle(x: torch.Tensor) -> torch.Tensor:
 
     Parameters
     ----------
-    x : Tensor, shape (H, W)
-        Image with even ``H`` and ``W``.
+    x : Tensor, shape (H, W) or (C, H, W)
+        Image with even ``H`` and ``W``; with channels, pixels are compared by
+        the Euclidean distance of their colours and swapped in all channels.
 
     Returns
     -------
-    Tensor, shape (H, W)
+    Tensor, the shape of ``x``
         The shuffled image (ties go to the first pair in raster order).
     """
-    height, width = x.shape
-    blocks = x.reshape(height // 2, 2, width // 2, 2).permute(0, 2, 1, 3).reshape(-1, 4)
+    if x.ndim == 2:
+        return euclidean_local_shuffle(x[None])[0]
+    channels, height, width = x.shape
+    blocks = (
+        x.reshape(channels, height // 2, 2, width // 2, 2)
+        .permute(0, 1, 3, 2, 4)
+        .reshape(channels, -1, 4)
+    )
     first = torch.tensor([p for p, _ in _PAIRS], device=x.device)
     second = torch.tensor([q for _, q in _PAIRS], device=x.device)
-    distance = (blocks[:, first] - blocks[:, second]).abs()
+    difference = blocks[:, :, first] - blocks[:, :, second]
+    distance = difference.abs()[0] if channels == 1 else difference.square().sum(0)
     best = distance.argmin(dim=1)
-    rows = torch.arange(blocks.shape[0], device=x.device)
+    rows = torch.arange(blocks.shape[1], device=x.device)
     p, q = first[best], second[best]
     shuffled = blocks.clone()
-    shuffled[rows, p] = blocks[rows, q]
-    shuffled[rows, q] = blocks[rows, p]
+    shuffled[:, rows, p] = blocks[:, rows, q]
+    shuffled[:, rows, q] = blocks[:, rows, p]
     return (
-        shuffled.reshape(height // 2, width // 2, 2, 2).permute(0, 2, 1, 3).reshape(height, width)
+        shuffled.reshape(channels, height // 2, width // 2, 2, 2)
+        .permute(0, 1, 3, 2, 4)
+        .reshape(channels, height, width)
     )
 
 
@@ -104,8 +114,9 @@ class F2NLoss:
 
     Parameters
     ----------
-    image : Tensor, shape (H, W)
-        Noisy image, even sides, roughly on [0, 1].
+    image : Tensor, shape (H, W) or (C, H, W)
+        Noisy image, even sides, roughly on [0, 1]; a colour image is
+        filtered as (B, C, H, W) batches.
     edge_weight : float
         ``lambda`` of the edge-preservation term.
     """
@@ -121,9 +132,9 @@ class F2NLoss:
         """The loss of a ``size x size`` crop at an even ``(top, left)`` (shares the shuffle)."""
         crop = object.__new__(F2NLoss)
         crop.edge_weight = self.edge_weight
-        crop.image = self.image[top : top + size, left : left + size]
+        crop.image = self.image[..., top : top + size, left : left + size]
         half = (top // 2, left // 2, size // 2)
-        crop.halves = self.halves[:, half[0] : half[0] + half[2], half[1] : half[1] + half[2]]
+        crop.halves = self.halves[..., half[0] : half[0] + half[2], half[1] : half[1] + half[2]]
         crop.edges = dog(crop.image[None])
         return crop
 
@@ -163,7 +174,8 @@ def train(
     Yields ``(iteration, loss, terms, last)`` after every step.
     """
     loss_fn = F2NLoss(image, edge_weight)
-    size = min(int(crop) // 2 * 2, *image.shape) if crop else min(image.shape)
+    plane = image.shape[-2:]
+    size = min(int(crop) // 2 * 2, *plane) if crop else min(plane)
     optimiser = torch.optim.AdamW(net.parameters(), lr=learning_rate, weight_decay=1e-4)
     schedule = torch.optim.lr_scheduler.OneCycleLR(
         optimiser, max_lr=learning_rate, total_steps=max(iterations, 2)
@@ -174,7 +186,7 @@ def train(
     net.train()
     for i in range(1, iterations + 1):
         with one_torch_thread():
-            top, left = random_crop_origin(image.shape, size, generator)
+            top, left = random_crop_origin(plane, size, generator)
             loss, terms, _ = loss_fn.crop(top, left, size)(lambda x: net(x)[0])
             optimiser.zero_grad()
             loss.backward()

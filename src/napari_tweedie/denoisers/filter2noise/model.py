@@ -94,6 +94,9 @@ class Filter2Noise:
     scale: float
     history: list[float] = field(default_factory=list)
 
+    #: Images carry a channel axis last, filtered jointly (:mod:`.colour`).
+    channel_last = False
+
     @property
     def stages(self) -> int:
         return len(self.net.stages)
@@ -156,12 +159,16 @@ class Filter2Noise:
         maps = []
         with torch.no_grad(), one_torch_thread():
             for stage in self.net.stages:
-                v = torch.from_numpy(x)[None].to(self.device)
-                s = stage(v, self.net.window)[0].cpu().numpy().copy()
+                guide = torch.from_numpy(self._guide(x))[None].to(self.device)
+                s = stage(guide, self.net.window)[0].cpu().numpy().copy()
                 s[2] *= self.scale
                 maps.append(s)
                 x = self._filter(x, s[0], s[1], s[2])
         return maps, x
+
+    def _guide(self, x: np.ndarray) -> np.ndarray:
+        """The (H, W) plane the attention networks see (the image itself)."""
+        return x
 
     def _denormalise(self, x: np.ndarray) -> np.ndarray:
         return (x * np.float32(self.scale) + np.float32(self.offset)).astype(np.float32)
@@ -197,7 +204,7 @@ class Filter2Noise:
             Filtered image in the image's units.
         """
         x = self._normalise(image)
-        mx, my, mr = multiplier_maps(x.shape, sigma_x, sigma_y, sigma_r, labels, regions)
+        mx, my, mr = multiplier_maps(x.shape[-2:], sigma_x, sigma_y, sigma_r, labels, regions)
         for s in maps:
             x = self._filter(x, s[0] * mx, s[1] * my, s[2] * mr)
         return _keep_nans(image, self._denormalise(x))
@@ -209,7 +216,7 @@ class Filter2Noise:
         same numbers as ``render`` with unit multipliers, half the filtering).
         """
         maps, x = self._chain(image)
-        factors = multiplier_maps(x.shape, **edits)
+        factors = multiplier_maps(x.shape[-2:], **edits)
         if all(isinstance(f, float) and f == 1.0 for f in factors):
             return _keep_nans(image, self._denormalise(x))
         return self.render(image, maps, **edits)
@@ -249,6 +256,7 @@ class Filter2Noise:
             "scale": self.scale,
             "n_parameters": self.n_parameters,
             "iterations": len(self.history),
+            "channel_last": self.channel_last,
             "final_loss": self.history[-1] if self.history else None,
         }
         text = json.dumps(info, indent=2)
@@ -279,7 +287,10 @@ class Filter2Noise:
             net = F2NNet(**config)
             net.load_state_dict(load_file(str(weights)))
             net.eval()
-            return cls(net, float(settings["offset"]), float(settings["scale"]))
+        kind = cls
+        if settings.get("channel_last"):
+            from .colour import ColourFilter2Noise as kind
+        return kind(net, float(settings["offset"]), float(settings["scale"]))
 
 
 def _filter_on(device, x: np.ndarray, sx, sy, sr, radius: int) -> np.ndarray:

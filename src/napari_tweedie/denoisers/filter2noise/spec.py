@@ -68,5 +68,6 @@ SPECS = (
         fast=False,
         iterative=True,
         gaussian_only=False,
+        channels="joint",
     ),
 )
