@@ -34,23 +34,48 @@ def _param_names(noise: str) -> tuple[str, ...]:
 def denoise_noise2score(
     image: np.ndarray,
     *,
-    sigma: float | None = None,
+    sigma: float | np.ndarray | None = None,
     seed: int = 0,
     noise: str = "gaussian",
     zeta: float | None = None,
     k: float | None = None,
     device: str = "auto",
+    spacing: tuple[float, float, float] | None = None,
     **params,
 ) -> Generator[Step, None, np.ndarray]:
     """Noise2Score (Kim & Ye 2021) registry method: fit on ``image`` (2-D or a stack), denoise it.
 
     ``sigma``/``zeta``/``k`` are the known noise parameters (``None``:
     estimated); ``device`` and other keyword arguments go to :func:`fit_noise2score`.
+
+    Shapes: an (N, H, W) stack is a dataset of N planes and one model is
+    fitted on all of them.  A per-channel ``sigma`` of shape (C,) says that
+    the last axis holds channels (``channels="joint"``: (H, W, C) or
+    (N, H, W, C)); they are denoised by :func:`.colour.denoise_colour` (one
+    network for all channel planes, in the opponent colour space for
+    Gaussian noise).  ``volumetric`` here means that a (Z, Y, X) volume is one
+    dataset: a single model learns the score of all its slices and is applied
+    slice by slice (the score network is 2-D; ``spacing`` is not used).
     """
     noise_params = {"sigma": sigma, "zeta": zeta, "k": k}
     noise_params = {n: noise_params[n] for n in _param_names(noise)}
     params["minutes"] = params.get("minutes") or None  # 0: no limit (reproducible)
     from .fit import fit_noise2score
+
+    if np.ndim(sigma) == 1:
+        from .colour import denoise_colour
+
+        return (
+            yield from denoise_colour(
+                image,
+                sigma=sigma,
+                noise=noise,
+                noise_params=noise_params,
+                seed=seed,
+                device=device,
+                **params,
+            )
+        )
 
     model = yield from fit_noise2score(image, noise=noise, noise_params=noise_params, seed=seed,
                                        device=device, **params)  # fmt: skip
@@ -158,6 +183,8 @@ SPECS = (
         fast=False,
         iterative=True,
         gaussian_only=False,
+        channels="joint",
+        volumetric=True,
         extra={"dataset": True, "lazy": denoise_noise2score_lazy},
     ),
 )
