@@ -95,7 +95,10 @@ class _Fitter:
             generator=self.generator, image_channels=y.shape[1], z_layers=z_layers
         ).to(y.device)
         self.optimizer = torch.optim.Adam(self.net.parameters(), lr=options["lr"])
-        self.depth = options["crop"] // 4 if options["crop"] else 0  # slices per volume crop
+        if y.ndim == 5 and options["crop"]:  # volumes: about the voxels of a plane's crop
+            options["crop"], self.depth = options["crop"] // 2, max(4, options["crop"] // 8)
+        else:
+            self.depth = 0
         self.held = crop_z(_crop(y, EVAL_CROP, None), self.depth, None)
 
     def loss(self, batch: torch.Tensor) -> torch.Tensor:
@@ -183,9 +186,10 @@ def fit_zs_n2n(
         The layout of ``image`` (see above).
     z_layers : int
         Volumes: how many of the two 3x3 convolutions also span 3 slices (2:
-        a 3-D network, 1: 2.5-D); training crops of volumes are ``crop`` in Y
-        and X by ``crop // 4`` slices.  The sub-image pair is made in-plane,
-        so anisotropic stacks with few slices work as well.
+        a 3-D network, 1: 2.5-D); training crops of volumes are ``crop // 2``
+        in Y and X by ``max(4, crop // 8)`` slices (the voxels of two plane
+        crops).  The sub-image pair is made in-plane, so anisotropic stacks
+        with few slices work as well.
 
     Returns
     -------

@@ -20,9 +20,7 @@ def check_image(data: np.ndarray, channel_last: bool, volumetric: bool) -> None:
     plane = data.shape[-3:-1] if channel_last else data.shape[-2:]
     if data.ndim != ndim or min(plane, default=0) < 4:
         kind = ("3-D (Z, Y, X" if volumetric else "2-D (H, W") + (", C)" if channel_last else ")")
-        raise ValueError(
-            f"expected a {kind} image of at least 4x4 pixels, got shape {data.shape}"
-        )
+        raise ValueError(f"expected a {kind} image of at least 4x4 pixels, got shape {data.shape}")
 
 
 def to_tensor(data: np.ndarray, channel_last: bool) -> torch.Tensor:
