@@ -57,8 +57,9 @@ def denoise_colour(
         Noise standard deviation of each channel.
     data_range : sequence of C (low, high) pairs, optional
         Value range of each *opponent* channel (:func:`colour_ranges`), fixed
-        once for a whole image so that every tile is scaled alike; default:
-        those of ``image``.
+        once for a whole image so that every tile is scaled alike; default
+        (or a single pair, a range of the colour values, which says nothing
+        of the chrominance planes): those of ``image``.
 
     Returns
     -------
@@ -68,8 +69,9 @@ def denoise_colour(
     channels = data.shape[-1]
     opponent = to_opponent(data)
     levels = opponent_sigmas(sigma, channels)
-    ranges = colour_ranges(data) if data_range is None else tuple(data_range)
-    if len(ranges) != channels or any(np.ndim(r) != 1 for r in ranges):
+    one_pair = data_range is None or np.ndim(data_range) == 1
+    ranges = colour_ranges(data) if one_pair else tuple(data_range)
+    if len(ranges) != channels:
         raise ValueError(f"data_range must hold one (low, high) pair per channel, got {ranges}")
     out = np.empty_like(opponent)
     for c in range(channels):

@@ -34,7 +34,8 @@ def denoise_colour(
     image : ndarray, shape (..., H, W, C)
         Noisy colour image or stack of them.
     sigma : ndarray, shape (C,)
-        Gaussian standard deviation per channel (``None`` entries: estimated).
+        Gaussian standard deviation per channel; ``NaN`` entries (or ``None``):
+        one level for all channels, estimated from the data.
     noise, noise_params
         The noise model and its other known parameters (shared by the channels).
     fit_options
@@ -52,8 +53,8 @@ def denoise_colour(
         levels = opponent_sigmas(sigma, channels) if rotate else np.asarray(sigma, np.float64)
     planes = np.moveaxis(to_opponent(data) if rotate else data, -1, 0)
     shared = dict(noise_params)
-    if "sigma" in shared and given:
-        shared["sigma"] = float(np.sqrt(np.mean(np.square(levels))))
+    if "sigma" in shared:  # NaN entries: not known, estimated from the data
+        shared["sigma"] = float(np.sqrt(np.mean(np.square(levels)))) if given else None
     model = yield from fit_noise2score(planes, noise=noise, noise_params=shared, **fit_options)
     out = np.empty_like(planes)
     for c in range(channels):
