@@ -110,6 +110,7 @@ def test_colour_filter2noise_has_one_sigma_map_per_pixel_and_round_trips(rgb, tm
         run(fit_filter2noise(noisy[..., 0], channel_last=True))
 
 
+@pytest.mark.slow  # ~10 s of CPU; about a minute on a loaded machine
 def test_zs_n2n_3d_keeps_the_volume_shape_beats_the_noise_and_round_trips(volume, tmp_path):
     from napari_tweedie.denoisers.zs_n2n import ZSN2NModel, fit_zs_n2n
 
