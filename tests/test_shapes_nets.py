@@ -133,3 +133,17 @@ def test_noise2score_on_a_volume_is_one_dataset_of_its_slices(volume):
     out = _call("noise2score", noisy, 0.1, spacing=(1.0, 1.0, 1.0), **params)
     assert out.shape == noisy.shape
     assert mse(out, clean) < 0.5 * mse(noisy, clean)
+
+
+def test_the_prior_through_nt_denoise_with_a_channel_axis(rgb):
+    import inspect
+
+    import napari_tweedie as nt
+
+    if "channel_axis" not in inspect.signature(nt.denoise).parameters:
+        pytest.skip("nt.denoise has no channel_axis yet (issue 16, shapes-api)")
+    clean, noisy = rgb
+    moved = np.moveaxis(noisy, -1, 0)  # channels first: the axis is given, not guessed
+    out = nt.denoise(moved, "prior", sigma=SIGMA, channel_axis=0)
+    assert out.shape == moved.shape
+    assert mse(np.moveaxis(out, 0, -1), clean) < 0.3 * mse(noisy, clean)
