@@ -127,6 +127,15 @@ def test_zs_n2n_3d_keeps_the_volume_shape_beats_the_noise_and_round_trips(volume
         loaded.apply(noisy[0])
 
 
+def test_noise2score_colour_without_sigma_estimates_one_level(rgb):
+    """``api`` passes an unknown per-channel sigma as None to dataset methods."""
+    clean, noisy = rgb
+    stack = np.stack([noisy, noisy[::-1]])  # (N, H, W, C)
+    out = _call("noise2score", stack, None, steps=3, patch=32, batch=2, preview_every=1000)
+    assert out.shape == stack.shape
+    assert mse(out[0], clean) < 0.5 * mse(noisy, clean)
+
+
 def test_noise2score_on_a_volume_is_one_dataset_of_its_slices(volume):
     clean, noisy = volume
     params = dict(steps=3, patch=16, batch=2, preview_every=1000)

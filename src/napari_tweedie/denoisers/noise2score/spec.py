@@ -31,6 +31,17 @@ def _param_names(noise: str) -> tuple[str, ...]:
     return NOISE_MODELS[noise].param_names() if noise in NOISE_MODELS else ()
 
 
+def _channel_last(image: np.ndarray, sigma) -> bool:
+    """Whether the last axis holds channels: a per-channel sigma says so; without one, a last
+    axis shorter than the smallest trainable plane side cannot be X (``api`` passes an
+    unknown per-channel sigma as None to dataset methods)."""
+    from .data import MIN_SIDE
+
+    if np.ndim(sigma) == 1:
+        return True
+    return sigma is None and np.ndim(image) >= 3 and np.shape(image)[-1] < MIN_SIDE
+
+
 def denoise_noise2score(
     image: np.ndarray,
     *,
@@ -49,8 +60,9 @@ def denoise_noise2score(
     estimated); ``device`` and other keyword arguments go to :func:`fit_noise2score`.
 
     Shapes: an (N, H, W) stack is a dataset of N planes and one model is
-    fitted on all of them.  A per-channel ``sigma`` of shape (C,) says that
-    the last axis holds channels (``channels="joint"``: (H, W, C) or
+    fitted on all of them.  A per-channel ``sigma`` of shape (C,) (or, with
+    ``sigma=None``, a last axis shorter than 8, too small for a plane) says
+    that the last axis holds channels (``channels="joint"``: (H, W, C) or
     (N, H, W, C)); they are denoised by :func:`.colour.denoise_colour` (one
     network for all channel planes, in the opponent colour space for
     Gaussian noise).  ``volumetric`` here means that a (Z, Y, X) volume is one
@@ -62,7 +74,7 @@ def denoise_noise2score(
     params["minutes"] = params.get("minutes") or None  # 0: no limit (reproducible)
     from .fit import fit_noise2score
 
-    if np.ndim(sigma) == 1:
+    if _channel_last(image, sigma):
         from .colour import denoise_colour
 
         return (
