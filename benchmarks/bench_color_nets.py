@@ -40,7 +40,10 @@ METHODS = ("prior", "zs_n2n", "filter2noise")
 SIGMA = 25.0 / 255.0
 CBM3D = 31.61
 GOALS = {"prior": CBM3D - 0.3}
-QUICK = {"zs_n2n": dict(iterations=600, patience=200), "filter2noise": dict(iterations=100)}
+QUICK = {
+    "zs_n2n": dict(iterations=600, patience=200),
+    "filter2noise": dict(iterations=100, preview_every=1000),
+}
 
 
 def crop(name: str, side: int) -> np.ndarray:
