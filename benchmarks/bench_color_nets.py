@@ -14,7 +14,7 @@ sigma map per pixel and a joint colour range kernel, ZS-N2N with a
 3-channel network) and, for the methods in ``--per-channel``, once per
 channel on (H, W) planes.  PSNR of the result clipped to [0, 1]; seconds are
 wall time on a machine shared with other jobs.  ``--quick`` keeps the crops
-but shortens the fits (ZS-N2N 600 steps, Filter2Noise 100) so that the
+but shortens the fits (ZS-N2N 600 steps, Filter2Noise 30) so that the
 run fits in minutes on a shared 2-core machine; the defaults are the
 registry's (ZS-N2N up to 3000 steps with early stop, Filter2Noise 400).
 
@@ -42,7 +42,7 @@ CBM3D = 31.61
 GOALS = {"prior": CBM3D - 0.3}
 QUICK = {
     "zs_n2n": dict(iterations=600, patience=200),
-    "filter2noise": dict(iterations=100, preview_every=1000),
+    "filter2noise": dict(iterations=30, preview_every=1000),
 }
 
 
