@@ -141,14 +141,18 @@ def main(argv: list[str] | None = None) -> None:
         "reference (issue 16, nuclei / blobs): slice-wise BM3D given sigma 30.51 / 33.30, "
         "BM4D 33.26 / 36.50"
     )
-    bar = results.get("bm3d_slices", list(REFERENCE["bm3d slices"]))
+    measured = "bm3d_slices" in results  # else the issue's figures (its blob volume differs)
+    bar = results.get("bm3d_slices", list(REFERENCE["bm3d slices"]))[: len(clean)]
     for row in ("zs_n2n_3d", "zs_n2n_25d", "noise2score"):
         if row in results:
             met = all(s >= b for s, b in zip(results[row], bar))
             figures = " / ".join(f"{s:.2f}" for s in results[row])
             bars = " / ".join(f"{b:.2f}" for b in bar)
             verdict = "met" if met else "NOT met"
-            lines.append(f"goal {LABELS[row]} >= slice-wise BM3D ({bars}): {figures} ({verdict})")
+            where = "measured here" if measured else "issue 16's figures"
+            lines.append(
+                f"goal {LABELS[row]} >= slice-wise BM3D ({where}: {bars}): {figures} ({verdict})"
+            )
     text = "\n".join(lines) + "\n"
     print(text)
     if args.out:
