@@ -13,8 +13,10 @@ PEERS_VENV ?= .venv-peers
 PEERS_ARGS ?= --quick
 SCREENSHOT ?= $(CURDIR)/out/demo.png
 XVFB := xvfb-run -a -s "-screen 0 1600x1000x24"
+# `make screenshots SCREENSHOTS_ARGS="--only restore"` remakes one journey's screenshots only.
+SCREENSHOTS_ARGS ?=
 
-.PHONY: install demo test lint format wheel-check bench bench-peers large-volume clean
+.PHONY: install demo test lint format wheel-check bench bench-peers large-volume screenshots clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -46,6 +48,15 @@ format: install
 # Build the wheel, install it in a clean venv and check the manifest and sample data ship.
 wheel-check: install
 	bash scripts/wheel_check.sh "$(PYTHON)" "$(TORCH)"
+
+# The README's screenshots (docs/screenshots/*.png), played from the journeys of tests/journeys.py.
+screenshots: install
+	@if [ -n "$$DISPLAY" ]; then \
+		$(PY) scripts/screenshots.py $(SCREENSHOTS_ARGS); \
+	else \
+		echo "no display: running napari under a virtual X server"; \
+		$(XVFB) $(PY) scripts/screenshots.py $(SCREENSHOTS_ARGS); \
+	fi
 
 bench: install
 	$(VENV)/bin/napari-tweedie bench
