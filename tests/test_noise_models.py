@@ -299,3 +299,19 @@ def test_estimator_recovers_the_parameters(camera, name):
     for key, value in truth.values().items():
         assert found.values()[key] == pytest.approx(value, rel=0.1), found
     assert make_noise_model(name, y) == found
+
+
+@pytest.mark.parametrize("name", list(NOISE_MODELS))
+def test_plausible_keeps_the_clean_image_and_clips_runaway_estimates(camera, name):
+    # the guard on learned-score Tweedie estimates: the clean image is (almost
+    # always) within 3 noise standard deviations of its measurement, an estimate
+    # 100 times the data's maximum is not, and is moved next to the measurement
+    model = example(NOISE_MODELS[name])
+    y = model.sample(camera, np.random.default_rng(15))
+    assert np.mean(model.plausible(y, camera) == camera) > 0.995
+    runaway = np.full_like(camera, 100 * y.max())
+    clipped = model.plausible(y, runaway)
+    assert np.all(clipped < runaway) and np.all(clipped >= y)
+    assert np.median(clipped - camera) < 4 * np.sqrt(model.variance(camera)).max()
+    low = model.plausible(y, np.full_like(camera, -100.0))
+    assert np.all(low > -100.0) and np.all(low <= y)

@@ -139,6 +139,27 @@ class NoiseModel:
         """Estimate of ``x`` from ``y`` and the marginal score (see :mod:`.models`)."""
         raise NotImplementedError
 
+    def plausible(self, y: np.ndarray, estimate: np.ndarray, spread: float = 3.0) -> np.ndarray:
+        """``estimate`` of ``x`` clipped to within ``spread`` noise standard deviations of ``y``.
+
+        A guard on Tweedie estimates from a learned score (Noise2Score, Kim &
+        Ye 2021): where the score is off, the Poisson-Gaussian formula's
+        ``exp(int s)`` turns it into values far outside the data (white
+        speckles).  A clean value ``x`` with ``|y - x| > spread sd(x)`` makes
+        ``y`` an unlikely draw, so such estimates are moved to the bound; the
+        bounds use the noise's standard deviation at ``y`` and, above it, at
+        the first upper bound (the variance grows with the signal).  NaN
+        variances (outside the model's domain) leave the estimate as it is.
+        """
+        y = np.asarray(y, np.float64)
+        estimate = np.asarray(estimate, np.float64)
+        with np.errstate(invalid="ignore"):
+            sd = np.sqrt(np.maximum(self.variance(np.maximum(y, 0.0)), 0.0))
+            high = y + spread * np.sqrt(np.maximum(self.variance(y + spread * sd), 0.0))
+            low = y - spread * sd
+        low, high = np.where(np.isnan(low), -np.inf, low), np.where(np.isnan(high), np.inf, high)
+        return np.clip(estimate, low, high)
+
 
 def evaluate(score: Score | np.ndarray, points: np.ndarray) -> np.ndarray:
     """``score(points)`` for a callable score, else the given array ``s(y)`` (float64)."""

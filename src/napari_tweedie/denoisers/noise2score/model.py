@@ -168,7 +168,7 @@ class Noise2Score:
         ys = (data - self.offset) / self.scale
         with np.errstate(all="ignore"):
             xs = np.asarray(model.tweedie(ys, self.score_scaled), np.float64)
-        xs = np.where(np.isfinite(xs), xs, ys)
+        xs = model.plausible(ys, np.where(np.isfinite(xs), xs, ys))
         out = (xs * self.scale + self.offset).astype(np.float32)
         if bad is not None:
             out[bad] = np.nan
