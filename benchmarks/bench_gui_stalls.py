@@ -15,9 +15,12 @@ sample, the CLI replay), which a user also waits for but no job causes.
 from __future__ import annotations
 
 import argparse
+import collections
 import sys
 import tempfile
+import threading
 import time
+import traceback
 from pathlib import Path
 
 import napari
@@ -56,13 +59,50 @@ class StallMeter:
         return np.asarray(self.late)
 
 
-class Waiter:
-    """``wait(condition, timeout_s)`` that times each slice of the event loop and each action."""
+class Sampler:
+    """A poor man's sampling profiler of the GUI thread: its stack every ``interval_s``.
 
-    def __init__(self):
+    ``sys._current_frames`` is read from a daemon thread; ``mark(True)``
+    starts recording (a slice of the event loop), ``mark(False)`` returns the
+    stacks seen since.
+    """
+
+    def __init__(self, interval_s: float = 0.005):
+        self.main = threading.get_ident()
+        self.interval_s = interval_s
+        self.stacks: list[tuple[str, ...]] = []
+        self.on = False
+        threading.Thread(target=self._run, daemon=True).start()
+
+    def _run(self) -> None:
+        while True:
+            time.sleep(self.interval_s)
+            if self.on:
+                frame = sys._current_frames().get(self.main)
+                if frame is not None:
+                    stack = traceback.extract_stack(frame)
+                    self.stacks.append(tuple(f"{Path(f.filename).name}:{f.lineno} {f.name}"
+                                             for f in stack[-40:]))  # fmt: skip
+
+    def mark(self, on: bool) -> list:
+        self.on = on
+        stacks, self.stacks = self.stacks, []
+        return stacks
+
+
+class Waiter:
+    """``wait(condition, timeout_s)`` that times each slice of the event loop and each action.
+
+    With ``profile`` a :class:`Sampler` records the GUI thread's stacks and the
+    slices over :data:`GOAL_MS` keep them (see :meth:`report`).
+    """
+
+    def __init__(self, profile: bool = False):
         self.slices: list[float] = []
         self.actions: list[float] = []
         self.since = time.perf_counter()
+        self.sampler = Sampler() if profile else None
+        self.slow: list[tuple[float, list]] = []
 
     def __call__(self, condition, timeout_s: float) -> None:
         self.actions.append((time.perf_counter() - self.since) * 1000)
@@ -70,23 +110,42 @@ class Waiter:
         while not condition():
             if time.monotonic() > end:
                 raise TimeoutError("the journey did not get there in time")
+            if self.sampler:
+                self.sampler.mark(True)
             start = time.perf_counter()
             QApplication.processEvents()
-            self.slices.append((time.perf_counter() - start) * 1000)
+            took = (time.perf_counter() - start) * 1000
+            self.slices.append(took)
+            if self.sampler:
+                stacks = self.sampler.mark(False)
+                if took > GOAL_MS:
+                    self.slow.append((took, stacks))
             time.sleep(0.002)
         self.since = time.perf_counter()
+
+    def report(self, worst: int = 3, lines: int = 12) -> None:
+        """Print the most frequent frames in the GUI thread's stacks of the slowest slices."""
+        for took, stacks in sorted(self.slow, key=lambda s: -s[0])[:worst]:
+            print(f"--- slice of {took:.0f} ms: {len(stacks)} samples")
+            counts = collections.Counter(f for stack in stacks for f in set(stack))
+            for frame, n in counts.most_common(60)[-lines * 3 :]:
+                print(f"  {n:4d} {frame}")
+            if stacks:
+                print("  deepest of the last sample:", " <- ".join(reversed(stacks[-1][-8:])))
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--only", nargs="*", default=list(JOURNEYS))
+    parser.add_argument("--profile", type=int, default=0, metavar="N",
+                        help="profile the slices; print the N slowest per journey")  # fmt: skip
     args = parser.parse_args()
     print(f"{'journey':<16} {'worst ms':>9} {'p99 ms':>7} {'>100 ms':>8} {'slices':>7} "
           f"{'seconds':>8}  worst action ms")  # fmt: skip
     for name in args.only:
         viewer = napari.Viewer(title=name)
         viewer.window._qt_window.resize(1280, 800)
-        meter, waiter = StallMeter(), Waiter()
+        meter, waiter = StallMeter(), Waiter(profile=args.profile > 0)
         start = time.perf_counter()
         meter.start()
         with tempfile.TemporaryDirectory() as folder:
@@ -98,6 +157,8 @@ def main() -> None:
         worst, p99, action = late.max(), np.percentile(late, 99), max(waiter.actions)
         print(f"{name:<16} {worst:9.0f} {p99:7.0f} {over:8d} {late.size:7d} {seconds:8.1f}  "
               f"{action:.0f}", flush=True)  # fmt: skip
+        if args.profile:
+            waiter.report(args.profile)
         viewer.close()
 
 

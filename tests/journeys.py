@@ -83,7 +83,7 @@ def track_contrast(widget, name: str) -> list[tuple]:
 
     def record(shown: str, *args, **kwargs):
         layer = show(shown, *args, **kwargs)
-        if shown == name:
+        if shown == name and layer is not None:  # None: added in a later turn
             seen.append((tuple(layer.contrast_limits), tuple(np.percentile(layer.data, (1, 99)))))
         return layer
 

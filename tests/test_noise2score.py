@@ -177,7 +177,9 @@ def test_four_steps_on_poisson_gaussian_nuclei_leave_no_white_speckles():
     region = np.s_[64:192, 64:192]
     noisy = np.asarray(sample["noisy"], np.float32)[region]
     clean = np.asarray(sample["clean"], np.float32)[region]
-    estimate = nt.denoise(noisy, "noise2score", noise="poisson_gaussian", steps=4, batch=2, patch=32)
+    estimate = nt.denoise(
+        noisy, "noise2score", noise="poisson_gaussian", steps=4, batch=2, patch=32
+    )
     assert np.isfinite(estimate).all()
     assert estimate.max() <= noisy.max() and estimate.min() >= noisy.min()
     assert np.sum(estimate > 1.0) == 0  # speckles: bright pixels in the dark background

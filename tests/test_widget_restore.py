@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import re
 import time
 
 import numpy as np
@@ -50,6 +51,8 @@ def test_run_updates_live_estimate_and_ends_with_mean_and_std(
     wait(qtbot, widget, widget.run())
     assert counts.count("restore: x0_hat (live)") > 1, widget.status.value
     assert widget.progress.value == widget.progress.max == 8
+    # the mean at once, the std and the trajectory one per later turn of the event loop
+    qtbot.waitUntil(lambda: "noisy [denoise, dds] trajectory" in viewer.layers)
     mean = viewer.layers["noisy [denoise, dds] mean"]
     std = viewer.layers["noisy [denoise, dds] std"]
     assert mean.data.shape == std.data.shape == (64, 48)
@@ -72,6 +75,7 @@ def test_trajectory_slices_land_where_the_mean_does_on_a_rotated_sheared_layer(q
     widget.operator.value, widget.steps.value = "denoise", 4
     widget.sampler.value = "dds"  # not the operator's default
     wait(qtbot, widget, widget.run())
+    qtbot.waitUntil(lambda: "noisy [denoise, dds] trajectory" in viewer.layers)
     mean = viewer.layers["noisy [denoise, dds] mean"]
     trajectory = viewer.layers["noisy [denoise, dds] trajectory"]
     for pixel in ([0.0, 0.0], [10.0, 40.0], [63.0, 5.0]):
@@ -91,7 +95,7 @@ def test_cancel_stops_within_a_second_and_leaves_no_half_layer(qtbot, viewer):
         lambda: finished.append(time.monotonic()), Qt.ConnectionType.DirectConnection
     )
     qtbot.waitUntil(lambda: widget.progress.value > 2, timeout=20_000)
-    assert "restore: x0_hat (live)" in viewer.layers
+    qtbot.waitUntil(lambda: "restore: x0_hat (live)" in viewer.layers)  # one layer per turn
     started = time.monotonic()
     widget.cancel_button.clicked.emit()
     assert not job.running and widget.run_button.enabled  # the GUI is free at once
@@ -392,3 +396,39 @@ def test_whole_layer_restores_every_plane_into_zarr_and_resumes(
     assert mean.data.shape == std.data.shape == stack.shape
     assert float(np.asarray(std.data).max()) > 0
     np.testing.assert_allclose(mean.scale, [3.0, 2.0, 2.0])
+
+
+def test_the_status_says_the_time_left_from_the_timed_steps(qtbot, viewer, monkeypatch):
+    def slow_prior(x, sigma):  # 30 ms a step: the clock has something to time
+        time.sleep(0.03)
+        return smooth_prior(x, sigma)
+
+    monkeypatch.setattr("napari_tweedie.restoration.get_prior", lambda prior, device: slow_prior)
+    widget = RestoreWidget(viewer)
+    widget.operator.value, widget.steps.value = "denoise", 200
+    job = widget.run()
+    seen = []
+    job.worker.yielded.connect(lambda step: seen.append(widget.status.value))
+    qtbot.waitUntil(lambda: len(seen) > 3 or not job.running, timeout=60_000)
+    assert re.search(r"running dds .*; (about \d+ (s|min)|under 1 s) left$", seen[-1]), seen[-1]
+    widget.cancel_button.clicked.emit()
+    qtbot.waitUntil(lambda: job.exited, timeout=10_000)
+    assert widget.status.value == "cancelled"  # no time left once it is over
+
+
+def test_a_preset_says_its_estimated_time_before_run(qtbot, viewer, monkeypatch):
+    def slow_prior(x, sigma):
+        time.sleep(0.05)
+        return smooth_prior(x, sigma)
+
+    monkeypatch.setattr("napari_tweedie.restoration.get_prior", lambda prior, device: slow_prior)
+    widget = RestoreWidget(viewer)
+    widget.scope.value = "Current slice"
+    widget.preset.value = "microscopy (denoise)"  # its steps of about 0.05 s each
+    qtbot.waitUntil(lambda: widget.timing is not None)  # timed soon after, if no Run came
+    qtbot.waitUntil(lambda: widget.status.value.startswith("estimate:"), timeout=30_000)
+    steps = int(widget.steps.value)
+    assert re.match(rf"estimate: about \d+ (s|min) for {steps} steps on ", widget.status.value), (
+        widget.status.value
+    )
+    assert not widget.busy and widget.run_button.enabled

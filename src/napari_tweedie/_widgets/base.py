@@ -20,6 +20,7 @@ import napari
 from magicgui.widgets import ComboBox, Container, Label, ProgressBar, PushButton, Widget
 
 from ..data import ROI
+from .eta import StepClock, describe_left
 from .jobs import Job
 from .live import LiveLayers
 from .results import Failed, whole_layer_job
@@ -94,6 +95,8 @@ class JobWidget(Container):
         self.job: Job | None = None
         self.where = ""  # the region of the last run, in words (see scope.describe)
         self.previews = LiveLayers(viewer)
+        self.clock = StepClock()  # times the running job's steps (see progressed)
+        self.message, self.eta = "", ""  # the status line: the last message, the time left
         self._actions: list[tuple[Widget, Callable[[], bool]]] = []
         self.layer = ComboBox(
             label=self.layer_label, choices=self._image_names, tooltip=self.layer_tooltip
@@ -208,6 +211,7 @@ class JobWidget(Container):
             button.enabled = False
         self.cancel_button.enabled = True
         self.progress.value, self.progress.max = 0, 1
+        self.clock, self.eta = StepClock(), ""
         return job.start()
 
     @property
@@ -230,6 +234,9 @@ class JobWidget(Container):
         self.previews.retire(self.job)  # hidden now, removed once the worker thread has ended
         self.refresh_actions()
         self.cancel_button.enabled = False
+        if self.eta:
+            self.eta = ""
+            self.say(self.message)
 
     def refresh_actions(self) -> None:
         """Enable each action when no job runs and it is ready."""
@@ -262,14 +269,25 @@ class JobWidget(Container):
         self.previews.keep()
 
     def progressed(self, done: int, total: int) -> None:
+        """Show ``done`` of ``total`` steps; the status adds the time left (from step times)."""
         self.progress.max = max(total, 1)
         self.progress.value = min(done, self.progress.max)
+        eta = describe_left(self.clock.left(done, total)) if self.busy else ""
+        if eta != self.eta:
+            self.eta = eta
+            self.say(self.message)
 
     def failed(self, error: Exception) -> None:
         self.say(f"failed: {type(error).__name__}: {error}")
 
     def say(self, text: str) -> None:
-        """Show ``text`` in the status line (at most :data:`STATUS_CHARS`; all in the tooltip)."""
+        """Show ``text`` in the status line (at most :data:`STATUS_CHARS`; all in the tooltip).
+
+        While a job runs, the time left follows it (``"...; about 40 s left"``).
+        """
+        self.message = text
+        if self.eta and self.busy:
+            text = f"{text}; {self.eta}" if text else self.eta
         self.status.tooltip = text
         self.status.value = text if len(text) <= STATUS_CHARS else text[: STATUS_CHARS - 1] + "…"
 

@@ -79,6 +79,11 @@ class LiveLayers:
         self._tracked: set[str] = set()  # names whose contrast limits follow their data
         self._last = 0.0
         self._exiting: set[Job] = set()  # jobs whose thread must end before a removal
+        self._pending: dict[str, tuple[np.ndarray, dict]] = {}  # layers to add, in order
+        self._adder = QTimer()
+        self._adder.setSingleShot(True)
+        self._adder.setInterval(0)
+        self._adder.timeout.connect(self._add_next)
 
     def due(self, interval_s: float, *, final: bool = False) -> bool:
         """Whether an update is due: ``interval_s`` since the last one, or the ``final`` step.
@@ -94,14 +99,17 @@ class LiveLayers:
         self._last = now
         return True
 
-    def show(self, name: str, data: np.ndarray, **kwargs: Any) -> napari.layers.Image:
-        """Update the preview layer ``name`` with ``data``, or add it.
+    def show(self, name: str, data: np.ndarray, **kwargs: Any) -> napari.layers.Image | None:
+        """Update the preview layer ``name`` with ``data``, or add it in a later turn.
 
         ``kwargs`` go to ``add_image`` when the layer is added.  Without
         ``contrast_limits`` the limits follow the data: the 1st and 99th
         percentiles of each update (:func:`robust_limits`).  An image layer of
         that name the job does not own yet (a former result) is taken over:
-        its data and placement are replaced.
+        its data and placement are replaced.  New layers are added one per
+        turn of the event loop (each costs the GUI thread 0.1-0.3 s), the
+        latest data of a waiting one replacing its former data; returns the
+        layer, or None while it waits.
         """
         if "contrast_limits" not in kwargs:
             self._tracked.add(name)
@@ -111,11 +119,27 @@ class LiveLayers:
             if name in self._tracked:
                 layer.contrast_limits = robust_limits(data)
             return layer
+        self._pending[name] = (data, kwargs)
+        if not self._adder.isActive():
+            self._adder.start()
+        return None
+
+    def _add_next(self) -> None:
+        if not self._pending:
+            return
+        name = next(iter(self._pending))
+        data, kwargs = self._pending.pop(name)
         self.layers[name] = show_image(self.viewer, name, data, _placement(kwargs), **kwargs)
-        return self.layers[name]
+        if self._pending:
+            self._adder.start()
 
     def keep(self) -> None:
-        """Let the preview layers stay as results: forget them without removing them."""
+        """Let the preview layers stay as results: forget them without removing them.
+
+        Layers still waiting to be added are added at once.
+        """
+        while self._pending:
+            self._add_next()
         self.layers, self._last = {}, 0.0
 
     def retire(self, job: Job | None) -> None:
@@ -125,7 +149,7 @@ class LiveLayers:
         its first update is due at once); ``job`` None removes them at once.
         """
         stale, self.layers, self._last = list(self.layers.values()), {}, 0.0
-        self._tracked = set()
+        self._tracked, self._pending = set(), {}
         for layer in stale:  # free the names for the next run's layers
             _hide(layer)
             layer.name = f"{layer.name} (ending)"

@@ -5,15 +5,17 @@ from __future__ import annotations
 import napari
 import numpy as np
 from magicgui.widgets import CheckBox, ComboBox
+from qtpy.QtCore import QTimer
 
 from ..operators import OPERATORS
 from ..restoration import restore_steps, simulate_measurement
 from ..samplers import SAMPLERS
 from ..specs import Param
-from .base import JobWidget, reported
+from .base import INPUT_ERRORS, JobWidget, reported
 from .device import device_picker
+from .eta import describe_seconds, restore_seconds, time_prior_call
 from .jobs import Job
-from .live import robust_limits, show_image
+from .live import one_per_turn, robust_limits, show_image
 from .params import seed_box, widget_for
 from .prior_choice import PriorChoice
 from .restore_inputs import PRESETS, SpecControls, observed_mask, on_plane, placement
@@ -30,6 +32,8 @@ RUN_PARAMS = (
     Param("samples", 1, "posterior samples: their mean is the result; > 1 also gives a "
           "per-pixel std (uncertainty); each costs a full run", "int", 1, 64),
 )  # fmt: skip
+#: a preset's run time is estimated this long after it is chosen, unless a run started
+ESTIMATE_DELAY_MS = 500
 LIVE_X0, LIVE_XT = "restore: x0_hat (live)", "restore: x_t (live)"
 
 
@@ -71,6 +75,12 @@ class RestoreWidget(JobWidget):
         self._operator_chosen(self.operator.value)
         self._sampler_chosen(self.sampler.value)
         self.run_button.clicked.connect(self.run)
+        self.timing = None  # the worker timing one prior call (see estimate_time)
+        self._estimate_soon = QTimer()  # a preset chosen and no Run soon after: time it
+        self._estimate_soon.setSingleShot(True)
+        self._estimate_soon.setInterval(ESTIMATE_DELAY_MS)
+        self._estimate_soon.timeout.connect(self.estimate_time)
+        self.preset.changed.connect(lambda _: self._estimate_soon.start())
 
     def _make_widgets(self) -> None:
         self.preset = ComboBox(
@@ -162,6 +172,36 @@ class RestoreWidget(JobWidget):
         for key, value in preset.items():
             getattr(self, key).value = value
 
+    def estimate_time(self, event=None):
+        """Time one prior call at the region's size in the background; the status says the time.
+
+        Nothing is timed while a job runs (its steps give the time left), and
+        a result that arrives after a run started is dropped.  Returns the worker.
+        """
+        if self.busy or not self.layer.value:
+            return None
+        try:
+            _, roi = self.source_roi()
+        except INPUT_ERRORS:
+            return None
+        from napari.qt.threading import create_worker
+
+        shape, where = tuple(roi.shape[-2:]), self.where
+        steps, samples = int(self.steps.value), int(self.samples.value)
+        self.timing = create_worker(time_prior_call, self.prior_choice.value, shape,
+                                    self.device.value, _start_thread=False,
+                                    _ignore_errors=True)  # fmt: skip
+
+        def timed(call_s: float) -> None:
+            if not self.busy:
+                total = describe_seconds(restore_seconds(call_s, steps, samples))
+                self.say(f"estimate: {total} for {steps} steps on {where} "
+                         f"(one prior call: {call_s:.2f} s)")  # fmt: skip
+
+        self.timing.returned.connect(timed)
+        self.timing.start()
+        return self.timing
+
     # -- running ------------------------------------------------------------------------
     def operator_params(self, shape: tuple[int, ...]) -> dict:
         """The chosen operator's parameters (and the mask of a region of ``shape``)."""
@@ -247,16 +287,21 @@ class RestoreWidget(JobWidget):
         self.preview_updates += 1
 
     def _finished(self, result, layer, roi, operator) -> None:
+        """Show the mean now; the std and the trajectory one per later turn of the event loop."""
         place = self._placement(layer, roi, result.mean.shape)
         tag = f"{layer.name} [{operator}, {self.sampler.value}]"
         show_image(self.viewer, f"{tag} mean", on_plane(result.mean, place), place,
                    colormap="gray")  # fmt: skip
+        later = []
         if result.samples.shape[0] > 1:
             std = on_plane(result.std, place)
-            show_image(self.viewer, f"{tag} std", std, place, colormap="magma",
-                       blending="additive", visible=False)  # fmt: skip
+            later.append(lambda: show_image(self.viewer, f"{tag} std", std, place,
+                                            colormap="magma", blending="additive",
+                                            visible=False))  # fmt: skip
         if self.trajectory:
             stack = np.stack([on_plane(step, place) for step in self.trajectory])
-            show_image(self.viewer, f"{tag} trajectory", stack, stacked(place), colormap="gray",
-                       visible=False, contrast_limits=robust_limits(stack[-1]))  # fmt: skip
+            later.append(lambda: show_image(self.viewer, f"{tag} trajectory", stack,
+                                            stacked(place), colormap="gray", visible=False,
+                                            contrast_limits=robust_limits(stack[-1])))  # fmt: skip
+        one_per_turn(later)
         self.say(f"done: {tag}")
