@@ -139,7 +139,13 @@ def main() -> None:
     parser.add_argument("--only", nargs="*", default=list(JOURNEYS))
     parser.add_argument("--profile", type=int, default=0, metavar="N",
                         help="profile the slices; print the N slowest per journey")  # fmt: skip
+    parser.add_argument("--gil-switch-ms", type=float, default=None,
+                        help="the jobs' GIL switch interval (0: leave Python's 5 ms)")  # fmt: skip
     args = parser.parse_args()
+    if args.gil_switch_ms is not None:
+        from napari_tweedie._widgets import jobs
+
+        jobs.GIL_SWITCH_S = args.gil_switch_ms / 1000 or None
     print(f"{'journey':<16} {'worst ms':>9} {'p99 ms':>7} {'>100 ms':>8} {'slices':>7} "
           f"{'seconds':>8}  worst action ms")  # fmt: skip
     for name in args.only:

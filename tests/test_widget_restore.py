@@ -294,6 +294,7 @@ def test_a_second_run_replaces_its_results_and_resets_the_progress(qtbot, viewer
     widget.sampler.value = "dds"  # not the operator's default
     wait(qtbot, widget, widget.run())
     qtbot.waitUntil(lambda: not any(lay.name.startswith("restore:") for lay in viewer.layers))
+    qtbot.waitUntil(lambda: "noisy [denoise, dds] trajectory" in viewer.layers)  # added last
     names = sorted(layer.name for layer in viewer.layers)
     first = viewer.layers["noisy [denoise, dds] mean"]
     widget.steps.value = 6
@@ -319,7 +320,12 @@ def test_ct_without_simulation_refuses_an_image_that_is_not_a_sinogram(viewer):
     assert "simulate from image" in widget.status.value
 
 
-def test_live_contrast_limits_follow_the_estimate(qtbot, viewer):
+def test_live_contrast_limits_follow_the_estimate(qtbot, viewer, monkeypatch):
+    def slow_prior(x, sigma):  # 20 ms a step: the live layers (added a turn later) see updates
+        time.sleep(0.02)
+        return smooth_prior(x, sigma)
+
+    monkeypatch.setattr("napari_tweedie.restoration.get_prior", lambda prior, device: slow_prior)
     widget = RestoreWidget(viewer)
     widget.operator.value, widget.steps.value = "denoise", 30
     widget.sampler.value = "dds"  # not the operator's default

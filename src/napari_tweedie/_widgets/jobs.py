@@ -25,6 +25,24 @@ from typing import Any
 from napari.qt.threading import create_worker
 from qtpy.QtCore import QTimer
 
+#: the longest the GUI thread waits for the GIL held by a job's thread (see share_the_gil)
+GIL_SWITCH_S: float | None = 0.0005
+
+
+def share_the_gil(seconds: float | None = None) -> None:
+    """Let the GUI thread take the GIL back within ``seconds`` (default :data:`GIL_SWITCH_S`).
+
+    Each OpenGL call of a redraw (hundreds, through ctypes) releases the GIL; a
+    job's thread running Python (a sampler's loop of small torch calls) then
+    keeps it for up to ``sys.getswitchinterval()`` (5 ms by default) before the
+    GUI thread gets it back: a redraw stalled for a second or more.  This sets
+    the interpreter's switch interval (for the whole process, never raising
+    it); ``None`` leaves it.
+    """
+    seconds = GIL_SWITCH_S if seconds is None else seconds
+    if seconds:
+        sys.setswitchinterval(min(sys.getswitchinterval(), seconds))
+
 
 class Job:
     """A cancellable background computation.
@@ -82,6 +100,7 @@ class Job:
         self._timer.timeout.connect(self._poll)
 
     def start(self) -> Job:
+        share_the_gil()
         self.started = True
         self._timer.start()
         self.worker.start()

@@ -178,11 +178,11 @@ class RestoreWidget(JobWidget):
         Nothing is timed while a job runs (its steps give the time left), and
         a result that arrives after a run started is dropped.  Returns the worker.
         """
-        if self.busy or not self.layer.value:
-            return None
         try:
+            if self.busy or not self.layer.value:
+                return None
             _, roi = self.source_roi()
-        except INPUT_ERRORS:
+        except (*INPUT_ERRORS, RuntimeError):  # RuntimeError: the window is already closed
             return None
         from napari.qt.threading import create_worker
 
@@ -241,6 +241,7 @@ class RestoreWidget(JobWidget):
     @reported("run")
     def run(self) -> Job | None:
         """Start the solver on the region (or every plane) in a background worker."""
+        self._estimate_soon.stop()  # its steps will tell the time left
         settings = dict(
             sampler=self.sampler.value,
             prior=self.prior_choice.value,
