@@ -108,8 +108,9 @@ def denoise(player: Player) -> dict:
     result = f"{layer.name} [tv]"
     assert result in player.viewer.layers
     widget.live.value = True
+    first = widget.job
     widget.params["weight"].value = 0.2  # the "slider": re-runs by itself (live)
-    player.wait(lambda: widget.busy, 5)
+    player.wait(lambda: widget.job is not first, 30)  # a new job (it may be over already)
     player.finish(widget, widget.job)
     widget.live.value = False
     widget.method.value = "zs_n2n"  # iterative: a live preview, then Cancel
@@ -117,7 +118,7 @@ def denoise(player: Player) -> dict:
     player.wait(lambda: widget.progress.value > 0 or not job.running, 60)
     widget.cancel_button.clicked.emit()
     player.wait(lambda: job.exited, 60)  # the worker stops at its next step
-    player.wait(lambda: "preview" not in " ".join(player.names()), 5)
+    player.wait(lambda: "preview" not in " ".join(player.names()), 30)
     widget.method.value = "tv"
     player.finish(widget, widget.run())
     widget.output.value = player.folder / "nuclei_tv.zarr"
@@ -144,12 +145,12 @@ def filter2noise(player: Player) -> dict:
     widget.params["iterations"].value, widget.params["crop"].value = 40, SIDE
     player.finish(widget, widget.fit(), 120)
     last_map = f"{layer.name} [filter2noise, f2n sigma_r stage 2]"  # layers come one per turn
-    player.wait(lambda: last_map in player.names(), 5)
+    player.wait(lambda: last_map in player.names(), 30)
     regions = player.viewer.layers[f"{layer.name} [filter2noise, f2n regions]"]
     painted = regions.data.copy()
     painted[: SIDE // 2, : SIDE // 2] = 2  # "paint": label 2 smooths more
     regions.data = painted
-    player.wait(lambda: widget.last_render_s > 0, 5)
+    player.wait(lambda: widget.last_render_s > 0, 30)
     player.settle(0.3)
     sigma_map = player.viewer.layers[f"{layer.name} [filter2noise, f2n sigma_r stage 1]"]
     sigma_map.visible = True
@@ -212,16 +213,16 @@ def restore(player: Player) -> dict:
             player.wait(lambda job=job: widget.progress.value >= 3 or not job.running, 60)
             player.snap("restore_live")
         player.finish(widget, job, 120)
-        player.wait(lambda: "restore: x0_hat" not in " ".join(player.names()), 5)
+        player.wait(lambda: "restore: x0_hat" not in " ".join(player.names()), 30)
     widget.preset.value = "microscopy (denoise)"
     widget.steps.value = 400
     job = widget.run()
     player.wait(lambda: widget.progress.value > 2, 60)
     widget.cancel_button.clicked.emit()
-    player.wait(lambda: job.exited, 10)
+    player.wait(lambda: job.exited, 30)
     widget.steps.value = 6
     player.finish(widget, widget.run(), 120)
-    player.wait(lambda: "restore: " not in " ".join(player.names()), 5)
+    player.wait(lambda: "restore: " not in " ".join(player.names()), 30)
     player.snap("restore")
     no_duplicates(player)
     return {"contrast": contrast}

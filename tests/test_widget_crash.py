@@ -101,7 +101,9 @@ def test_restore_cancel_and_denoise_never_hide_a_layer_nor_remove_two_without_a_
     restore.preview_interval_s = 0.0
     for _ in range(2):
         job = restore.run()
-        qtbot.waitUntil(lambda: restore.progress.value > 2, timeout=20_000)
+        # both live layers are in (added one per turn) before Cancel removes them
+        qtbot.waitUntil(lambda: restore.progress.value > 2 and len(viewer.layers) == 3,
+                        timeout=20_000)  # fmt: skip
         restore.cancel_button.clicked.emit()
         qtbot.waitUntil(lambda job=job: job.exited, timeout=5000)
     qtbot.waitUntil(lambda: [lay.name for lay in viewer.layers] == ["noisy"], timeout=5000)

@@ -109,7 +109,7 @@ def test_cancel_keeps_a_usable_model_and_resume_continues(qtbot, make_napari_vie
     assert not widget.cancel_button.enabled and "stopping" in widget.status.value
     qtbot.waitUntil(lambda: bool(finished), timeout=5000)
     assert finished[0] - started < 1.0  # the worker stopped at its next step
-    qtbot.waitUntil(lambda: widget.panel.model is not None, timeout=5000)
+    qtbot.waitUntil(lambda: job.exited, timeout=5000)  # the model is set, then the job ends
     model = widget.panel.model
     assert 2 <= model.step < 10_000 and "stopped early" in widget.status.value
     assert widget.run_button.enabled and widget.resume_button.enabled
