@@ -106,7 +106,8 @@ def test_restore_cancel_and_denoise_never_hide_a_layer_nor_remove_two_without_a_
                         timeout=20_000)  # fmt: skip
         restore.cancel_button.clicked.emit()
         qtbot.waitUntil(lambda job=job: job.exited, timeout=5000)
-    qtbot.waitUntil(lambda: [lay.name for lay in viewer.layers] == ["noisy"], timeout=5000)
+    # four removals, each after a redraw: seconds on a loaded machine
+    qtbot.waitUntil(lambda: [lay.name for lay in viewer.layers] == ["noisy"], timeout=20_000)
     denoise = DenoiseWidget(viewer)
     denoise.method.value, denoise.scope.value = "tv", "Current slice"
     for _ in range(2):

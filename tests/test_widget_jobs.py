@@ -50,11 +50,16 @@ def test_retired_live_layers_free_their_names_and_go_when_the_thread_ends(
 ):
     viewer = make_napari_viewer()
     live = LiveLayers(viewer)
-    old = live.show("preview", np.zeros((8, 8), np.float32))
+    assert live.show("preview", np.zeros((8, 8), np.float32)) is None  # added a turn later
+    qtbot.waitUntil(lambda: "preview" in viewer.layers)
+    old = viewer.layers["preview"]
+    assert live.show("preview", np.ones((8, 8), np.float32)) is old  # then updated in place
     job = PendingJob()
     live.retire(job)
     assert not old.opacity and old in viewer.layers
-    new = live.show("preview", np.ones((8, 8), np.float32))
+    live.show("preview", np.ones((8, 8), np.float32))
+    qtbot.waitUntil(lambda: "preview" in viewer.layers)
+    new = viewer.layers["preview"]
     assert new.name == "preview" and new is not old  # not "preview [1]"
     for callback in job.callbacks:
         callback()
