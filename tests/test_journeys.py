@@ -34,5 +34,6 @@ def test_journey(name, make_napari_viewer, qtbot, tmp_path, monkeypatch):
         assert len(set(checks["estimates"])) == len(checks["estimates"])
         assert checks["points"] > 5 and checks["weight"] not in (0.02, 0.05, 0.15, 0.3)
     if name == "restore":
-        assert len(checks["contrast"]) > 5
+        # updates of the live layer once it is in (it is added a turn after the first one)
+        assert len(checks["contrast"]) > 3
         assert len({np.round(shown, 3).tobytes() for shown, _ in checks["contrast"]}) > 2
