@@ -214,11 +214,12 @@ def test_cli_nonsense_device_exits_2_with_a_one_line_reason(tmp_path, capsys, co
     first = {"denoise": ["a.npy", "b.npy", "--method", "gaussian"],
              "restore": ["a.npy", "b.npy", "--operator", "inpaint"],
              "run": ["r.json", "a.npy", "b.npy"]}[command]  # fmt: skip
-    with pytest.raises(SystemExit) as exit_info:
-        main([command, *[str(tmp_path / f) if "." in f else f for f in first], "--device", "gpu"])
-    assert exit_info.value.code == 2
-    reason = capsys.readouterr().err.strip().splitlines()[-1]
-    assert "argument --device: device must be 'auto', 'cpu', 'cuda', 'cuda:N' or 'mps'" in reason
+    code = main(
+        [command, *[str(tmp_path / f) if "." in f else f for f in first], "--device", "gpu"]
+    )
+    assert code == 2
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("napari-tweedie: error: device must be")
     assert not (tmp_path / "b.npy").exists()
 
 

@@ -28,6 +28,7 @@ from .cli_args import (
     apply_roi,
     attach_values,
     cast_output,
+    check_device_option,
     check_not_colour,
     check_restore_outputs,
     device_arg,
@@ -311,6 +312,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "export": run_export,
     }
     try:
+        check_device_option(args)
         return commands[args.command](args)
     except KeyboardInterrupt:
         sys.stderr.write("napari-tweedie: interrupted; nothing was written\n")

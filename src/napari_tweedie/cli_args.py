@@ -56,13 +56,21 @@ DEVICE_HELP = "torch device: auto (cuda, then mps, then cpu), cpu, cuda, cuda:N 
 
 
 def device_arg(text: str) -> str:
-    """``--device``: a device string (:func:`napari_tweedie.devices.check_device`)."""
-    from .devices import check_device
+    """``--device``: the device string, checked by :func:`check_device_option` after parsing.
 
-    try:
-        return check_device(text)
-    except ValueError as error:
-        raise argparse.ArgumentTypeError(str(error)) from None
+    Not checked here: argparse would print its usage and exit, where every
+    other bad value of the command gives one line (``napari-tweedie: error: ...``).
+    """
+    return text
+
+
+def check_device_option(args) -> None:
+    """Raise ``ValueError`` for a bad ``--device`` (:func:`napari_tweedie.devices.check_device`)."""
+    device = getattr(args, "device", None)
+    if device is not None:
+        from .devices import check_device
+
+        check_device(device)
 
 
 def _positive(text: str) -> int:
