@@ -371,7 +371,11 @@ def test_choosing_an_operator_sets_its_default_sampler_steps_and_samples(viewer)
 def test_whole_layer_restores_every_plane_into_zarr_and_resumes(
     qtbot, make_napari_viewer, noisy_pair, monkeypatch, tmp_path
 ):
-    monkeypatch.setattr("napari_tweedie.prior.select.get_prior", lambda prior, device: smooth_prior)
+    def paced_prior(x, sigma):  # 50 ms a call: the Cancel lands before the last plane
+        time.sleep(0.05)
+        return smooth_prior(x, sigma)
+
+    monkeypatch.setattr("napari_tweedie.prior.select.get_prior", lambda prior, device: paced_prior)
     _, noisy, _ = noisy_pair
     viewer = make_napari_viewer()
     stack = np.stack([noisy[:32, :24], noisy[32:64, :24], noisy[:32, 24:48]])
