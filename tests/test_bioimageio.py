@@ -260,3 +260,29 @@ def _without_torchscript(package: Path) -> Path:
         for n, content in files.items():
             archive.writestr(n, content)
     return out
+
+
+def test_zoo_denoiser_runs_on_the_resolved_device(zoo_package, monkeypatch):
+    import napari_tweedie.bioimageio.runner as runner
+
+    opened = []
+
+    class Recording(runner.BioimageioModel):
+        def __init__(self, source, **kwargs):
+            opened.append(kwargs["device"])
+            super().__init__(source, **kwargs)
+
+    monkeypatch.setattr(runner, "BioimageioModel", Recording)
+    noisy = 0.5 + 0.05 * np.random.default_rng(1).standard_normal((40, 40)).astype(np.float32)
+    auto = nt.denoise(noisy, "bioimageio", model=zoo_package, device="auto")
+    cpu = nt.denoise(noisy, "bioimageio", model=zoo_package, device="cpu")
+    assert opened == ["cpu", "cpu"]  # "auto" resolved (CPU on this machine), not passed raw
+    np.testing.assert_array_equal(auto, cpu)
+    assert np.std(auto) < np.std(noisy)
+    with pytest.raises(ValueError, match="device must be"):
+        nt.denoise(noisy, "bioimageio", model=zoo_package, device="gpu")
+    with pytest.raises(ValueError, match="device must be"):
+        nt.denoise_lazy(noisy, "bioimageio", model=zoo_package, device="cuda:x")
+    if not torch.cuda.is_available():
+        with pytest.raises(ValueError, match="not available on this machine"):
+            nt.denoise(noisy, "bioimageio", model=zoo_package, device="cuda:3")

@@ -6,8 +6,10 @@ BioimageioModel`; TorchScript weights, or ``pytorch_state_dict`` with
 ``trust_code=True``).  The package is opened once per call of
 ``nt.denoise`` (``resolve``), then every plane is cut into ``tile``-sized
 tiles with ``overlap`` pixels of context and blended back
-(:func:`napari_tweedie.data.map_tiles`).  The noise model is not used: the
-package was fitted on data like the input, in the input's units.
+(:func:`napari_tweedie.data.map_tiles`).  The model runs on the API's
+``device`` (``"auto"`` resolved by :func:`napari_tweedie.devices.resolve_device`).
+The noise model is not used: the package was fitted on data like the input,
+in the input's units.
 bioimageio and torch load on the first call.
 """
 
@@ -15,6 +17,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ...devices import check_device, resolve_device
 from ...specs import Param
 from ..registry import DenoiserSpec
 
@@ -29,10 +32,15 @@ def _open(params: dict) -> dict:
             "the 'bioimageio' method needs model=PATH: a bioimage.io package (.zip) with at "
             "least one image input and output"
         )
+    device = check_device(params.get("device", "auto"))
     if isinstance(model, str | bytes) or hasattr(model, "__fspath__"):
         from ...bioimageio.runner import BioimageioModel
 
-        model = BioimageioModel(model, trust_code=bool(params.get("trust_code", False)))
+        model = BioimageioModel(
+            model,
+            trust_code=bool(params.get("trust_code", False)),
+            device=str(resolve_device(device)),
+        )
     return {**params, "model": model}
 
 
@@ -43,13 +51,15 @@ def resolve_bioimageio(sample: np.ndarray, sigma: float, params: dict) -> dict:
 
 def denoise_bioimageio(
     image: np.ndarray, *, sigma: float | None = None, seed: int = 0, model=None, tile: int = 512,
-    overlap: int = 32, trust_code: bool = False,
+    overlap: int = 32, trust_code: bool = False, device: str = "auto",
 ) -> np.ndarray:  # fmt: skip
     """A bioimage.io package applied to a 2-D plane tile by tile (``sigma``, ``seed`` unused).
 
-    ``model`` is the package's path or an opened ``BioimageioModel``.
+    ``model`` is the package's path or an opened ``BioimageioModel``; a path is
+    opened on ``device`` (``"auto"``, ``"cpu"``, ``"cuda"``, ``"cuda:N"``,
+    ``"mps"``; :func:`napari_tweedie.devices.resolve_device`).
     """
-    run = _open({"model": model, "trust_code": trust_code})["model"]
+    run = _open({"model": model, "trust_code": trust_code, "device": device})["model"]
     from ...data.tiles import map_tiles
 
     def block(b: np.ndarray, *, seed: int) -> np.ndarray:
