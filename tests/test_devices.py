@@ -287,3 +287,30 @@ def test_denoise_widget_shows_the_picker_for_torch_methods_and_records_it(
     assert "device" not in [w.name for w in widget.params]  # one picker, not a parameter too
     recipe = json.loads(widget.save_recipe(tmp_path / "r.json").read_text())
     assert recipe["device"] == "cpu" and "device" not in recipe["params"]
+
+
+def test_the_prior_takes_the_api_device_keyword_only(tiny):
+    assert "device" not in [p.name for p in nt.DENOISERS["prior"].params]
+    # cuda:N passes the syntax check and reaches resolve_device (no choice list in the way)
+    absent = f"cuda:{torch.cuda.device_count() + 1}"
+    with pytest.raises(ValueError, match="not available on this machine"):
+        nt.denoise(tiny, "prior", sigma=0.05, device=absent)
+    with pytest.raises(ValueError, match="device must be"):
+        nt.denoise(tiny, "prior", sigma=0.05, device="cuda:x")
+    with pytest.raises(TypeError, match="unknown parameter"):
+        nt.denoise(tiny, "prior", sigma=0.05, params={"device": "cpu"})
+
+
+def test_old_recipes_with_the_prior_device_as_a_parameter_replay():
+    from napari_tweedie.cli import build_parser
+    from napari_tweedie.cli_args import attach_values
+    from napari_tweedie.recipes import recipe_arguments
+
+    old = {"napari_tweedie_recipe": 1, "command": "denoise", "method": "prior", "noise": "gaussian",
+           "sigma": 0.05, "seed": 0, "params": {"tile": 256, "device": "cpu"}}  # fmt: skip
+    argv = recipe_arguments(old, "in.npy", "out.npy")
+    assert argv[argv.index("--device") + 1] == "cpu" and "device='cpu'" not in argv
+    args = build_parser().parse_args(attach_values(argv))
+    assert args.device == "cpu" and args.set == ["tile=256"]
+    newer = dict(old, device="auto")  # the recorded keyword wins over a stray parameter
+    assert recipe_arguments(newer, "in.npy", "out.npy").count("--device") == 1

@@ -155,6 +155,10 @@ def recipe_arguments(recipe: dict, input_path: str, output_path: str) -> list[st
         argv += ["--volumetric"] if recipe.get("volumetric") else []
         spacing = recipe.get("spacing")
         argv += ["--spacing", ",".join(map(str, spacing))] if spacing else []
-    for key, value in recipe.get("params", {}).items():
+    params = dict(recipe.get("params", {}))
+    legacy = params.pop("device", None)  # older recipes kept the prior's device as a parameter
+    if legacy is not None and recipe.get("device") is None:
+        argv += ["--device", check_device(str(legacy))]
+    for key, value in params.items():
         argv += ["--set", f"{key}={value!r}"]
     return argv

@@ -39,7 +39,9 @@ def denoise_prior(
     the network is 2-D and runs plane by plane.  ``nt.denoise`` and
     ``denoise_lazy`` fix ``data_range`` once for the whole array (from the
     sample the noise is estimated on), so that every tile and every plane of
-    a stack is scaled alike.
+    a stack is scaled alike.  ``device`` is the API's ``device`` keyword
+    (``"auto"``, ``"cpu"``, ``"cuda"``, ``"cuda:N"``, ``"mps"``), not a
+    parameter of the entry: one keyword, one picker, for every torch method.
     """
     from ..prior.denoiser import denoise_prior as denoise
 
@@ -100,13 +102,6 @@ SPECS = (
                 False,
                 "Average over 8 rotations/flips (slightly better, 8x slower)",
                 kind="bool",
-            ),
-            Param(
-                "device",
-                "auto",
-                "Where the network runs (auto: CUDA, then MPS, then CPU)",
-                kind="choice",
-                choices=("auto", "cpu", "cuda", "mps"),
             ),
         ),
         summary=(
