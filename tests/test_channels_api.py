@@ -163,3 +163,47 @@ def test_dataset_methods_get_per_channel_or_joint_stacks(monkeypatch, rng, chann
     out = nt.denoise(image, "fake_set", channel_axis=1)
     assert seen == shapes
     np.testing.assert_allclose(out, image * 0.5, rtol=1e-6)
+
+
+def test_joint_dataset_methods_get_nan_per_channel_when_sigma_is_unknown(monkeypatch, rng):
+    from napari_tweedie.denoisers import DENOISERS, DenoiserSpec
+
+    seen = []
+
+    def fit_all(stack, *, sigma, seed, noise, **_):
+        seen.append(sigma)
+        return stack
+
+    spec = DenoiserSpec(name="fake_set", func=fit_all, params=(), summary="test only",
+                        channels="joint", extra={"dataset": True})  # fmt: skip
+    monkeypatch.setitem(DENOISERS, "fake_set", spec)
+    image = rng.random((16, 16, 9)).astype(np.float32)  # 9 channels: not "short" (< 8)
+    nt.denoise(image, "fake_set", channel_axis=-1)
+    nt.denoise(image, "fake_set", channel_axis=-1, sigma=0.1)
+    assert seen[0].shape == (9,) and np.isnan(seen[0]).all()
+    np.testing.assert_allclose(seen[1], np.full(9, 0.1), rtol=1e-6)
+
+
+N2S = dict(steps=2, patch=32, batch=2)
+
+
+def test_noise2score_channels_vs_planes_without_sigma(monkeypatch, rng):
+    from napari_tweedie.denoisers.noise2score import colour
+
+    calls = []
+    real = colour.denoise_colour
+
+    def spy(image, **kwargs):
+        calls.append(image.shape)
+        return (yield from real(image, **kwargs))
+
+    monkeypatch.setattr(colour, "denoise_colour", spy)
+    rgb = (0.5 + 0.1 * rng.standard_normal((32, 32, 3))).astype(np.float32)
+    assert nt.denoise(rgb, "noise2score", channel_axis=-1, **N2S).shape == (32, 32, 3)
+    assert calls == [(1, 32, 32, 3)]  # one joint colour call (a stack of one)
+    many = (0.5 + 0.1 * rng.standard_normal((32, 32, 8))).astype(np.float32)
+    assert nt.denoise(many, "noise2score", channel_axis=-1, **N2S).shape == (32, 32, 8)
+    assert calls[1:] == [(1, 32, 32, 8)]  # 8 channels: the axis is known, not guessed from its size
+    planes = rgb.transpose(2, 0, 1).copy()  # (3, 32, 32): three grey planes, no channel_axis
+    out = nt.denoise(planes, "noise2score", **N2S)
+    assert out.shape == (3, 32, 32) and len(calls) == 2 and np.isfinite(out).all()

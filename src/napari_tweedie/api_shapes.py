@@ -229,7 +229,9 @@ def _dataset(spec, inner, layout, noise, sigmas, seed, noise_params, method_para
     stack = inner.reshape((-1,) + inner.shape[-(layout.spatial + 1) :])
     joint = layout.channel_axis is not None and spec.channels == "joint"
     if joint:
-        sigma = None if sigmas[0] is None else np.asarray(sigmas, np.float32)
+        # one value per channel; NaN = unknown, estimated by the method (not None: the method
+        # must not have to guess which axis holds the channels)
+        sigma = np.array([np.nan if s is None else s for s in sigmas], np.float32)
         groups = [(stack, sigma)]
     else:
         groups = [(stack[..., c], sigmas[c]) for c in range(stack.shape[-1])]

@@ -33,8 +33,8 @@ def _param_names(noise: str) -> tuple[str, ...]:
 
 def _channel_last(image: np.ndarray, sigma) -> bool:
     """Whether the last axis holds channels: a per-channel sigma says so; without one, a last
-    axis shorter than the smallest trainable plane side cannot be X (``api`` passes an
-    unknown per-channel sigma as None to dataset methods)."""
+    axis shorter than the smallest trainable plane side cannot be X (direct callers; ``api``
+    passes unknown per-channel sigmas as NaN, so it never relies on this guess)."""
     from .data import MIN_SIDE
 
     if np.ndim(sigma) == 1:
