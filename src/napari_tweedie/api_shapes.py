@@ -191,13 +191,30 @@ def make_plan(spec, inner, layout: Layout, noise, sigmas, noise_params, method_p
     )
     joint = layout.channel_axis is not None and spec.channels == "joint"
     if joint:  # one set of defaults, from all channels' samples
-        params = (setups[0].resolve(spec, finite_sample(np.concatenate(samples)), method_params),)
+        params = (joint_resolve(spec, setups, samples, method_params),)
     else:
         params = tuple(
             setup.resolve(spec, finite_sample(s), method_params)
             for setup, s in zip(setups, samples, strict=True)
         )
     return Plan(spec, setups, params, joint, layout.spacing if layout.volumetric else None)
+
+
+def joint_resolve(spec: DenoiserSpec, setups, samples, params: dict) -> dict:
+    """``spec.resolve`` of a joint method, once, on a channel-last sample of all channels.
+
+    It sees what ``spec.func`` sees: each channel through its stabiliser
+    (``gaussian_only`` methods) and ``sigma`` of shape (C,), so per-channel
+    defaults (the prior's range per opponent channel) are fixed for every tile.
+    """
+    if spec.resolve is None:
+        return params
+    stabilizers = [s.stabilizer if spec.gaussian_only else None for s in setups]
+    columns = [finite_sample(x) for x in samples]
+    columns = [t.forward(x) if t else x for t, x in zip(stabilizers, columns, strict=True)]
+    sigma = [s.sigma if t or s.image_sigma is None else s.image_sigma
+             for s, t in zip(setups, stabilizers, strict=True)]  # fmt: skip
+    return spec.resolve(np.stack(columns, axis=-1), np.asarray(sigma, np.float32), params)
 
 
 def shaped_steps(

@@ -63,7 +63,7 @@ def _resolve_range(sample: np.ndarray, sigma: float, params: dict) -> dict:
     """Fix the data range once for the whole image (the same scaling for every tile)."""
     if params.get("data_range") is not None:
         return params
-    if np.ndim(sigma) == 1 and np.ndim(sample) == 3 and sample.shape[-1] == np.size(sigma):
+    if np.ndim(sigma) == 1 and np.ndim(sample) >= 3 and sample.shape[-1] == np.size(sigma):
         from ..prior.colour import colour_ranges  # a colour sample: one range per channel
 
         return params | {"data_range": colour_ranges(sample)}

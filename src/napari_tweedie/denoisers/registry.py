@@ -40,7 +40,9 @@ class DenoiserSpec(Spec):
     resolve : callable, optional
         ``resolve(sample, sigma, params) -> params``: fills data-dependent
         defaults once from a sample of the whole image, so that every tile or
-        plane uses the same values.
+        plane uses the same values.  A ``channels="joint"`` method given a
+        channel axis gets what ``func`` gets: a channel-last sample
+        (..., C) and ``sigma`` of shape (C,).
     posterior_mean : bool
         The method is a Tweedie (MMSE) estimate ``E[x | y]`` for Gaussian
         noise, deterministic and smooth, so ``sigma^2`` times its Jacobian is
