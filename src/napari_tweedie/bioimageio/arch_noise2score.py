@@ -214,5 +214,24 @@ class Noise2ScoreNet(nn.Module):
             xs = self.k * y / ((self.k - 1) - y * self.score(y))
         else:
             xs = y + self.sigma**2 * self.score(y)
-        xs = torch.where(torch.isfinite(xs), xs, y)
+        xs = self.plausible(y, torch.where(torch.isfinite(xs), xs, y))
         return xs * self.scale + self.offset
+
+    def variance(self, m: Tensor) -> Tensor:
+        """The noise variance at clean value ``m`` (network units; NaN outside the model)."""
+        if self.noise == "poisson":
+            return self.zeta * m
+        if self.noise == "poisson_gaussian":
+            return self.zeta * m + self.sigma**2
+        if self.noise == "gamma":
+            return torch.where(m > 0, m * m / self.k, torch.full_like(m, float("nan")))
+        return torch.full_like(m, self.sigma**2)
+
+    def plausible(self, y: Tensor, xs: Tensor, spread: float = 3.0) -> Tensor:
+        """``xs`` within ``spread`` noise sd of ``y`` (as the plugin's ``NoiseModel.plausible``)."""
+        sd = torch.sqrt(self.variance(y.clamp_min(0.0)).clamp_min(0.0))
+        high = y + spread * torch.sqrt(self.variance(y + spread * sd).clamp_min(0.0))
+        low = y - spread * sd
+        low = torch.where(torch.isnan(low), torch.full_like(low, -math.inf), low)
+        high = torch.where(torch.isnan(high), torch.full_like(high, math.inf), high)
+        return torch.minimum(torch.maximum(xs, low), high)
