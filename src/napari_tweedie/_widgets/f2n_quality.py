@@ -85,6 +85,8 @@ class Filter2NoiseQuality(QualityPanel):
         host = self.host
         if host.fitted is None or not self.active.value:
             return None
+        if host.fitted.plane.ndim != 2:
+            return self.show_estimate(None, 1.0, note="rated on grey planes only (not colour)")
         try:
             problem = self.problem()
             risk, out = run(problem.risk_steps(**host.multipliers()))

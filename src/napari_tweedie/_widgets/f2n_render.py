@@ -19,6 +19,7 @@ from ..data import ROI
 from ..denoisers.filter2noise import Filter2Noise
 from .results import put_image
 from .scope import overlay
+from .shapes import put_shaped
 
 #: Multipliers (sigma_x, sigma_y, sigma_r) of labels 1 and 2 until the user changes them.
 DEFAULT_REGIONS = {1: (0.5, 0.5, 0.5), 2: (2.0, 2.0, 2.0)}
@@ -66,7 +67,7 @@ class SigmaMapEditing:
         if self.fitted is None or name not in self.viewer.layers:
             return None
         data = np.asarray(self.viewer.layers[name].data)
-        return data.reshape(self.fitted.plane.shape) if data.any() else None
+        return data.reshape(self.fitted.plane.shape[:2]) if data.any() else None
 
     def rerender(self) -> np.ndarray | None:
         """Filter the fitted region with the edited maps and show it (no retraining)."""
@@ -83,7 +84,7 @@ class SigmaMapEditing:
         )
         if fit.layer in self.viewer.layers:
             layer = self.viewer.layers[fit.layer]
-            self._put_layer(layer, fit.roi, result, "")
+            put_shaped(self.viewer, layer, fit.roi, result, self._name("", layer.name))
         self.last_render_s = time.perf_counter() - start
         return result
 

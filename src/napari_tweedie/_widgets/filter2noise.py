@@ -9,7 +9,9 @@ layer gives regions their own multipliers (set per label below the
 sliders); every edit re-renders the region (debounced, no retraining).  The
 fitted filter can then be applied to a region or to the whole layer (tiled,
 in the background, to zarr), and saved or loaded (``.safetensors`` weights
-plus a ``.json`` of settings).
+plus a ``.json`` of settings).  An RGB layer is fitted in colour (one
+sigma map per pixel shared by the channels, shown as for grey layers) and its
+results are RGB layers; colour models apply to regions, not whole layers.
 """
 
 from __future__ import annotations
@@ -70,7 +72,8 @@ class Filter2NoiseWidget(SigmaMapEditing, FitWidget):
             for name, plain in zip(CHANNELS, PLAIN_CHANNELS)
         )  # fmt: skip
         self.panel = ModelPanel(self, "filter2noise", Filter2Noise.load, lazy=self._lazy,
-                                loaded=self._show_loaded, region_tag=", region")  # fmt: skip
+                                loaded=self._show_loaded, region_tag=", region",
+                                colour=self._colour)  # fmt: skip
         self._load_region_values()
         self.quality = Filter2NoiseQuality(self)
         self.lay_out(
@@ -94,22 +97,22 @@ class Filter2NoiseWidget(SigmaMapEditing, FitWidget):
             box.changed.connect(self._region_edited)
 
     # -- fitting ------------------------------------------------------------------------
-    def _region_plane(self) -> tuple[napari.layers.Image, ROI, np.ndarray]:
-        layer, roi = self.source_roi()
-        block = roi.read(full_resolution(layer))
-        return layer, roi, np.asarray(block, np.float32).reshape(block.shape[-2:])
+    def _region_plane(self) -> tuple[napari.layers.Image, ROI, ROI, np.ndarray]:
+        """The layer, its region (read, placed) and the pixels: (H, W), or (H, W, C) for RGB."""
+        layer, roi, place = self.region_of()
+        return layer, roi, place, self.region_image(roi.read(full_resolution(layer)), layer.rgb)
 
     @reported("fit")
     def fit(self) -> Job | None:
         """Fit Filter2Noise on the chosen region in the background, previewing the estimate."""
-        layer, roi, plane = self._region_plane()
-        params = param_values(self.params)
+        layer, roi, place, plane = self._region_plane()
+        params = dict(param_values(self.params), channel_last=layer.rgb)
         seed, device = int(self.seed.value), self.device.value
         self.fitted = None
         for widget in (self.sigma_x, self.sigma_y, self.sigma_r):
             widget.enabled = False
 
-        rated = self.quality.active.value
+        rated = self.quality.active.value and not layer.rgb
 
         def work():
             model = yield from fit_filter2noise(plane, seed=seed, device=device, **params)
@@ -122,10 +125,10 @@ class Filter2NoiseWidget(SigmaMapEditing, FitWidget):
 
         def fitted(result: tuple[Filter2Noise, list[np.ndarray], object]):
             model, maps, prepared = result
-            self._fitted(model, layer, roi, plane, maps, prepared)
+            self._fitted(model, layer, place, plane, maps, prepared)
             self.say(f"fitted in {len(model.history)} steps, loss {model.history[-1]:.4g}")
 
-        return self.panel.fit(work, layer, roi, self._name("", layer.name), fitted)
+        return self.panel.fit(work, layer, roi, self._name("", layer.name), fitted, place)
 
     def _fitted(
         self, model: Filter2Noise, layer, roi: ROI, plane: np.ndarray, maps=None, prepared=None
@@ -160,14 +163,18 @@ class Filter2NoiseWidget(SigmaMapEditing, FitWidget):
 
     def _show_loaded(self, model: Filter2Noise) -> None:
         """Show a loaded model's sigma maps on the chosen region (no fitting)."""
-        layer, roi, plane = self._region_plane()
-        self._fitted(model, layer, roi, plane)
+        layer, _, place, plane = self._region_plane()
+        self._fitted(model, layer, place, plane)
 
     def _lazy(self, model: Filter2Noise, data, roi: ROI):
         """The fitted (and edited) filter on ``data``, the ``roi`` of the layer (lazy, tiled)."""
         offset = np.subtract(self.fitted.roi.offset[-2:], roi.offset[-2:])
         return model.apply_lazy(data, labels=self.region_labels(), regions=self.regions,
                                 label_offset=tuple(offset), **self.multipliers())  # fmt: skip
+
+    def _colour(self, model: Filter2Noise):
+        """A colour model's apply to a region's (H, W, C) pixels, with the global multipliers."""
+        return functools.partial(model.apply, **self.multipliers())
 
 
 def _scale_when_shown(event_or_layer) -> None:

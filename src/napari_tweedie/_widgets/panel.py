@@ -25,14 +25,19 @@ from .device import device_picker
 from .export import export_button
 from .jobs import Job
 from .params import seed_box, widget_for
-from .results import output_edit, put_image
-from .scope import SCOPES, full_resolution, overlay
+from .results import output_edit
+from .scope import SCOPES, describe, full_resolution, overlay
+from .shapes import put_shaped, shaped_roi
 
 __all__ = ["FitWidget", "ModelPanel"]
 
 
 def _apply_lazy(model: Any, data: Any, roi: ROI) -> Any:
     return model.apply_lazy(data)
+
+
+def _apply_whole(model: Any) -> Callable[[np.ndarray], np.ndarray]:
+    return model.apply
 
 
 class ModelPanel(Container):
@@ -56,6 +61,10 @@ class ModelPanel(Container):
         raises are reported.
     region_tag : str
         Suffix of the region result's name (keeps it apart from the host's own layers).
+    colour : callable, optional
+        ``colour(model)``: the function (built on the GUI thread) that a colour
+        model (``model.channel_last``, fitted on an RGB layer) applies to a
+        region's (H, W, C) pixels; default ``model.apply``.
     """
 
     def __init__(
@@ -67,11 +76,12 @@ class ModelPanel(Container):
         lazy: Callable[[Any, Any, ROI], Any] = _apply_lazy,
         loaded: Callable[[Any], None] | None = None,
         region_tag: str = "",
+        colour: Callable[[Any], Callable[[np.ndarray], np.ndarray]] = _apply_whole,
     ):
         super().__init__(labels=True, label="fitted model")
         self.host, self.name, self.region_tag = host, name, region_tag
         self.model: Any | None = None
-        self._load, self._lazy, self._loaded = load, lazy, loaded
+        self._load, self._lazy, self._loaded, self._colour = load, lazy, loaded, colour
         self.target = ComboBox(
             label="apply to",
             choices=list(SCOPES),
@@ -117,18 +127,21 @@ class ModelPanel(Container):
         self.host.refresh_actions()
 
     def fit(self, work: Callable[[], Any], layer, roi: ROI, name: str,
-            on_fitted: Callable[[Any], None]) -> Job:  # fmt: skip
+            on_fitted: Callable[[Any], None], place: ROI | None = None) -> Job:  # fmt: skip
         """Fit a model on ``roi`` of ``layer`` as the host's job; the panel's model is cleared.
 
         ``work`` is a generator function yielding steps (their ``info["loss"]``
         goes to the status line, their ``x0_hat`` of the region is previewed
         over it as the layer ``name``, in the source's colours) and returning
         the fit; ``on_fitted(result)`` runs once the preview is the result layer.
+        ``place``: the region that places results (an RGB layer's ``roi`` without
+        its colour axis, see :meth:`FitWidget.region_of`); the preview is then RGB.
         """
         host = self.host
         self.set_model(None)
-        place = dict(overlay(layer, roi), contrast_limits=layer.contrast_limits,
-                     colormap=layer.colormap)  # fmt: skip
+        colours = {"rgb": True} if layer.rgb else {"colormap": layer.colormap}
+        place = dict(overlay(layer, roi if place is None else place),
+                     contrast_limits=layer.contrast_limits, **colours)  # fmt: skip
 
         def done(result: Any) -> None:
             host.keep_previews()  # the preview layer becomes the result layer
@@ -160,20 +173,31 @@ class ModelPanel(Container):
         host, model = self.host, self.model
         layer = host.source_layer()
         full = full_resolution(layer)
+        colour = bool(getattr(model, "channel_last", False))
         if self.target.value == "Whole layer":
+            if colour:
+                raise ValueError(
+                    "a colour model applies to regions (Shapes rectangle, current view or "
+                    "slice); denoise whole RGB layers in the Denoise widget"
+                )
             lazy = self._lazy(model, full, ROI.whole(full.shape))
             name = f"{layer.name} [{self.name}, whole]"
             return host.start_whole(layer, lazy, self.output.value, name)
-        _, roi = host.source_roi(self.target.value)
-        lazy = self._lazy(model, full[roi.slices], roi)  # read in the worker
+        _, roi, place = host.region_of(self.target.value)
+        if colour:
+            block, apply = full[roi.slices], self._colour(model)
+            work = lambda progress: apply(host.region_image(block, layer.rgb))  # noqa: E731
+        else:
+            lazy = self._lazy(model, full[roi.slices], roi)  # read in the worker
+            work = lambda progress: compute_with_progress(lazy, progress)  # noqa: E731
 
         def done(result) -> None:
             name = f"{layer.name} [{self.name}{self.region_tag}]"
-            put_image(host.viewer, layer, roi, result, name)
+            put_shaped(host.viewer, layer, place, result, name)
             host.say(f"applied to {roi.shape}")
 
         host.say(f"applying to {roi.shape}...")
-        return host.start(lambda progress: compute_with_progress(lazy, progress), on_done=done)
+        return host.start(work, on_done=done)
 
     def save(self, path: str | Path | None = None) -> Path | None:
         """Save the model (default: to :attr:`model_path`); returns the path written."""
@@ -220,3 +244,25 @@ class FitWidget(JobWidget):
         self.params = Container(label="parameters", labels=True)
         for param in DENOISERS[self.method].params:
             self.params.append(widget_for(param))
+
+    def region_of(self, scope: str | None = None) -> tuple[Any, ROI, ROI]:
+        """The layer, the region of its data to read and the region that places results.
+
+        An RGB layer's region keeps its colour axis (the model is fitted in
+        colour, channel-last); the placing region is that region without it.
+        """
+        layer = self.source_layer()
+        if not layer.rgb:
+            layer, roi = self.source_roi(scope)
+            return layer, roi, roi
+        scope = scope or self.scope.value
+        colour = full_resolution(layer).ndim - 1
+        roi, place = shaped_roi(scope, self.viewer, layer, colour, False)
+        self.where = describe(scope, place, self.viewer.dims.ndisplay)
+        return layer, roi, place
+
+    @staticmethod
+    def region_image(block: Any, rgb: bool) -> np.ndarray:
+        """A region's pixels as float32 (H, W), or (H, W, C) for a region of an ``rgb`` layer."""
+        data = np.asarray(block, np.float32)
+        return data.reshape(data.shape[-3:] if rgb else data.shape[-2:])

@@ -101,7 +101,8 @@ def put_shaped(viewer, layer, place: ROI, data: np.ndarray, name: str, **kwargs)
     if not layer.rgb:
         return put_image(viewer, layer, place, data, name, **kwargs)
     low, high = (float(v) for v in layer.contrast_limits)
-    data = np.clip(np.asarray(data, np.float32), low, high)
+    data = np.asarray(data, np.float32)
+    data = np.clip(data.reshape(place.shape + data.shape[-1:]), low, high)
     where = overlay(layer, place)
     old = viewer.layers[name] if name in viewer.layers else None  # noqa: SIM401 (no get)
     if old is not None and getattr(old, "rgb", False) and old.data.shape == data.shape:

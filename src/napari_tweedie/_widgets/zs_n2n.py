@@ -4,7 +4,8 @@ Fits the tiny ZS-N2N network to the region of interest (Shapes rectangle,
 current view or current slice) in the background, streaming the current
 estimate over the region and the loss; Cancel drops the fit.  The fitted
 network (with the normalisation it was fitted with) then denoises another
-region as an overlaid layer, or the whole layer tile by tile into a zarr
+region as an overlaid layer (RGB layers: a colour network, fitted and
+applied to the region's colour pixels; the result is RGB), or the whole layer tile by tile into a zarr
 store opened lazily, and saves or loads as one ``.safetensors`` file
 (:class:`~.panel.ModelPanel`).
 """
@@ -14,15 +15,14 @@ from __future__ import annotations
 from pathlib import Path
 
 import napari
-import numpy as np
 
 from ..data.finite import fill_non_finite
 from .base import reported
 from .jobs import Job
 from .panel import FitWidget, ModelPanel
 from .params import param_values
-from .results import put_image
 from .scope import full_resolution
+from .shapes import put_shaped
 
 __all__ = ["ZSN2NWidget"]
 
@@ -56,21 +56,20 @@ class ZSN2NWidget(FitWidget):
         """Fit the network to the chosen region in the background, previewing its estimate."""
         from ..denoisers.zs_n2n import fit_zs_n2n
 
-        layer, roi = self.source_roi()
-        block = roi.read(full_resolution(layer))
-        plane = np.asarray(block, np.float32).reshape(block.shape[-2:])
+        layer, roi, place = self.region_of()  # RGB layers: (H, W, C), a colour network
+        plane = self.region_image(roi.read(full_resolution(layer)), layer.rgb)
         plane = fill_non_finite(plane)[0]  # missing pixels: the median (all missing: an error)
         options = dict(param_values(self.params), seed=int(self.seed.value), preview_every=10,
-                       device=self.device.value)  # fmt: skip
+                       device=self.device.value, channel_last=layer.rgb)  # fmt: skip
         name = f"{layer.name} [{METHOD}]"
 
         def work():
             return (yield from fit_zs_n2n(plane, **options))
 
         def fitted(model) -> None:
-            put_image(self.viewer, layer, roi, model.estimate, name)  # the final (ensemble) one
+            put_shaped(self.viewer, layer, place, model.estimate, name)  # final (ensemble) one
             self.panel.set_model(model)
             early = ", stopped early" if model.stopped_early else ""
             self.say(f"fitted in {model.iterations} steps{early}, loss {model.losses[-1]:.4g}")
 
-        return self.panel.fit(work, layer, roi, name, fitted)
+        return self.panel.fit(work, layer, roi, name, fitted, place=place)
