@@ -5,8 +5,8 @@ current view or current slice) in the background, streaming the current
 estimate over the region and the loss; Cancel drops the fit.  The fitted
 network (with the normalisation it was fitted with) then denoises another
 region as an overlaid layer (RGB layers: a colour network, fitted and
-applied to the region's colour pixels; the result is RGB), or the whole layer tile by tile into a zarr
-store opened lazily, and saves or loads as one ``.safetensors`` file
+applied to the region's colour pixels; the result is RGB), or the whole
+layer tile by tile into a zarr store opened lazily, and saves or loads as one ``.safetensors`` file
 (:class:`~.panel.ModelPanel`).
 """
 
