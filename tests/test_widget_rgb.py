@@ -9,6 +9,8 @@ from skimage import data as skdata
 from napari_tweedie._widgets.filter2noise import Filter2NoiseWidget
 from napari_tweedie._widgets.zs_n2n import ZSN2NWidget
 
+STEPS = 10
+
 
 def rmse(a, b) -> float:
     return float(np.sqrt(np.mean((np.asarray(a, np.float64) - np.asarray(b, np.float64)) ** 2)))
@@ -68,3 +70,20 @@ def test_zs_n2n_fits_an_rgb_layer_with_a_colour_network(qtbot, rgb_viewer):
     check_rgb(viewer.layers["noisy [zs_n2n]"], clean, noisy)
     wait_job(qtbot, widget.panel.apply())
     check_rgb(viewer.layers["noisy [zs_n2n, region]"], clean, noisy)
+
+
+def test_restore_denoises_an_rgb_region_into_an_rgb_mean(qtbot, rgb_viewer):
+    from napari_tweedie._widgets.restore import RestoreWidget
+
+    viewer, clean, noisy = rgb_viewer
+    widget = RestoreWidget(viewer)
+    widget.operator.value = "denoise"  # its default sampler (the best point estimate)
+    widget.steps.value, widget.samples.value = STEPS, 1
+    widget.sigma_y.value = 25.0  # in the measurement's units
+    widget.scope.value = "Current slice"
+    wait_job(qtbot, widget.run())
+    name = f"noisy [denoise, {widget.sampler.value}] mean"
+    assert name in viewer.layers, widget.status.value
+    check_rgb(viewer.layers[name], clean, noisy)
+    widget.scope.value = "Whole layer"
+    assert widget.run() is None and "restore a region" in widget.status.value

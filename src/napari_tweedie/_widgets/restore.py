@@ -18,6 +18,7 @@ from .jobs import Job
 from .live import one_per_turn, robust_limits, show_image
 from .params import seed_box, widget_for
 from .prior_choice import PriorChoice
+from .restore_colour import check_whole, colour_region, per_channel, rgb_mean, spatial_shape
 from .restore_inputs import PRESETS, SpecControls, observed_mask, on_plane, placement
 from .restore_whole import start_whole_restore
 from .results import output_edit
@@ -219,23 +220,22 @@ class RestoreWidget(JobWidget):
     def measurement(self):
         """(y, operator params, ROI, source layer) for the current settings."""
         self._refresh_layers()
-        layer, self._roi = self.source_roi()
-        data = full_resolution(layer)
-        self._source_shape = data.shape
-        block = np.asarray(self._roi.read(data), dtype=np.float32)
-        plane = block.reshape(block.shape[-2:])
-        params = self.operator_params(plane.shape)
+        layer, read, self._roi = colour_region(self)  # RGB: read keeps the colour axis
+        self._source_shape = spatial_shape(layer)
+        block = np.asarray(read.read(full_resolution(layer)), dtype=np.float32)
+        plane = block.reshape(block.shape[-3:] if layer.rgb else block.shape[-2:])
+        params = self.operator_params(plane.shape[:2])
         spec = OPERATORS[self.operator.value]
         # a napari layer holds no complex k-space: such measurements are simulated
         simulated = self.simulate.value or spec.complex_measurement
         if not simulated and spec.check is not None:
-            spec.check(plane, params)  # e.g. CT: the layer must be a sinogram
+            spec.check(plane[..., 0] if layer.rgb else plane, params)  # e.g. CT: a sinogram
         if simulated:
-            plane = simulate_measurement(
-                plane, self.operator.value, seed=int(self.seed.value), **params
-            )
+            operator = self.operator.value
+            plane = per_channel(lambda p, s: simulate_measurement(p, operator, seed=s, **params),
+                                plane, int(self.seed.value))  # fmt: skip
             if spec.shape_param is not None:
-                params[spec.shape_param] = tuple(block.shape[-2:])
+                params[spec.shape_param] = tuple(self._roi.shape[-2:])
         return plane, params, self._roi, layer
 
     @reported("run")
@@ -251,10 +251,13 @@ class RestoreWidget(JobWidget):
             device=self.device.value,
         )
         if self.scope.value == "Whole layer":
+            check_whole(self.source_layer())
             name = f"{self.layer.value} [{self.operator.value}, {settings['sampler']}, whole]"
             return start_whole_restore(self, settings, name)
         y, params, roi, layer = self.measurement()
         params |= self.sampler_controls.values(self.sampler.value)
+        if layer.rgb:
+            settings["channel_axis"] = -1
         operator = self.operator.value
         self.trajectory, self.preview_updates = [], 0
 
@@ -277,8 +280,9 @@ class RestoreWidget(JobWidget):
     def _stepped(self, step, layer, roi) -> None:
         if not self.preview_due(step):
             return
-        estimate = np.asarray(step.x0_hat).mean(axis=0)
-        self.trajectory.append(estimate)
+        estimate = np.asarray(step.x0_hat).mean(axis=0)  # RGB: the current opponent channel
+        if not layer.rgb:
+            self.trajectory.append(estimate)
         if not self.show_live.value:
             return
         place = self._placement(layer, roi, estimate.shape)
@@ -289,13 +293,15 @@ class RestoreWidget(JobWidget):
 
     def _finished(self, result, layer, roi, operator) -> None:
         """Show the mean now; the std and the trajectory one per later turn of the event loop."""
-        place = self._placement(layer, roi, result.mean.shape)
+        grid = result.mean.shape[:2] if layer.rgb else result.mean.shape
+        place = self._placement(layer, roi, grid)
         tag = f"{layer.name} [{operator}, {self.sampler.value}]"
-        show_image(self.viewer, f"{tag} mean", on_plane(result.mean, place), place,
-                   colormap="gray")  # fmt: skip
+        mean, look = (rgb_mean(result.mean, place, layer) if layer.rgb else
+                      (on_plane(result.mean, place), {"colormap": "gray"}))  # fmt: skip
+        show_image(self.viewer, f"{tag} mean", mean, place, **look)
         later = []
         if result.samples.shape[0] > 1:
-            std = on_plane(result.std, place)
+            std = on_plane(result.std.mean(-1) if layer.rgb else result.std, place)
             later.append(lambda: show_image(self.viewer, f"{tag} std", std, place,
                                             colormap="magma", blending="additive",
                                             visible=False))  # fmt: skip
