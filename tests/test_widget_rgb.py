@@ -87,3 +87,25 @@ def test_restore_denoises_an_rgb_region_into_an_rgb_mean(qtbot, rgb_viewer):
     check_rgb(viewer.layers[name], clean, noisy)
     widget.scope.value = "Whole layer"
     assert widget.run() is None and "restore a region" in widget.status.value
+
+
+def test_noise_inspector_estimates_each_rgb_channel(qtbot, make_napari_viewer):
+    from napari_tweedie._widgets.noise_inspector import NoiseInspectorWidget
+
+    yy, xx = np.mgrid[0:64, 0:64].astype(np.float32)
+    clean = np.stack([60 + yy, 80 + xx, 100 + (yy + xx) / 2], axis=-1)
+    sigmas = (4.0, 8.0, 16.0)
+    noisy = clean + np.random.default_rng(2).normal(0, 1, clean.shape) * np.float32(sigmas)
+    viewer = make_napari_viewer()
+    viewer.add_image(noisy.astype(np.float32), name="rgb", rgb=True, contrast_limits=(0, 255))
+    widget = NoiseInspectorWidget(viewer)
+    widget.noise.value, widget.scope.value = "gaussian", "Current slice"
+    wait_job(qtbot, widget.estimate())
+    found = widget.inspected.channels
+    assert len(found) == 3, widget.status.value
+    for result, sigma in zip(found, sigmas):
+        assert result.params["sigma"] == pytest.approx(sigma, rel=0.15)
+    lines = widget.result.value.splitlines()
+    assert [line[:2] for line in lines] == ["R:", "G:", "B:"]
+    layer = widget.show_stabilised()
+    assert layer.rgb and layer.data.shape == noisy.shape

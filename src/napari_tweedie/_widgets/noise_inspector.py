@@ -6,7 +6,10 @@ slice); "Estimate" fits the chosen noise model, or picks one ("auto", see
 parameters and the variance-vs-mean plot (dots: the region's binned noise
 variance; line: the model).  "Show stabilised view" adds (or updates) a layer
 with the region transformed to unit-variance noise (generalised Anscombe,
-log for Gamma, ``y / sigma`` for Gaussian), overlaid on the source.
+log for Gamma, ``y / sigma`` for Gaussian), overlaid on the source.  An RGB
+layer is estimated per channel: each channel's parameters are listed and
+plotted in its colour, and the stabilised view is RGB (each channel its own
+transform).
 """
 
 from __future__ import annotations
@@ -22,21 +25,27 @@ from ..noise import NOISE_MODELS
 from ..noise.inspection import NoiseInspection, inspect_noise
 from .base import ROI_SCOPES, JobWidget, fit_width, reported
 from .jobs import Job
+from .live import show_image
 from .plot import MiniPlot, Series
 from .results import Failed, put_image
-from .scope import full_resolution
+from .scope import full_resolution, overlay
+from .shapes import colour_region
 
 NOISE_CHOICES = ("auto", *NOISE_MODELS)
+#: names and plot colours of an RGB layer's channels
+CHANNELS = (("R", "#ff5050"), ("G", "#50d050"), ("B", "#5080ff"), ("A", "#c0c0c0"))
 
 
 @dataclass(frozen=True)
 class Inspected:
-    """An estimate and where it came from."""
+    """An estimate and where it came from (an RGB region: one estimate per channel)."""
 
     result: NoiseInspection
     layer: str
     roi: ROI
     block: np.ndarray
+    #: an RGB region's estimates, one per channel (``result`` is the first's); else empty
+    channels: tuple[NoiseInspection, ...] = ()
 
 
 class NoiseInspectorWidget(JobWidget):
@@ -74,40 +83,46 @@ class NoiseInspectorWidget(JobWidget):
     @reported("estimate")
     def estimate(self) -> Job | None:
         """Estimate the noise of the chosen region in the background; show it when done."""
-        layer, roi = self.source_roi()
-        data = full_resolution(layer)
-        noise = self.noise.value
+        layer, read, roi = colour_region(self)  # RGB: read keeps the colour axis
+        data, noise, rgb = full_resolution(layer), self.noise.value, layer.rgb
 
         def work(progress):  # the pixels are read here, off the GUI thread
-            block = np.asarray(roi.read(data), np.float32)
+            block = np.asarray(read.read(data), np.float32)
+            planes = [block[..., c] for c in range(block.shape[-1])] if rgb else [block]
             try:
-                return inspect_noise(block, noise), block
+                return [inspect_noise(plane, noise) for plane in planes], block
             except ValueError as error:  # too small, constant, ...: say so in the status
                 return Failed(error)
 
-        def done(outcome: tuple[NoiseInspection, np.ndarray]) -> None:
-            result, block = outcome
-            self.inspected = Inspected(result, layer.name, roi, block)
-            self.result.value = result.describe()
-            self._plot(result)
-            self.say(f"estimated on {block.shape}{' (auto)' if noise == 'auto' else ''}")
+        def done(outcome: tuple[list[NoiseInspection], np.ndarray]) -> None:
+            results, block = outcome
+            channels = tuple(results) if rgb else ()
+            self.inspected = Inspected(results[0], layer.name, roi, block, channels)
+            self.result.value = "\n".join(
+                f"{CHANNELS[c][0]}: {r.describe()}" if rgb else r.describe()
+                for c, r in enumerate(results)
+            )
+            self._plot(results, rgb)
+            per = " per channel" if rgb else ""
+            self.say(f"estimated{per} on {block.shape}{' (auto)' if noise == 'auto' else ''}")
 
         self.say(f"estimating on {self.where}...")
         return self.start(work, on_done=done)
 
-    def _plot(self, result: NoiseInspection) -> None:
-        curve = result.curve
-        grid = np.linspace(curve.means.min(), curve.means.max(), 64)  # log axes drop <= 0
-        self.plot.set_series(
-            [
-                Series(
-                    curve.means, curve.variances, color="#ffb000", dots=True, label="region"
-                ),  # fmt: skip
-                Series(
-                    grid, result.model.variance(grid), color="#40c0ff", label=f"{result.name} model"
-                ),  # fmt: skip
-            ]
-        )
+    def _plot(self, results: list[NoiseInspection], rgb: bool = False) -> None:
+        series = []
+        for c, result in enumerate(results):
+            curve = result.curve
+            grid = np.linspace(curve.means.min(), curve.means.max(), 64)  # log axes drop <= 0
+            name, colour = CHANNELS[c] if rgb else ("", "#40c0ff")
+            dots = colour if rgb else "#ffb000"
+            series += [
+                Series(curve.means, curve.variances, color=dots, dots=True,
+                       label=f"{name} region" if rgb else "region"),
+                Series(grid, result.model.variance(grid), color=colour,
+                       label=f"{name} {result.name} model".strip()),
+            ]  # fmt: skip
+        self.plot.set_series(series)
 
     def failed(self, error: Exception) -> None:
         """Report ``error`` and drop the former estimate (it no longer describes the input)."""
@@ -127,18 +142,31 @@ class NoiseInspectorWidget(JobWidget):
         if fit.layer not in self.viewer.layers:
             self.say(f"layer {fit.layer!r} is gone")
             return None
-        data = fit.result.model.stabilise(fit.block)
+        if fit.channels:
+            data = np.stack([r.model.stabilise(fit.block[..., c])
+                             for c, r in enumerate(fit.channels)], axis=-1)  # fmt: skip
+        else:
+            data = fit.result.model.stabilise(fit.block)
         finite = data[np.isfinite(data)]
         low, high = (float(v) for v in np.percentile(finite, [0.5, 99.5]))
+        high = high if high > low else low + 1.0
+        source = self.viewer.layers[fit.layer]
+        name = f"{fit.layer} [stabilised, {fit.result.name}]"
+        if fit.channels:
+            data = np.clip(data, low, high).reshape(fit.roi.shape + data.shape[-1:])
+            layer = show_image(self.viewer, name, data, overlay(source, fit.roi), rgb=True,
+                               contrast_limits=(low, high))  # fmt: skip
+            self.say("stabilised view: each channel's noise -> unit standard deviation")
+            return layer
         layer = put_image(
             self.viewer,
-            self.viewer.layers[fit.layer],
+            source,
             fit.roi,
             data,
-            f"{fit.layer} [stabilised, {fit.result.name}]",
-            contrast_limits=(low, high if high > low else low + 1.0),
+            name,
+            contrast_limits=(low, high),
             colormap="gray",
         )
-        layer.contrast_limits = (low, high if high > low else low + 1.0)
+        layer.contrast_limits = (low, high)
         self.say(f"stabilised view: {fit.result.name} noise -> unit standard deviation")
         return layer

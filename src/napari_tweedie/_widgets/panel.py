@@ -26,8 +26,8 @@ from .export import export_button
 from .jobs import Job
 from .params import seed_box, widget_for
 from .results import output_edit
-from .scope import SCOPES, describe, full_resolution, overlay
-from .shapes import put_shaped, shaped_roi
+from .scope import SCOPES, full_resolution, overlay
+from .shapes import colour_region, put_shaped
 
 __all__ = ["FitWidget", "ModelPanel"]
 
@@ -251,15 +251,7 @@ class FitWidget(JobWidget):
         An RGB layer's region keeps its colour axis (the model is fitted in
         colour, channel-last); the placing region is that region without it.
         """
-        layer = self.source_layer()
-        if not layer.rgb:
-            layer, roi = self.source_roi(scope)
-            return layer, roi, roi
-        scope = scope or self.scope.value
-        colour = full_resolution(layer).ndim - 1
-        roi, place = shaped_roi(scope, self.viewer, layer, colour, False)
-        self.where = describe(scope, place, self.viewer.dims.ndisplay)
-        return layer, roi, place
+        return colour_region(self, scope)
 
     @staticmethod
     def region_image(block: Any, rgb: bool) -> np.ndarray:

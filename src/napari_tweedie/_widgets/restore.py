@@ -18,7 +18,7 @@ from .jobs import Job
 from .live import one_per_turn, robust_limits, show_image
 from .params import seed_box, widget_for
 from .prior_choice import PriorChoice
-from .restore_colour import check_whole, colour_region, per_channel, rgb_mean, spatial_shape
+from .restore_colour import check_whole, per_channel, restore_region, rgb_mean, spatial_shape
 from .restore_inputs import PRESETS, SpecControls, observed_mask, on_plane, placement
 from .restore_whole import start_whole_restore
 from .results import output_edit
@@ -220,7 +220,7 @@ class RestoreWidget(JobWidget):
     def measurement(self):
         """(y, operator params, ROI, source layer) for the current settings."""
         self._refresh_layers()
-        layer, read, self._roi = colour_region(self)  # RGB: read keeps the colour axis
+        layer, read, self._roi = restore_region(self)  # RGB: read keeps the colour axis
         self._source_shape = spatial_shape(layer)
         block = np.asarray(read.read(full_resolution(layer)), dtype=np.float32)
         plane = block.reshape(block.shape[-3:] if layer.rgb else block.shape[-2:])

@@ -18,10 +18,10 @@ import numpy as np
 
 from ..data import ROI
 from ..operators import OPERATORS
-from .scope import describe, full_resolution
-from .shapes import shaped_roi
+from .scope import full_resolution
+from .shapes import colour_region
 
-__all__ = ["check_whole", "colour_region", "per_channel", "rgb_mean", "spatial_shape"]
+__all__ = ["check_whole", "restore_region", "per_channel", "rgb_mean", "spatial_shape"]
 
 
 def check_whole(layer) -> None:
@@ -33,26 +33,16 @@ def check_whole(layer) -> None:
         )
 
 
-def colour_region(widget) -> tuple[object, ROI, ROI]:
-    """(layer, region to read, region that places results) of the widget's scope.
-
-    For an RGB layer the region read keeps the colour axis and the placing
-    region is the same without it; grey layers get their region twice.
-    """
+def restore_region(widget) -> tuple[object, ROI, ROI]:
+    """:func:`~.shapes.colour_region` of the widget's scope, for operators that take RGB."""
     layer = widget.source_layer()
-    if not layer.rgb:
-        layer, roi = widget.source_roi()
-        return layer, roi, roi
     spec = OPERATORS[widget.operator.value]
-    if not spec.image_grid or spec.complex_measurement:
+    if layer.rgb and (not spec.image_grid or spec.complex_measurement):
         raise ValueError(
             f"{spec.name} measurements are grey (not an RGB image on the layer's grid); "
             "split the RGB layer's channels first (layer list: right-click > Split RGB)"
         )
-    scope = widget.scope.value
-    roi, place = shaped_roi(scope, widget.viewer, layer, full_resolution(layer).ndim - 1, False)
-    widget.where = describe(scope, place, widget.viewer.dims.ndisplay)
-    return layer, roi, place
+    return colour_region(widget)
 
 
 def spatial_shape(layer) -> tuple[int, ...]:

@@ -96,6 +96,23 @@ def shaped_roi(scope: str, viewer, layer, channel_axis, volumetric: bool) -> tup
     return roi, (ROI(roi.slices[:-1]) if layer.rgb else roi)
 
 
+def colour_region(host, scope: str | None = None) -> tuple[object, ROI, ROI]:
+    """(layer, region to read, region that places results) of a widget's scope on one plane.
+
+    ``host`` is a :class:`~.base.JobWidget`.  An RGB layer's region keeps its
+    colour axis (the pixels are (H, W, C)); the placing region is the same
+    without it.  Grey layers get :meth:`~.base.JobWidget.source_roi`'s region twice.
+    """
+    layer = host.source_layer()
+    if not layer.rgb:
+        layer, roi = host.source_roi(scope)
+        return layer, roi, roi
+    scope = scope or host.scope.value
+    roi, place = shaped_roi(scope, host.viewer, layer, full_resolution(layer).ndim - 1, False)
+    host.where = describe(scope, place, host.viewer.dims.ndisplay)
+    return layer, roi, place
+
+
 def put_shaped(viewer, layer, place: ROI, data: np.ndarray, name: str, **kwargs):
     """:func:`~.results.put_image`, with an RGB source's result an RGB layer in its range."""
     if not layer.rgb:
