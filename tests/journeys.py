@@ -264,6 +264,27 @@ def denoise_sure(player: Player) -> dict:
             "weight": widget.params["weight"].value}  # fmt: skip
 
 
+def rgb(player: Player) -> dict:
+    """An RGB photograph through Filter2Noise: a colour fit on a box, its RGB result over it."""
+    from skimage import data as skdata
+
+    clean = skdata.astronaut()[::4, ::4].astype(np.float32)  # (128, 128, 3)
+    noisy = clean + np.random.default_rng(0).normal(0, 25, clean.shape).astype(np.float32)
+    layer = player.viewer.add_image(noisy, name="astronaut (noisy)", rgb=True,
+                                    contrast_limits=(0, 255))  # fmt: skip
+    player.box(layer, 16, 16)
+    widget = player.dock("Filter2Noise")
+    widget.layer.value, widget.scope.value = layer.name, "Shapes rectangle"
+    widget.params["iterations"].value, widget.params["crop"].value = 40, SIDE
+    player.finish(widget, widget.fit(), 120)
+    result = player.viewer.layers[f"{layer.name} [filter2noise]"]
+    assert result.rgb and result.data.shape == (SIDE, SIDE, 3)
+    player.settle(0.3)
+    player.snap("rgb")
+    no_duplicates(player)
+    return {}
+
+
 JOURNEYS = {
     "denoise": denoise,
     "filter2noise": filter2noise,
@@ -271,4 +292,5 @@ JOURNEYS = {
     "noise_inspector": noise_inspector,
     "restore": restore,
     "denoise_sure": denoise_sure,
+    "rgb": rgb,
 }
