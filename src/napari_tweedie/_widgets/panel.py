@@ -183,10 +183,13 @@ class ModelPanel(Container):
             lazy = self._lazy(model, full, ROI.whole(full.shape))
             name = f"{layer.name} [{self.name}, whole]"
             return host.start_whole(layer, lazy, self.output.value, name)
-        _, roi, place = host.region_of(self.target.value)
+        _, roi, place = colour_region(host, self.target.value)
+        if layer.rgb != colour:
+            kind = "a colour model" if colour else "a grey model"
+            raise ValueError(f"{kind} does not fit {layer.name!r}: fit or load one on it")
         if colour:
             block, apply = full[roi.slices], self._colour(model)
-            work = lambda progress: apply(host.region_image(block, layer.rgb))  # noqa: E731
+            work = lambda progress: apply(FitWidget.region_image(block, True))  # noqa: E731
         else:
             lazy = self._lazy(model, full[roi.slices], roi)  # read in the worker
             work = lambda progress: compute_with_progress(lazy, progress)  # noqa: E731
