@@ -221,3 +221,15 @@ def test_uncertainty_of_the_bundled_prior_is_a_plausible_std(clean):
     assert std.shape == y.shape and std.dtype == np.float32
     assert 0.1 * SIGMA < float(np.sqrt(np.mean(std**2))) < SIGMA
     np.testing.assert_array_equal(std, nt.uncertainty(y, "prior", sigma=SIGMA, probes=4))
+
+
+def test_sure_and_uncertainty_take_the_device_keyword_of_denoise():
+    """The Denoise widget's settings carry ``device`` (the quality panel passes them on)."""
+    import napari_tweedie as nt
+
+    rng = np.random.default_rng(0)
+    noisy = (0.5 + 0.1 * rng.standard_normal((32, 32))).astype(np.float32)
+    assert np.isfinite(nt.sure(noisy, "tv", sigma=0.1, device="cpu"))
+    assert nt.uncertainty(noisy, "prior", sigma=0.1, device="cpu", probes=4).shape == noisy.shape
+    with pytest.raises(ValueError, match="device must be"):
+        nt.sure(noisy, "prior", sigma=0.1, device="gpu")

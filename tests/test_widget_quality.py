@@ -131,6 +131,9 @@ def test_uncertainty_and_sure_map_layers_lie_over_the_roi(
     widget.quality.uncertainty.value = widget.quality.sure_map.value = True
     wait_job(qtbot, widget, widget.run(), timeout=120_000)
     shape = noisy[BOX].shape
+    names = [f"noisy [{method}, {what}]" for what in ("uncertainty", "SURE map")]
+    # new layers arrive one per turn of the event loop (live.one_per_turn)
+    qtbot.waitUntil(lambda: all(name in viewer.layers for name in names), timeout=10_000)
     for what in ("uncertainty", "SURE map"):
         layer = viewer.layers[f"noisy [{method}, {what}]"]
         assert layer.data.shape == shape

@@ -210,16 +210,18 @@ def risk_problem(
     if divergence not in ("auto", "monte-carlo"):
         raise ValueError(f"divergence must be 'auto' or 'monte-carlo', got {divergence!r}")
     from ..api import get_spec, split_params
+    from ..api_shapes import device_params
     from ..noise.setup import finite_sample, resolve_noise, sample_planes
 
     spec = get_spec(method)
+    device = params.pop("device", "auto")  # nt.denoise's keyword, for torch methods
     method_params, noise_params = split_params(spec, noise, params)
     data = _finite(image)
     sample = finite_sample(sample_planes(data))
     model, weights = _noise_weights(data, sample, noise, sigma, noise_params)
     values = model.values()
     setup = resolve_noise(sample, noise, values.get("sigma"), values)
-    method_params = setup.resolve(spec, sample, method_params)
+    method_params = {**setup.resolve(spec, sample, method_params), **device_params(spec, device)}
     stabilised = setup.stabilizer is not None and spec.gaussian_only
     method_sigma = setup.sigma if stabilised or setup.image_sigma is None else setup.image_sigma
     b, scale = _draw_probe(data.shape, seed, probe), _scale(weights, data)

@@ -94,9 +94,12 @@ def _torch_denoiser(denoiser, sigma: float):
     return apply
 
 
-def _registry_denoiser(method: str, data: np.ndarray, sigma: float | None, params: dict):
+def _registry_denoiser(
+    method: str, data: np.ndarray, sigma: float | None, params: dict, device: str = "auto"
+):
     """The stack function and ``sigma`` of a registered posterior-mean denoiser."""
     from ..api import get_spec, split_params
+    from ..api_shapes import device_params
     from ..noise.setup import finite_sample, resolve_noise, sample_planes
     from ..steps import run
 
@@ -106,7 +109,7 @@ def _registry_denoiser(method: str, data: np.ndarray, sigma: float | None, param
     method_params, _ = split_params(spec, "gaussian", params)
     sample = finite_sample(sample_planes(data))
     setup = resolve_noise(sample, "gaussian", sigma, {})
-    method_params = setup.resolve(spec, sample, method_params)
+    method_params = {**setup.resolve(spec, sample, method_params), **device_params(spec, device)}
 
     def apply(stack: np.ndarray) -> np.ndarray:
         return run(apply_planes(spec, setup, stack, 0, method_params))
@@ -121,6 +124,7 @@ def uncertainty(
     sigma: float | None = None,
     probes: int | None = None,
     seed: int = 0,
+    device: str = "auto",
     **params,
 ) -> np.ndarray:
     """Per-pixel posterior standard deviation of the denoised image (second-order Tweedie).
@@ -145,6 +149,8 @@ def uncertainty(
         A square number of probe classes (default 16: 17 denoiser calls).
     seed : int
         Seed of the probes' signs.
+    device : str
+        Torch device of a registered torch method (as in :func:`napari_tweedie.denoise`).
     **params
         Method parameters (registered methods).
 
@@ -157,7 +163,7 @@ def uncertainty(
     if data.ndim < 2 or not np.isfinite(data).all():
         raise ValueError("uncertainty needs a finite image with at least 2 axes (Y, X)")
     if isinstance(method, str):
-        apply, sigma = _registry_denoiser(method, data, sigma, params)
+        apply, sigma = _registry_denoiser(method, data, sigma, params, device)
     elif callable(method):
         if sigma is None:
             from ..noise import make_noise_model
