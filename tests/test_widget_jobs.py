@@ -103,3 +103,29 @@ def test_cancel_waits_until_the_step_is_out_of_an_import(tmp_path, monkeypatch):
     thread.join(5)
     sys.modules.pop("slow_module_for_cancel", None)
     assert outcome == {"complete": True, "interrupted": True}
+
+
+def test_every_job_starts_with_torch_gradients_enabled():
+    """Pool threads are reused: a job must not inherit a former job's no-grad mode."""
+    import threading
+
+    import torch
+
+    from napari_tweedie._widgets.jobs import Interrupter, _fresh, _interruptible
+
+    seen = []
+
+    def steps():
+        seen.append(torch.is_grad_enabled())
+        yield 1
+
+    def in_a_spoilt_thread():
+        torch.set_grad_enabled(False)  # what a former job left behind
+        seen.append(_fresh(torch.is_grad_enabled)())
+        torch.set_grad_enabled(False)
+        list(_interruptible(steps, Interrupter())())
+
+    thread = threading.Thread(target=in_a_spoilt_thread)
+    thread.start()
+    thread.join(10)
+    assert seen == [True, True]

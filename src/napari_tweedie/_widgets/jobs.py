@@ -89,7 +89,7 @@ class Job:
         if inspect.isgeneratorfunction(func):
             self.worker = create_worker(_interruptible(func, self._interrupter), **options)
         else:
-            self.worker = create_worker(func, progress=self._report, **options)
+            self.worker = create_worker(_fresh(func), progress=self._report, **options)
         self.worker.returned.connect(self._returned)
         self.worker.errored.connect(self._errored)
         self.worker.finished.connect(self._finished)
@@ -233,6 +233,30 @@ class Interrupter:
             self._thread = None
 
 
+def fresh_torch_state() -> None:
+    """Worker thread: torch's thread-local autograd mode back to its default (enabled).
+
+    Jobs run on a reused pool thread; a job that left gradients disabled there
+    (a context manager cut short by an interrupt, a library that switches it
+    off) would make the next fit on that thread fail with "element 0 of
+    tensors does not require grad".
+    """
+    torch = sys.modules.get("torch")
+    if torch is not None:
+        torch.set_grad_enabled(True)
+
+
+def _fresh(func: Callable[..., Any]) -> Callable[..., Any]:
+    """``func`` run after :func:`fresh_torch_state` (a function job)."""
+
+    @functools.wraps(func)
+    def fresh(*args: Any, **kwargs: Any) -> Any:
+        fresh_torch_state()
+        return func(*args, **kwargs)
+
+    return fresh
+
+
 def _importing(thread: int) -> bool:
     """Whether ``thread`` is executing an import (a frame of importlib's bootstrap)."""
     frame = sys._current_frames().get(thread)
@@ -263,6 +287,7 @@ def _interruptible(func: Callable[..., Any], interrupter: Interrupter) -> Callab
 
     @functools.wraps(func)
     def guarded(*args: Any, **kwargs: Any):
+        fresh_torch_state()
         inner = func(*args, **kwargs)
         try:
             while True:
