@@ -103,11 +103,13 @@ def pnp(
     n = max(1, len(sigmas) - 1)
     floor = noise_level(op, sigma_y, 1e-4)
     levels = pnp_sigmas(n, max(sigma_max, floor), max(floor, sigma_min))
+    # no yield inside no_grad: a suspended generator would leave its thread without gradients
     with torch.no_grad():
         z = (init if init is not None else op.adjoint(y).real).to(x.dtype).expand_as(x).clone()
-        for i, level in enumerate(levels):
+    for i, level in enumerate(levels):
+        with torch.no_grad():
             estimate = op.prox(z, y, lam * floor**2 / level**2, steps=cg_steps)
             z = denoise(denoiser, estimate, level)
-            yield Step(i + 1, n, level, estimate, z)
-        result = op.prox(z, y, lam * floor**2 / levels[-1] ** 2, steps=cg_steps)
-    return result
+        yield Step(i + 1, n, level, estimate, z)
+    with torch.no_grad():
+        return op.prox(z, y, lam * floor**2 / levels[-1] ** 2, steps=cg_steps)
