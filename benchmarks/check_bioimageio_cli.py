@@ -36,8 +36,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=None)
     args = parser.parse_args()
-    import napari_tweedie as nt
     from skimage import data
+
+    import napari_tweedie as nt
 
     clean = data.camera()[:64, :64] / 255.0
     noisy = (clean + np.random.default_rng(0).normal(0, 0.1, clean.shape)).astype(np.float32)
