@@ -69,6 +69,24 @@ BM4D_HALO = 32
 
 _SIGMA_SPATIAL_TIP = "Gaussian width in pixels"
 
+#: BM3D's and BM4D's two stages (the same in both packages)
+_STAGE = Param(
+    "stage",
+    "all",
+    "all: hard thresholding then Wiener filtering; hard: first stage only (faster).",
+    kind="choice",
+    choices=("all", "hard"),
+)
+
+
+def _profile(package: str, choices: tuple[str, ...]) -> Param:
+    """The ``profile`` parameter of the ``bm3d`` or ``bm4d`` package."""
+    return Param(
+        "profile", "np", f"Parameter profile of the {package} package (np: normal).",
+        kind="choice", choices=choices,
+    )  # fmt: skip
+
+
 SPECS = (
     DenoiserSpec(
         name="gaussian",
@@ -212,20 +230,8 @@ SPECS = (
         name="bm3d",
         func=bm3d,
         params=(
-            Param(
-                "stage",
-                "all",
-                "all: hard thresholding then Wiener filtering; hard: first stage only (faster).",
-                kind="choice",
-                choices=("all", "hard"),
-            ),
-            Param(
-                "profile",
-                "np",
-                "Parameter profile of the bm3d package (np: normal).",
-                kind="choice",
-                choices=("np", "refilter", "vn", "high", "deb"),
-            ),
+            _STAGE,
+            _profile("bm3d", ("np", "refilter", "vn", "high", "deb")),
         ),
         summary="BM3D block matching and 3-D filtering (Dabov et al. 2007); optional extra.",
         fast=False,
@@ -239,20 +245,8 @@ SPECS = (
         name="bm4d",
         func=bm4d,
         params=(
-            Param(
-                "stage",
-                "all",
-                "all: hard thresholding then Wiener filtering; hard: first stage only (faster).",
-                kind="choice",
-                choices=("all", "hard"),
-            ),
-            Param(
-                "profile",
-                "np",
-                "Parameter profile of the bm4d package (np: normal).",
-                kind="choice",
-                choices=("np", "refilter"),
-            ),
+            _STAGE,
+            _profile("bm4d", ("np", "refilter")),
         ),
         summary="BM4D block matching and 4-D filtering of volumes (Maggioni et al. 2013); "
         "optional extra. Planes run as 1-slice volumes: use bm3d for them.",
