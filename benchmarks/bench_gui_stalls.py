@@ -3,13 +3,17 @@
     xvfb-run -a -s "-screen 0 1400x900x24" python benchmarks/bench_gui_stalls.py [--only NAME ...]
 
 The journeys of ``tests/journeys.py`` play in a real napari window; while
-they wait for their jobs, the event loop runs in slices and a QTimer asks to
-fire every 10 ms.  A stall is the time one slice of the event loop (one
-``processEvents``) took: the GUI thread's work in the jobs' callbacks (live
-layers, results, progress), redraws included.  Prints, per journey, the
-worst stall, the 99th percentile, the count over 100 ms, and separately the
-worst synchronous action of the journey itself (a click's handler, opening a
-sample, the CLI replay), which a user also waits for but no job causes.
+they wait, the event loop runs in slices.  A stall is the time one slice of
+the event loop (one ``processEvents``) took.  A slice that begins while a
+job of the plugin runs (from ``Job.start`` until its worker thread has ended
+and its exit callbacks ran) counts as the job's: the GUI thread's work in
+the jobs' callbacks (live layers, results, progress), redraws included.
+Prints, per journey, the worst job stall, the 99th percentile, the count over
+100 ms, and separately the worst synchronous action of the journey itself (a
+click's handler, opening a sample, the CLI replay: napari adds and draws the
+layers a click prepares) and the worst slice while no job ran (the redraws
+after those actions, the removal of a cancelled run's layer), which a user
+also waits for but no running job causes.
 """
 
 from __future__ import annotations
@@ -90,6 +94,26 @@ class Sampler:
         return stacks
 
 
+class JobWatch:
+    """The plugin's jobs of a journey: whether one runs (started, its thread not yet exited)."""
+
+    def __init__(self):
+        from napari_tweedie._widgets import jobs
+
+        self.jobs: list = []
+        start = jobs.Job.start
+
+        def watched_start(job):
+            self.jobs.append(job)
+            return start(job)
+
+        jobs.Job.start = watched_start
+
+    def running(self) -> bool:
+        self.jobs = [job for job in self.jobs if not job.exited]
+        return bool(self.jobs)
+
+
 class Waiter:
     """``wait(condition, timeout_s)`` that times each slice of the event loop and each action.
 
@@ -97,8 +121,10 @@ class Waiter:
     slices over :data:`GOAL_MS` keep them (see :meth:`report`).
     """
 
-    def __init__(self, profile: bool = False):
+    def __init__(self, watch: JobWatch, profile: bool = False):
+        self.watch = watch
         self.slices: list[float] = []
+        self.idle: list[float] = []  # slices while no job ran
         self.actions: list[float] = []
         self.since = time.perf_counter()
         self.sampler = Sampler() if profile else None
@@ -112,13 +138,14 @@ class Waiter:
                 raise TimeoutError("the journey did not get there in time")
             if self.sampler:
                 self.sampler.mark(True)
+            busy = self.watch.running()
             start = time.perf_counter()
             QApplication.processEvents()
             took = (time.perf_counter() - start) * 1000
-            self.slices.append(took)
+            (self.slices if busy else self.idle).append(took)
             if self.sampler:
                 stacks = self.sampler.mark(False)
-                if took > GOAL_MS:
+                if took > GOAL_MS and busy:
                     self.slow.append((took, stacks))
             time.sleep(0.002)
         self.since = time.perf_counter()
@@ -147,11 +174,12 @@ def main() -> None:
 
         jobs.GIL_SWITCH_S = args.gil_switch_ms / 1000 or None
     print(f"{'journey':<16} {'worst ms':>9} {'p99 ms':>7} {'>100 ms':>8} {'slices':>7} "
-          f"{'seconds':>8}  worst action ms")  # fmt: skip
+          f"{'seconds':>8}  {'action ms':>9}  {'idle ms':>7}")  # fmt: skip
+    watch = JobWatch()
     for name in args.only:
         viewer = napari.Viewer(title=name)
         viewer.window._qt_window.resize(1280, 800)
-        meter, waiter = StallMeter(), Waiter(profile=args.profile > 0)
+        meter, waiter = StallMeter(), Waiter(watch, profile=args.profile > 0)
         start = time.perf_counter()
         meter.start()
         with tempfile.TemporaryDirectory() as folder:
@@ -161,8 +189,9 @@ def main() -> None:
         late = np.asarray(waiter.slices)
         over = int((late > GOAL_MS).sum())
         worst, p99, action = late.max(), np.percentile(late, 99), max(waiter.actions)
+        idle = max(waiter.idle, default=0.0)
         print(f"{name:<16} {worst:9.0f} {p99:7.0f} {over:8d} {late.size:7d} {seconds:8.1f}  "
-              f"{action:.0f}", flush=True)  # fmt: skip
+              f"{action:9.0f}  {idle:7.0f}", flush=True)  # fmt: skip
         if args.profile:
             waiter.report(args.profile)
         viewer.close()

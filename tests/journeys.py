@@ -38,11 +38,13 @@ class Player:
             self._tools = tools
         index = [tools.tabText(i) for i in range(tools.count())].index(title)
         tools.setCurrentIndex(index)
+        self.settle()  # a user looks at the tool before using it: napari draws it first
         return tools.tool(title)
 
     def sample(self, key: str):
         """Open sample ``key``; returns its noisy layer (the selected one)."""
         layers = self.viewer.open_sample("napari-tweedie", key)
+        self.settle()
         return next(layer for layer in layers if layer.metadata.get("role") == "noisy")
 
     def box(self, layer, top: int = 96, left: int = 96, side: int = SIDE):
@@ -53,6 +55,7 @@ class Player:
         shapes = self.viewer.add_shapes([world], shape_type="rectangle", name="box",
                                         edge_color="yellow", face_color="transparent")  # fmt: skip
         self.viewer.layers.selection.active = shapes
+        self.settle()
         return shapes
 
     def finish(self, widget, job, timeout: float = 120.0) -> None:
@@ -76,14 +79,14 @@ def no_duplicates(player: Player) -> None:
     assert not any(n.endswith((" [1]", " [2]", "(ending)", "(replaced)")) for n in names), names
 
 
-def track_contrast(widget, name: str) -> list[tuple]:
-    """Record (contrast limits, 1st and 99th percentiles) of the live layer ``name`` per update."""
+def track_contrast(widget, suffix: str) -> list[tuple]:
+    """Record (contrast limits, 1st and 99th percentiles) of the live layer ``*suffix`` per update."""
     seen: list[tuple] = []
     show = widget.previews.show
 
     def record(shown: str, *args, **kwargs):
         layer = show(shown, *args, **kwargs)
-        if shown == name and layer is not None:  # None: added in a later turn
+        if shown.endswith(suffix) and layer is not None:  # None: added in a later turn
             seen.append((tuple(layer.contrast_limits), tuple(np.percentile(layer.data, (1, 99)))))
         return layer
 
@@ -203,7 +206,7 @@ def restore(player: Player) -> dict:
     player.box(layer, 96, 96, 48)
     widget = player.dock("Restore")
     widget.layer.value, widget.scope.value = layer.name, "Shapes rectangle"
-    contrast = track_contrast(widget, "restore: x0_hat (live)")
+    contrast = track_contrast(widget, " mean")  # the live Tweedie estimate, then the mean
     for preset in [p for p in widget.preset.choices if p != "(custom)"]:
         widget.preset.value = preset
         widget.steps.value = 6
@@ -213,7 +216,6 @@ def restore(player: Player) -> dict:
             player.wait(lambda job=job: widget.progress.value >= 3 or not job.running, 60)
             player.snap("restore_live")
         player.finish(widget, job, 120)
-        player.wait(lambda: "restore: x0_hat" not in " ".join(player.names()), 30)
     widget.preset.value = "microscopy (denoise)"
     widget.steps.value = 400
     job = widget.run()
@@ -222,7 +224,7 @@ def restore(player: Player) -> dict:
     player.wait(lambda: job.exited, 30)
     widget.steps.value = 6
     player.finish(widget, widget.run(), 120)
-    player.wait(lambda: "restore: " not in " ".join(player.names()), 30)
+    player.wait(lambda: "(ending)" not in " ".join(player.names()), 30)
     player.snap("restore")
     no_duplicates(player)
     return {"contrast": contrast}

@@ -126,10 +126,16 @@ def test_iterative_method_shows_a_live_preview_then_the_result(
     widget = DenoiseWidget(viewer)
     widget.method.value, widget.scope.value = "slow_test", "Current slice"
     job = widget.run()
-    qtbot.waitUntil(lambda: "noisy [slow_test preview]" in viewer.layers, timeout=10_000)
+    # the result layer is made at Run (transparent), never while the job runs
+    staged = viewer.layers["noisy [slow_test]"]
+    assert staged.opacity == 0 and not staged.data.any()
+    qtbot.waitUntil(lambda: staged.data.any(), timeout=10_000)  # the live estimate
+    assert job.running and staged.opacity == 1
+    layers_while_running = [lay.name for lay in viewer.layers]
     wait_job(qtbot, widget, job)
-    # the preview leaves a turn of the event loop (and a redraw) later
-    qtbot.waitUntil(lambda: [lay.name for lay in viewer.layers] == ["noisy", "noisy [slow_test]"])
+    assert layers_while_running == [lay.name for lay in viewer.layers]
+    assert [lay.name for lay in viewer.layers] == ["noisy", "noisy [slow_test]"]
+    assert viewer.layers["noisy [slow_test]"] is staged
 
 
 def test_bad_scope_reports_instead_of_raising(qtbot, viewer_with_noisy):

@@ -48,11 +48,14 @@ def test_run_updates_live_estimate_and_ends_with_mean_and_std(
     counts = []
     original = widget.previews.show
     widget.previews.show = lambda name, *a, **k: counts.append(name) or original(name, *a, **k)
-    wait(qtbot, widget, widget.run())
-    assert counts.count("restore: x0_hat (live)") > 1, widget.status.value
+    job = widget.run()
+    staged = [layer.name for layer in viewer.layers]  # all the run's layers, made at Run
+    wait(qtbot, widget, job)
+    assert counts.count("noisy [denoise, dds] mean") > 1, widget.status.value
     assert widget.progress.value == widget.progress.max == 8
-    # the mean at once, the std and the trajectory one per later turn of the event loop
-    qtbot.waitUntil(lambda: "noisy [denoise, dds] trajectory" in viewer.layers)
+    assert sorted(staged) == sorted(layer.name for layer in viewer.layers)
+    assert sorted(staged) == sorted(["noisy"] + [f"noisy [denoise, dds] {what}" for what in
+                                                 ("mean", "sample", "std", "trajectory")])
     mean = viewer.layers["noisy [denoise, dds] mean"]
     std = viewer.layers["noisy [denoise, dds] std"]
     assert mean.data.shape == std.data.shape == (64, 48)
@@ -61,8 +64,6 @@ def test_run_updates_live_estimate_and_ends_with_mean_and_std(
     assert np.mean((mean.data - clean) ** 2) < 0.7 * np.mean((noisy - clean) ** 2)
     np.testing.assert_allclose(mean.translate, [5.0, 7.0])
     np.testing.assert_allclose(mean.scale, [2.0, 2.0])
-    # the live layers go one per turn of the event loop once the worker thread has ended
-    qtbot.waitUntil(lambda: not any(lay.name.startswith("restore:") for lay in viewer.layers))
     trajectory = viewer.layers["noisy [denoise, dds] trajectory"]
     assert trajectory.data.shape[0] > 1 and trajectory.data.shape[1:] == (64, 48)
 
@@ -75,7 +76,6 @@ def test_trajectory_slices_land_where_the_mean_does_on_a_rotated_sheared_layer(q
     widget.operator.value, widget.steps.value = "denoise", 4
     widget.sampler.value = "dds"  # not the operator's default
     wait(qtbot, widget, widget.run())
-    qtbot.waitUntil(lambda: "noisy [denoise, dds] trajectory" in viewer.layers)
     mean = viewer.layers["noisy [denoise, dds] mean"]
     trajectory = viewer.layers["noisy [denoise, dds] trajectory"]
     for pixel in ([0.0, 0.0], [10.0, 40.0], [63.0, 5.0]):
@@ -95,13 +95,13 @@ def test_cancel_stops_within_a_second_and_leaves_no_half_layer(qtbot, viewer):
         lambda: finished.append(time.monotonic()), Qt.ConnectionType.DirectConnection
     )
     qtbot.waitUntil(lambda: widget.progress.value > 2, timeout=20_000)
-    qtbot.waitUntil(lambda: "restore: x0_hat (live)" in viewer.layers)  # one layer per turn
+    qtbot.waitUntil(lambda: viewer.layers["noisy [denoise, dds] mean"].opacity > 0)  # live
     started = time.monotonic()
     widget.cancel_button.clicked.emit()
     assert not job.running and widget.run_button.enabled  # the GUI is free at once
-    assert not any(layer.opacity for layer in viewer.layers[1:])  # live layers hidden at once
+    assert not any(layer.opacity for layer in viewer.layers[1:])  # its layers hidden at once
     qtbot.waitUntil(lambda: bool(finished), timeout=5000)
-    # the sampler stops at its next step: ~0.02 s here.  The live layers are removed only
+    # the sampler stops at its next step: ~0.02 s here.  The run's layers are removed only
     # after the thread has ended: napari's gc.collect() per removed layer holds the GIL and
     # used to stall the thread's last step for 0.3-1 s.  1.0 s leaves room for a slow CI box.
     assert finished[0] - started < 1.0
@@ -135,8 +135,9 @@ def test_cancel_interrupts_a_long_ct_step_within_a_second(qtbot, viewer, monkeyp
 
 
 def test_run_right_after_cancel_keeps_the_new_live_layers(qtbot, viewer):
-    def live():
-        return [layer for layer in viewer.layers if layer.name.startswith("restore:")]
+    def live():  # the run's live layers, staged at Run; a cancelled run's leave later
+        names = ("noisy [denoise, dds] mean", "noisy [denoise, dds] sample")
+        return [layer for layer in viewer.layers if layer.name in names]
 
     widget = RestoreWidget(viewer)
     widget.operator.value, widget.steps.value = "denoise", 1000
@@ -148,7 +149,8 @@ def test_run_right_after_cancel_keeps_the_new_live_layers(qtbot, viewer):
     second = widget.run()  # the first thread may still be ending: its hidden layers go later
     gc.collect()  # the replaced job must survive until its thread has ended
     qtbot.waitUntil(
-        lambda: bool(ended) and len(live()) == 2 and all(lay.opacity for lay in live()),
+        lambda: bool(ended) and len(live()) == 2 and all(lay.opacity for lay in live())
+        and not any("(ending)" in lay.name for lay in viewer.layers),
         timeout=20_000,
     )
     shown = live()
@@ -293,15 +295,13 @@ def test_a_second_run_replaces_its_results_and_resets_the_progress(qtbot, viewer
     widget.operator.value, widget.steps.value, widget.samples.value = "denoise", 4, 2
     widget.sampler.value = "dds"  # not the operator's default
     wait(qtbot, widget, widget.run())
-    qtbot.waitUntil(lambda: not any(lay.name.startswith("restore:") for lay in viewer.layers))
-    qtbot.waitUntil(lambda: "noisy [denoise, dds] trajectory" in viewer.layers)  # added last
     names = sorted(layer.name for layer in viewer.layers)
     first = viewer.layers["noisy [denoise, dds] mean"]
     widget.steps.value = 6
     job = widget.run()
     assert widget.progress.value == 0  # reset at the start of the run
+    assert sorted(layer.name for layer in viewer.layers) == names  # reused: nothing added
     wait(qtbot, widget, job)
-    qtbot.waitUntil(lambda: not any(lay.name.startswith("restore:") for lay in viewer.layers))
     assert sorted(layer.name for layer in viewer.layers) == names  # no "mean [1]"
     assert viewer.layers["noisy [denoise, dds] mean"] is first
     assert widget.progress.value == widget.progress.max == 6
@@ -321,7 +321,7 @@ def test_ct_without_simulation_refuses_an_image_that_is_not_a_sinogram(viewer):
 
 
 def test_live_contrast_limits_follow_the_estimate(qtbot, viewer, monkeypatch):
-    def slow_prior(x, sigma):  # 20 ms a step: the live layers (added a turn later) see updates
+    def slow_prior(x, sigma):  # 20 ms a step: the live layers see several updates
         time.sleep(0.02)
         return smooth_prior(x, sigma)
 
@@ -333,8 +333,8 @@ def test_live_contrast_limits_follow_the_estimate(qtbot, viewer, monkeypatch):
     limits = []
 
     def record(step):
-        if "restore: x0_hat (live)" in viewer.layers:
-            layer = viewer.layers["restore: x0_hat (live)"]
+        layer = viewer.layers["noisy [denoise, dds] mean"]
+        if layer.opacity > 0:  # the staged layer has its first estimate
             low, high = np.percentile(layer.data, (1, 99))
             limits.append((layer.contrast_limits, (low, high)))
 

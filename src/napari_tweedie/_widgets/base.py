@@ -22,9 +22,11 @@ from magicgui.widgets import ComboBox, Container, Label, ProgressBar, PushButton
 from ..data import ROI
 from .eta import StepClock, describe_left
 from .jobs import Job
+from .layout import compact_choices, fit_width
 from .live import LiveLayers
-from .results import Failed, whole_layer_job
+from .results import Failed, whole_layer_job, whole_layer_stage
 from .scope import SCOPES, describe, image_layer_names, roi_for
+from .staging import Stage
 
 __all__ = ["INPUT_ERRORS", "ROI_SCOPES", "JobWidget", "compact_choices", "fit_width", "reported"]
 
@@ -70,6 +72,8 @@ class JobWidget(Container):
         The last job started.
     previews : LiveLayers
         The running job's preview layers (see :meth:`show_preview`).
+    stage : Stage
+        The last run's result layers, made ready before its job started (see :meth:`staged`).
 
     Subclasses configure the common controls with class attributes:
     ``layer_label``, ``layer_tooltip`` (the layer picker :attr:`layer`);
@@ -95,6 +99,7 @@ class JobWidget(Container):
         self.job: Job | None = None
         self.where = ""  # the region of the last run, in words (see scope.describe)
         self.previews = LiveLayers(viewer)
+        self.stage = Stage(viewer)
         self.clock = StepClock()  # times the running job's steps (see progressed)
         self.message, self.eta = "", ""  # the status line: the last message, the time left
         self._actions: list[tuple[Widget, Callable[[], bool]]] = []
@@ -175,6 +180,8 @@ class JobWidget(Container):
             else:
                 self.progress.value = self.progress.max
                 on_done(result)
+                self.previews.release(self.stage.layers())  # the staged layers are results
+                self.stage.commit()
 
         def stepped(step: Any) -> None:
             self.progressed(step.i, step.n)
@@ -193,15 +200,28 @@ class JobWidget(Container):
 
         See :func:`~.results.whole_layer_job`; the result is the layer ``name``.
         """
+        stage = self.staged()
         job = whole_layer_job(self.viewer, layer, lazy, target, name, on_error=self.failed,
                               on_progress=self.progressed, on_finish=self.idle,
                               on_done=self._wrote, keep_rgb=keep_rgb)  # fmt: skip
+        whole_layer_stage(stage, layer, name, keep_rgb)
         self.say(f"writing {target}...")
         return self.start_job(job)
 
     def _wrote(self, path: Path) -> None:
         self.progress.value = self.progress.max
+        self.previews.release(self.stage.layers())  # the staged layer is the result
+        self.stage.commit()
         self.say(f"wrote {path}")
+
+    def staged(self) -> Stage:
+        """A new run's :class:`~.staging.Stage`: its result layers are made ready before it starts.
+
+        The running job (if any) is cancelled first, its own layers restored.
+        """
+        self.abort()
+        self.stage = Stage(self.viewer)
+        return self.stage
 
     def start_job(self, job: Job) -> Job:
         """Cancel the running job, make ``job`` the widget's job and start it."""
@@ -230,8 +250,15 @@ class JobWidget(Container):
             self.say("cancelled")
 
     def idle(self) -> None:
-        """The job is over: retire its live layers, enable the ready actions."""
-        self.previews.retire(self.job)  # hidden now, removed once the worker thread has ended
+        """The job is over: retire its live layers, enable the ready actions.
+
+        A run that did not end well (cancelled, failed) gives its staged layers
+        back: former results get their data again, new layers go.
+        """
+        restored = list(self.stage.former)
+        new = self.stage.undo()
+        self.previews.release(restored)
+        self.previews.retire(self.job, also=new)  # hidden now, removed once the thread has ended
         self.refresh_actions()
         self.cancel_button.enabled = False
         if self.eta:
@@ -290,33 +317,3 @@ class JobWidget(Container):
             text = f"{text}; {self.eta}" if text else self.eta
         self.status.tooltip = text
         self.status.value = text if len(text) <= STATUS_CHARS else text[: STATUS_CHARS - 1] + "…"
-
-
-def fit_width(label: Label) -> None:
-    """Let ``label`` wrap its text and never widen its dock."""
-    from qtpy.QtWidgets import QSizePolicy
-
-    label.native.setWordWrap(True)
-    label.native.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
-    label.native.setMinimumWidth(40)
-
-
-def compact_choices(container: Container) -> None:
-    """Combo boxes of ``container`` (and its sub-containers) as narrow as about 14 characters.
-
-    Long layer names no longer widen the dock (the open list shows them
-    whole); text labels wrap instead of widening it (:func:`fit_width`).
-    """
-    from qtpy.QtWidgets import QComboBox
-
-    for widget in container:
-        if isinstance(widget, Container):
-            compact_choices(widget)
-        elif isinstance(widget, Label):
-            fit_width(widget)
-        elif isinstance(widget.native, QComboBox):
-            box = widget.native
-            box.setSizeAdjustPolicy(
-                QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
-            )
-            box.setMinimumContentsLength(14)

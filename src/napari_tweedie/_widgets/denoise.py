@@ -28,7 +28,7 @@ from .jobs import Job
 from .params import param_values, seed_box, widget_for
 from .results import output_edit, zarr_target
 from .scope import full_resolution, overlay
-from .shapes import ShapeControls, put_shaped
+from .shapes import ShapeControls, put_shaped, stage_shaped
 
 LIVE_DELAY_MS = 300
 
@@ -158,7 +158,11 @@ class DenoiseWidget(JobWidget):
         rated = self.quality.rater(settings)  # the result and its estimated quality
         if self.shapes.options(layer):  # channels or volumes: not rated (the panel is per plane)
             rated = partial(api.denoise_steps, **settings)
-        where = self.where
+        where, name = self.where, f"{layer.name} [{method}]"
+        stage = self.staged()  # the result layers are added now, not while the job runs
+        stage_shaped(stage, layer, place, name)
+        if not self.shapes.options(layer):
+            self.quality.stage_maps(stage, layer, roi, settings)
 
         def work():  # reads the pixels in the worker: a large lazy scope never blocks the GUI
             return (yield from rated(roi.read(data)))
@@ -166,8 +170,8 @@ class DenoiseWidget(JobWidget):
         def done(result):
             result = self.quality.rated(result, layer, roi, settings)
             metadata = {"roi": [(s.start, s.stop) for s in roi.slices], "source": layer.name}
-            put_shaped(self.viewer, layer, place, result, f"{layer.name} [{method}]",
-                       metadata=metadata)  # fmt: skip
+            shown = put_shaped(self.viewer, layer, place, result, name, metadata=metadata)
+            shown.metadata.update(metadata)  # also when a staged or former layer took it
             self.say(f"done: {method} on {where}")
 
         def stepped(step):
@@ -208,7 +212,7 @@ class DenoiseWidget(JobWidget):
 
     # -- callbacks ----------------------------------------------------------------------
     def _preview(self, layer, roi, step, method: str) -> None:
-        """Show an iterative method's current estimate (one live layer, fixed contrast)."""
+        """Show an iterative method's current estimate in its result layer (fixed contrast)."""
         single_plane = all(n == 1 for n in roi.shape[:-2])
         estimate = step.x0_hat
         if not (DENOISERS[method].iterative and single_plane and estimate is not None):
@@ -218,7 +222,7 @@ class DenoiseWidget(JobWidget):
             return
         self.show_preview(
             step,
-            f"{layer.name} [{method} preview]",
+            f"{layer.name} [{method}]",
             estimate.reshape(roi.shape),
             **overlay(layer, roi),
             contrast_limits=layer.contrast_limits,

@@ -20,7 +20,7 @@ from ..denoisers import DENOISERS
 from ..steps import Step
 from .base import INPUT_ERRORS
 from .quality import QualityPanel, Rated, set_value, signal_range
-from .scope import full_resolution
+from .scope import full_resolution, overlay
 
 __all__ = ["DenoiseQuality"]
 
@@ -88,6 +88,19 @@ class DenoiseQuality(QualityPanel):
                          std=std, note=reason)  # fmt: skip
 
         return steps
+
+    def stage_maps(self, stage, layer, roi, settings: dict) -> None:
+        """Make ready (at Run) the SURE map and uncertainty layers this run will fill."""
+        spec = DENOISERS[settings["method"]]
+        if not (self.active.value and spec.fast):
+            return
+        method, place = settings["method"], overlay(layer, roi)
+        if self.sure_map.value:
+            stage.image(f"{layer.name} [{method}, SURE map]", tuple(roi.shape), place,
+                        colormap="inferno", opacity=0.7)  # fmt: skip
+        if self.uncertainty.value and spec.posterior_mean:
+            stage.image(f"{layer.name} [{method}, uncertainty]", tuple(roi.shape), place,
+                        colormap="magma")  # fmt: skip
 
     def rated(self, result, layer, roi, settings: dict) -> np.ndarray:
         """Show the estimate and the maps of ``result`` (a :class:`Rated`); return the image."""

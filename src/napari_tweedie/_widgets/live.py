@@ -18,8 +18,7 @@ removal at a time, the next only after the canvas has drawn.
 from __future__ import annotations
 
 import time
-import weakref
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from typing import Any
 
 import napari
@@ -27,23 +26,24 @@ import numpy as np
 from qtpy.QtCore import QTimer
 
 from .jobs import Job
+from .removal import one_per_turn, remove_layers
 
 __all__ = [
     "LiveLayers",
     "discard_layer",
+    "one_per_turn",
     "remove_layers",
     "replace_image",
+    "reveal",
     "robust_limits",
     "show_image",
 ]
 
 PLACEMENT = ("scale", "translate", "rotate", "shear", "affine")
+#: layer metadata of a layer staged at Run, still transparent: its opacity once data comes
+STAGED_KEY = "napari_tweedie_staged_opacity"
 #: at most this many pixels are read to set contrast limits (a strided sample)
 LIMIT_SAMPLE = 65_536
-#: per viewer: the layers waiting to be removed (see :func:`remove_layers`)
-_REMOVALS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
-#: at least this long between two removals; and at most this long waiting for a redraw
-REMOVAL_GAP_MS, REMOVAL_WAIT_S = 30, 1.0
 
 
 def robust_limits(data: Any, percentiles: tuple[float, float] = (1, 99)) -> tuple[float, float]:
@@ -105,17 +105,21 @@ class LiveLayers:
         ``kwargs`` go to ``add_image`` when the layer is added.  Without
         ``contrast_limits`` the limits follow the data: the 1st and 99th
         percentiles of each update (:func:`robust_limits`).  An image layer of
-        that name the job does not own yet (a former result) is taken over:
-        its data and placement are replaced.  New layers are added one per
-        turn of the event loop (each costs the GUI thread 0.1-0.3 s), the
-        latest data of a waiting one replacing its former data; returns the
-        layer, or None while it waits.
+        that name the job does not own yet (staged at Run, or a former result)
+        is taken over at once: its data and placement are replaced.  New
+        layers are added one per turn of the event loop (each costs the GUI
+        thread 0.1-0.3 s), the latest data of a waiting one replacing its
+        former data; returns the layer, or None while it waits.
         """
         if "contrast_limits" not in kwargs:
             self._tracked.add(name)
         layer = self.layers.get(name)
         if layer is not None and layer in self.viewer.layers:
             layer.data = data
+        else:  # a layer staged at Run (see staging.py) or a former result: taken over
+            layer = replace_image(self.viewer, name, data, _placement(kwargs))
+        if layer is not None:
+            self.layers[name] = layer
             if name in self._tracked:
                 layer.contrast_limits = robust_limits(data)
             return layer
@@ -142,14 +146,24 @@ class LiveLayers:
             self._add_next()
         self.layers, self._last = {}, 0.0
 
-    def retire(self, job: Job | None) -> None:
-        """Hide the preview layers now; remove them once ``job``'s worker thread has ended.
+    def release(self, layers: Iterable[napari.layers.Layer]) -> None:
+        """Stop following ``layers`` (a run's staged layers, now its results or restored)."""
+        gone = {id(layer) for layer in layers}
+        for name in [n for n, layer in self.layers.items() if id(layer) in gone]:
+            del self.layers[name]
+            self._tracked.discard(name)
+
+    def retire(self, job: Job | None, also: Iterable[napari.layers.Layer] = ()) -> None:
+        """Hide the preview layers (and ``also``) now; remove them once ``job``'s thread ended.
 
         The layers are forgotten at once, so that a new run starts its own (and
         its first update is due at once); ``job`` None removes them at once.
         """
-        stale, self.layers, self._last = list(self.layers.values()), {}, 0.0
-        self._tracked, self._pending = set(), {}
+        stale = list(self.layers.values())
+        stale += [layer for layer in also if layer not in stale]
+        self.layers, self._last, self._tracked, self._pending = {}, 0.0, set(), {}
+        if not stale:
+            return
         for layer in stale:  # free the names for the next run's layers
             _hide(layer)
             layer.name = f"{layer.name} (ending)"
@@ -209,109 +223,29 @@ def replace_image(viewer: napari.viewer.Viewer, name: str, data, place: dict):
     """Replace the data and placement of the image layer ``name``; None if it has no such layer.
 
     ``place`` holds layer attributes (scale, translate, ...); a layer of
-    another dimensionality does not count.
+    another dimensionality or colour form does not count.  A layer staged at
+    Run becomes visible (:func:`reveal`).
     """
     layer = viewer.layers[name] if name in viewer.layers else None  # noqa: SIM401 (no get)
-    if not (isinstance(layer, napari.layers.Image) and layer.ndim == np.ndim(data)):
+    if not (isinstance(layer, napari.layers.Image) and _fits(layer, data)):
         return None
     layer.data = data
     for key, value in place.items():
         setattr(layer, key, value)
+    reveal(layer)
     return layer
 
 
-def remove_layers(viewer: napari.viewer.Viewer, layers: Iterable[napari.layers.Layer]) -> None:
-    """Remove ``layers`` from ``viewer`` one at a time, the canvas redrawn between two.
-
-    All requests for one viewer share one queue (:class:`_Remover`), so two
-    widgets retiring their layers at the same moment still remove them apart.
-    """
-    remover = _REMOVALS.get(viewer)
-    if remover is None:
-        remover = _REMOVALS[viewer] = _Remover(viewer)
-    remover.add(layers)
+def _fits(layer: napari.layers.Image, data) -> bool:
+    """Whether ``data`` can replace ``layer``'s: as many dimensions, the same colour form."""
+    if layer.rgb:
+        shape = np.shape(data)
+        return layer.ndim == len(shape) - 1 and shape[-1] == layer.data.shape[-1]
+    return layer.ndim == np.ndim(data)
 
 
-class _Remover:
-    """One viewer's queue of layers to remove: one removal, then a redraw, then the next.
-
-    Each removal happens in a later turn of the event loop than its request
-    and at least :data:`REMOVAL_GAP_MS` after the former one, once the canvas
-    has drawn since (or is not shown, or :data:`REMOVAL_WAIT_S` has passed).
-    Removing two layers without a redraw between them segfaults the canvas
-    (``glDrawArrays``), even a ``QTimer.singleShot(0)`` apart.
-    """
-
-    def __init__(self, viewer: napari.viewer.Viewer):
-        self.viewer = weakref.ref(viewer)
-        self.queue: list[napari.layers.Layer] = []
-        self.drawn = True
-        self.last = 0.0
-        self.timer = QTimer()
-        self.timer.setSingleShot(True)
-        self.timer.setInterval(REMOVAL_GAP_MS)
-        self.timer.timeout.connect(self.next)
-        self.canvas = _canvas(viewer)
-        if self.canvas is not None:
-            self.canvas.events.draw.connect(self._drew)
-
-    def _drew(self, event=None) -> None:
-        self.drawn = True
-
-    def add(self, layers: Iterable[napari.layers.Layer]) -> None:
-        self.queue.extend(layer for layer in layers if layer not in self.queue)
-        if self.queue and not self.timer.isActive():
-            self.timer.start()
-
-    def ready(self) -> bool:
-        """Whether the canvas has drawn since the last removal (or need not)."""
-        shown = self.canvas is not None and self.canvas.native.isVisible()
-        return self.drawn or not shown or time.monotonic() - self.last > REMOVAL_WAIT_S
-
-    def next(self) -> None:
-        """Remove the next queued layer still in the viewer, if the canvas is ready."""
-        viewer = self.viewer()
-        try:
-            ready = viewer is not None and self.ready()
-            if viewer is None:
-                self.queue = []
-        except RuntimeError:  # the window is closed: its layers go with it
-            ready, self.queue = False, []
-        if ready:
-            while self.queue:
-                layer = self.queue.pop(0)
-                if layer in viewer.layers:
-                    self.drawn, self.last = False, time.monotonic()
-                    viewer.layers.remove(layer)
-                    break
-        if self.queue:
-            self.timer.start()
-
-
-def _canvas(viewer: napari.viewer.Viewer):
-    """The viewer's vispy canvas (its ``draw`` events), or None where napari hides it otherwise."""
-    import warnings
-
-    with warnings.catch_warnings():  # napari has no public draw event; deprecated, not gone
-        warnings.simplefilter("ignore", FutureWarning)
-        window = getattr(viewer, "window", None)
-        canvas = getattr(getattr(window, "_qt_viewer", None), "canvas", None)
-        return getattr(canvas, "_scene_canvas", None)
-
-
-def one_per_turn(calls: Iterable[Callable[[], Any]]) -> None:
-    """Run ``calls`` in order, each in a later turn of the event loop than the one before.
-
-    Adding a layer costs the GUI thread ~0.1-0.2 s (its vispy visual, its
-    controls); several added in one callback stalled the GUI for a second or more.
-    """
-    pending = list(calls)
-
-    def next_call() -> None:
-        if pending:
-            pending.pop(0)()
-        if pending:
-            QTimer.singleShot(0, next_call)
-
-    if pending:
-        QTimer.singleShot(0, next_call)
+def reveal(layer: napari.layers.Layer) -> None:
+    """Give a layer staged at Run (transparent, see staging.py) its opacity: its data came."""
+    opacity = layer.metadata.pop(STAGED_KEY, None)
+    if opacity is not None:
+        layer.opacity = opacity

@@ -216,15 +216,17 @@ class QualityPanel(Container):
             for axis in (-2, -1):
                 blocks = np.repeat(blocks, SURE_BLOCK, axis=axis)
             data = np.ascontiguousarray(blocks[..., : roi.shape[-2], : roi.shape[-1]], np.float32)
-            high = float(np.percentile(data, 99)) or 1e-6
-            put_image(self.host.viewer, layer, roi, data, f"{layer.name} [{method}, SURE map]",
-                      colormap="inferno", contrast_limits=(0.0, max(high, 1e-12)),
-                      opacity=0.7)  # fmt: skip
+            limits = (0.0, max(float(np.percentile(data, 99)), 1e-12))
+            shown = put_image(self.host.viewer, layer, roi, data,
+                              f"{layer.name} [{method}, SURE map]", colormap="inferno",
+                              contrast_limits=limits, opacity=0.7)  # fmt: skip
+            shown.contrast_limits = limits  # also when a former map took the data
         if rated.std is not None:
-            high = float(np.max(rated.std)) or 1e-6
-            put_image(self.host.viewer, layer, roi, rated.std,
-                      f"{layer.name} [{method}, uncertainty]", colormap="magma",
-                      contrast_limits=(0.0, high))  # fmt: skip
+            limits = (0.0, float(np.max(rated.std)) or 1e-6)
+            shown = put_image(self.host.viewer, layer, roi, rated.std,
+                              f"{layer.name} [{method}, uncertainty]", colormap="magma",
+                              contrast_limits=limits)  # fmt: skip
+            shown.contrast_limits = limits
 
     # -- auto-tune ----------------------------------------------------------------------
     def tune_with(

@@ -15,14 +15,14 @@ from .base import INPUT_ERRORS, JobWidget, reported
 from .device import device_picker
 from .eta import describe_seconds, restore_seconds, time_prior_call
 from .jobs import Job
-from .live import one_per_turn, robust_limits, show_image
 from .params import seed_box, widget_for
 from .prior_choice import PriorChoice
-from .restore_colour import check_whole, per_channel, restore_region, rgb_mean, spatial_shape
-from .restore_inputs import PRESETS, SpecControls, observed_mask, on_plane, placement
+from .restore_colour import check_whole, per_channel, restore_region, spatial_shape
+from .restore_inputs import PRESETS, SpecControls, observed_mask, placement
+from .restore_layers import show_live, show_restored, stage_restore
 from .restore_whole import start_whole_restore
 from .results import output_edit
-from .scope import SCOPES, full_resolution, oriented, stacked
+from .scope import SCOPES, full_resolution, oriented
 
 #: first values that differ from the API's defaults (a real measurement is noisy)
 START_VALUES = {"sigma_y": 0.05}
@@ -35,17 +35,17 @@ RUN_PARAMS = (
 )  # fmt: skip
 #: a preset's run time is estimated this long after it is chosen, unless a run started
 ESTIMATE_DELAY_MS = 500
-LIVE_X0, LIVE_XT = "restore: x0_hat (live)", "restore: x_t (live)"
 
 
 class RestoreWidget(JobWidget):
     """Run ``napari_tweedie.restore`` on a region and watch ``x0_hat = E[x0 | x_t]`` sharpen.
 
-    While it runs, two live layers show the Tweedie estimate and the sampler
-    state (throttled to one update per 0.2 s, contrast following the
-    estimate); afterwards the posterior mean, the per-pixel std (with several
-    samples) and the trajectory of estimates (scrub it with the slider) are
-    shown over the source; a new run replaces them.
+    While it runs, the "mean" layer shows the Tweedie estimate and the
+    "sample" layer the sampler state (throttled to one update per 0.25 s,
+    contrast following the data); afterwards they hold the posterior mean and
+    the last sample, with the per-pixel std (with several samples) and the
+    trajectory of estimates (scrub it with the slider); a new run replaces
+    them (see :mod:`.restore_layers`: all are made at the Run click).
 
     Choosing an operator sets the sampler, steps and samples to its default
     (``OperatorSpec.default_sampler`` ...: the best point estimate measured,
@@ -260,6 +260,10 @@ class RestoreWidget(JobWidget):
             settings["channel_axis"] = -1
         operator = self.operator.value
         self.trajectory, self.preview_updates = [], 0
+        tag = f"{layer.name} [{operator}, {settings['sampler']}]"
+        shape = tuple(roi.shape[-2:])
+        stage_restore(self.staged(), layer, self._placement(layer, roi, shape), shape, tag,
+                      settings["samples"])  # the layers are added now, not while it runs
 
         def work():
             return (yield from restore_steps(y, operator, **settings, **params))
@@ -267,8 +271,8 @@ class RestoreWidget(JobWidget):
         self.say(f"running {settings['sampler']} ({operator}) on {self.where}...")
         return self.start(
             work,
-            on_done=lambda r: self._finished(r, layer, roi, operator),
-            on_step=lambda s: self._stepped(s, layer, roi),
+            on_done=lambda r: self._finished(r, layer, roi, tag),
+            on_step=lambda s: self._stepped(s, layer, roi, tag),
         )
 
     # -- display ------------------------------------------------------------------------
@@ -277,38 +281,21 @@ class RestoreWidget(JobWidget):
             return {}  # e.g. a sinogram: the image grid is not the layer's
         return placement(layer, roi, shape) | oriented(layer)
 
-    def _stepped(self, step, layer, roi) -> None:
+    def _stepped(self, step, layer, roi, tag: str) -> None:
         if not self.preview_due(step):
             return
         estimate = np.asarray(step.x0_hat).mean(axis=0)  # RGB: the current opponent channel
-        if not layer.rgb:
-            self.trajectory.append(estimate)
-        if not self.show_live.value:
-            return
-        place = self._placement(layer, roi, estimate.shape)
-        # x_t first so that the Tweedie estimate x0_hat is the top layer
-        for name, data in ((LIVE_XT, np.asarray(step.x)[0]), (LIVE_X0, estimate)):
-            self.previews.show(name, on_plane(data, place), colormap="gray", **place)
-        self.preview_updates += 1
+        if layer.rgb:
+            return  # its layers are colour: the live estimate of one opponent channel is not
+        self.trajectory.append(estimate)
+        if self.show_live.value:
+            show_live(self.previews, tag, step, estimate,
+                      self._placement(layer, roi, estimate.shape))  # fmt: skip
+            self.preview_updates += 1
 
-    def _finished(self, result, layer, roi, operator) -> None:
-        """Show the mean now; the std and the trajectory one per later turn of the event loop."""
+    def _finished(self, result, layer, roi, tag: str) -> None:
+        """Put the mean, the last sample, the std and the trajectory into the run's layers."""
         grid = result.mean.shape[:2] if layer.rgb else result.mean.shape
         place = self._placement(layer, roi, grid)
-        tag = f"{layer.name} [{operator}, {self.sampler.value}]"
-        mean, look = (rgb_mean(result.mean, place, layer) if layer.rgb else
-                      (on_plane(result.mean, place), {"colormap": "gray"}))  # fmt: skip
-        show_image(self.viewer, f"{tag} mean", mean, place, **look)
-        later = []
-        if result.samples.shape[0] > 1:
-            std = on_plane(result.std.mean(-1) if layer.rgb else result.std, place)
-            later.append(lambda: show_image(self.viewer, f"{tag} std", std, place,
-                                            colormap="magma", blending="additive",
-                                            visible=False))  # fmt: skip
-        if self.trajectory:
-            stack = np.stack([on_plane(step, place) for step in self.trajectory])
-            later.append(lambda: show_image(self.viewer, f"{tag} trajectory", stack,
-                                            stacked(place), colormap="gray", visible=False,
-                                            contrast_limits=robust_limits(stack[-1])))  # fmt: skip
-        one_per_turn(later)
+        show_restored(self.viewer, layer, result, place, tag, self.trajectory)
         self.say(f"done: {tag}")

@@ -18,10 +18,16 @@ import numpy as np
 from ..data import ROI
 from ..operators import OPERATORS
 from ..restoration_stack import STD_PATH, partial_path, restore_stack_steps
-from .live import discard_layer
+from .live import discard_layer, replace_image, robust_limits
 from .restore_inputs import placement
 from .results import STORE_KEY, stores_in_use, zarr_target
 from .scope import check_planes, full_resolution, oriented
+
+#: the result layers (suffix, look) of a whole-layer restore
+LOOKS = (
+    ("mean", {"colormap": "gray"}),
+    ("std", {"colormap": "magma", "blending": "additive", "visible": False}),
+)
 
 
 def whole_layer_inputs(widget, layer: napari.layers.Image) -> tuple:
@@ -68,6 +74,9 @@ def start_whole_restore(widget, settings: dict, name: str):
         return (yield from restore_stack_steps(data, operator, target, inputs=[path] if path
                                                else [], **settings, **params))  # fmt: skip
 
+    stage = widget.staged()  # the result layers are added now, not when the job ends
+    for suffix, extra in LOOKS:
+        stage.lazy_image(f"{name} {suffix}", tuple(data.shape), {}, **extra)
     resuming = partial_path(target).exists()
     widget.say(f"{'resuming' if resuming else 'writing'} {target.name}: every plane...")
     return widget.start(work, on_done=lambda written: opened(widget, layer, written, name))
@@ -84,11 +93,11 @@ def opened(widget, layer: napari.layers.Image, written: Path, name: str) -> None
         place = placement(layer, ROI.whole(full_resolution(layer).shape), mean.shape)
         place |= oriented(layer)
     viewer = widget.viewer
-    for suffix, data, extra in (
-        ("mean", mean, {"colormap": "gray"}),
-        ("std", std, {"colormap": "magma", "blending": "additive", "visible": False}),
-    ):
-        discard_layer(viewer, f"{name} {suffix}")
-        viewer.add_image(data, name=f"{name} {suffix}", **place, **extra,
-                         metadata={STORE_KEY: str(written)})  # fmt: skip
+    for (suffix, extra), data in zip(LOOKS, (mean, std)):
+        shown = replace_image(viewer, f"{name} {suffix}", data, place)  # staged at the click
+        if shown is None:
+            discard_layer(viewer, f"{name} {suffix}")
+            shown = viewer.add_image(data, name=f"{name} {suffix}", **place, **extra)
+        shown.contrast_limits = robust_limits(data[(0,) * (data.ndim - 2)])
+        shown.metadata[STORE_KEY] = str(written)
     widget.say(f"wrote {written}")

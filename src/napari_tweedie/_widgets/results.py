@@ -15,7 +15,7 @@ from magicgui.widgets import FileEdit
 from ..data import ROI, open_levels, store_atomic
 from .jobs import Job
 from .live import discard_layer, replace_image
-from .scope import check_planes, oriented, overlay
+from .scope import check_planes, full_resolution, oriented, overlay
 
 STORE_KEY = "napari_tweedie_store"  # layer metadata: the zarr store a result layer reads
 
@@ -104,6 +104,22 @@ def zarr_target(path: str | Path) -> Path:
     return target
 
 
+def whole_layer_stage(stage, source: napari.layers.Image, name: str, keep_rgb: bool) -> None:
+    """Make ready (at the click) the layer :func:`whole_layer_job` opens its result in.
+
+    A single-scale result fills a lazy placeholder staged now; a multiscale one
+    (its pyramid's levels are known only once written) is added at the end.
+    """
+    if source.multiscale:
+        return
+    rgb = keep_rgb and source.rgb
+    shape = tuple(full_resolution(source).shape)
+    place = {"scale": source.scale, "translate": source.translate, **oriented(source)}
+    look = {"rgb": True} if rgb else {"colormap": source.colormap}
+    stage.lazy_image(name, shape if rgb or not source.rgb else shape[:-1], place,
+                     contrast_limits=source.contrast_limits, **look)  # fmt: skip
+
+
 def whole_layer_job(
     viewer: napari.viewer.Viewer,
     source: napari.layers.Image,
@@ -149,19 +165,20 @@ def whole_layer_job(
         return store_atomic(array, target, inputs=inputs, callback=progress, levels=levels)
 
     def done(written: Path) -> None:
-        discard_layer(viewer, name)
         pyramid = open_levels(written)
-        viewer.add_image(
-            pyramid if len(pyramid) > 1 else pyramid[0],
-            multiscale=len(pyramid) > 1,
-            name=name,
-            scale=source.scale,
-            translate=source.translate,
-            **oriented(source),
-            contrast_limits=source.contrast_limits,
-            **({"rgb": True} if rgb else {"colormap": source.colormap}),
-            metadata={STORE_KEY: str(written)},
-        )
+        place = {"scale": source.scale, "translate": source.translate, **oriented(source)}
+        layer = None if len(pyramid) > 1 else replace_image(viewer, name, pyramid[0], place)
+        if layer is None:  # a pyramid, or nothing staged (see whole_layer_stage)
+            discard_layer(viewer, name)
+            layer = viewer.add_image(
+                pyramid if len(pyramid) > 1 else pyramid[0],
+                multiscale=len(pyramid) > 1,
+                name=name,
+                **place,
+                **({"rgb": True} if rgb else {"colormap": source.colormap}),
+            )
+        layer.contrast_limits = source.contrast_limits
+        layer.metadata[STORE_KEY] = str(written)
         if on_done is not None:
             on_done(written)
 

@@ -23,7 +23,7 @@ from magicgui.widgets import CheckBox, ComboBox
 
 from ..data import ROI
 from ..denoisers import DENOISERS
-from .live import discard_layer
+from .live import discard_layer, reveal
 from .results import put_image
 from .scope import describe, full_resolution, overlay, roi_for
 
@@ -122,15 +122,32 @@ def put_shaped(viewer, layer, place: ROI, data: np.ndarray, name: str, **kwargs)
     data = np.clip(data.reshape(place.shape + data.shape[-1:]), low, high)
     where = overlay(layer, place)
     old = viewer.layers[name] if name in viewer.layers else None  # noqa: SIM401 (no get)
-    if old is not None and getattr(old, "rgb", False) and old.data.shape == data.shape:
+    if old is not None and getattr(old, "rgb", False) and old.data.shape[-1] == data.shape[-1]:
         old.data = data
         for key, value in where.items():
             setattr(old, key, value)
+        reveal(old)
         return old
     discard_layer(viewer, name)
     kwargs.pop("colormap", None)
     kwargs.setdefault("contrast_limits", (low, high))
     return viewer.add_image(data, name=name, rgb=True, **where, **kwargs)
+
+
+def stage_shaped(stage, layer, place: ROI, name: str, **kwargs):
+    """Make ready (at Run) the layer :func:`put_shaped` will fill: see :class:`~.staging.Stage`.
+
+    ``kwargs``: the same ``add_image`` keywords as :func:`put_shaped`'s.
+    """
+    if layer.rgb:
+        low, high = (float(v) for v in layer.contrast_limits)
+        kwargs.pop("colormap", None)
+        kwargs.setdefault("contrast_limits", (low, high))
+        shape = tuple(place.shape) + (full_resolution(layer).shape[-1],)
+        return stage.image(name, shape, overlay(layer, place), rgb=True, **kwargs)
+    kwargs.setdefault("contrast_limits", layer.contrast_limits)
+    kwargs.setdefault("colormap", layer.colormap)
+    return stage.image(name, tuple(place.shape), overlay(layer, place), **kwargs)
 
 
 class ShapeControls:
