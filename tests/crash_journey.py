@@ -93,20 +93,22 @@ def journey(reps: int, mode: str) -> None:
     widget.operator.value, widget.scope.value = "denoise", "Current slice"
     widget.preview_interval_s = 0.0
 
-    def live_layers():
-        return [lay for lay in viewer.layers if lay.name.startswith("restore:")]
+    def run_layers():  # a run's layers: staged at Run ("... mean", "... sample", ...)
+        return [lay for lay in viewer.layers if lay.name.startswith("noisy [")]
 
     for _ in range(reps):
         widget.steps.value = 1000
         job = widget.run()
-        wait_until(lambda: widget.progress.value > 2 and len(live_layers()) == 2)
-        widget.cancel_button.clicked.emit()
+        wait_until(lambda: widget.progress.value > 2 and len(run_layers()) >= 2)
+        widget.cancel_button.clicked.emit()  # the new layers are hidden, removed later
         wait_until(lambda job=job: job.exited)
         widget.steps.value = 5
-        job = widget.run()
+        job = widget.run()  # stages its own layers while the cancelled ones wait
         wait_until(lambda job=job: not job.running)
-        wait_until(lambda: not live_layers())
+        wait_until(lambda: not any("(ending)" in lay.name for lay in viewer.layers))
         settle(0.05)
+        live.remove_layers(viewer, run_layers())  # a fresh start: the next run adds new ones
+        wait_until(lambda: not run_layers())
 
 
 def main() -> None:

@@ -80,7 +80,7 @@ def no_duplicates(player: Player) -> None:
 
 
 def track_contrast(widget, suffix: str) -> list[tuple]:
-    """Record (contrast limits, 1st and 99th percentiles) of the live layer ``*suffix`` per update."""
+    """Record (contrast limits, 1st and 99th percentiles) of the live layer ``*suffix``."""
     seen: list[tuple] = []
     show = widget.previews.show
 
@@ -121,7 +121,7 @@ def denoise(player: Player) -> dict:
     player.wait(lambda: widget.progress.value > 0 or not job.running, 60)
     widget.cancel_button.clicked.emit()
     player.wait(lambda: job.exited, 60)  # the worker stops at its next step
-    player.wait(lambda: "preview" not in " ".join(player.names()), 30)
+    player.settle()
     widget.method.value = "tv"
     player.finish(widget, widget.run())
     widget.output.value = player.folder / "nuclei_tv.zarr"
@@ -147,18 +147,17 @@ def filter2noise(player: Player) -> dict:
     widget.layer.value, widget.scope.value = layer.name, "Shapes rectangle"
     widget.params["iterations"].value, widget.params["crop"].value = 40, SIDE
     player.finish(widget, widget.fit(), 120)
-    last_map = f"{layer.name} [filter2noise, f2n sigma_r stage 2]"  # layers come one per turn
-    player.wait(lambda: last_map in player.names(), 30)
     regions = player.viewer.layers[f"{layer.name} [filter2noise, f2n regions]"]
     painted = regions.data.copy()
     painted[: SIDE // 2, : SIDE // 2] = 2  # "paint": label 2 smooths more
     regions.data = painted
     player.wait(lambda: widget.last_render_s > 0, 30)
     player.settle(0.3)
-    sigma_map = player.viewer.layers[f"{layer.name} [filter2noise, f2n sigma_r stage 1]"]
-    sigma_map.visible = True
+    widget.sigma_map.value = "sigma_r stage 1"  # a map, with its name and colour scale
+    player.settle(0.3)
     player.snap("filter2noise")
-    sigma_map.visible = False
+    widget.sigma_map.value = "(none)"
+    player.settle(0.3)
     no_duplicates(player)
     return {}
 

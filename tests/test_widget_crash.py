@@ -101,12 +101,14 @@ def test_restore_cancel_and_denoise_never_hide_a_layer_nor_remove_two_without_a_
     restore.preview_interval_s = 0.0
     for _ in range(2):
         job = restore.run()
-        # both live layers are in (added one per turn) before Cancel removes them
-        qtbot.waitUntil(lambda: restore.progress.value > 2 and len(viewer.layers) == 3,
+        # the run's layers (mean, sample, trajectory: staged at Run) before Cancel removes them
+        # (a cancelled run's layers, hidden, are removed once no job runs)
+        qtbot.waitUntil(lambda: restore.progress.value > 2
+                        and sum("(ending)" not in lay.name for lay in viewer.layers) == 4,
                         timeout=20_000)  # fmt: skip
         restore.cancel_button.clicked.emit()
         qtbot.waitUntil(lambda job=job: job.exited, timeout=5000)
-    # four removals, each after a redraw: seconds on a loaded machine
+    # six removals, each after a redraw: seconds on a loaded machine
     qtbot.waitUntil(lambda: [lay.name for lay in viewer.layers] == ["noisy"], timeout=20_000)
     denoise = DenoiseWidget(viewer)
     denoise.method.value, denoise.scope.value = "tv", "Current slice"

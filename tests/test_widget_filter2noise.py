@@ -47,8 +47,8 @@ def fitted_widget(qtbot, viewer_noisy):
     job.worker.yielded.connect(lambda step: previews.append(step.i))
     wait_job(qtbot, job)
     assert widget.fitted is not None, widget.status.value
-    # the maps and the regions layer arrive one per turn of the event loop (no GUI stall)
-    qtbot.waitUntil(lambda: all(name in viewer.layers for name in MAPS), timeout=30_000)
+    # the regions layer was made at the Fit click; no sigma map is shown until chosen
+    assert not any(name in viewer.layers for name in MAPS)
     return widget, viewer, clean, noisy, previews
 
 
@@ -56,10 +56,16 @@ def test_fit_shows_the_maps_and_edits_rerender_live(qtbot, fitted_widget):
     widget, viewer, clean, noisy, previews = fitted_widget
     assert previews and previews == sorted(previews)  # live steps arrived while fitting
     assert "loss" in widget.status.value and widget.panel.apply_button.enabled
-    for name in MAPS:
+    assert widget.sigma_map.choices[1:] == tuple(m.split("f2n ")[1][:-1] for m in MAPS)
+    for name in MAPS:  # one layer shows the chosen map, with its name and colour scale
+        widget.sigma_map.value = name.split("f2n ")[1][:-1]
+        assert [n for n in MAPS if n in viewer.layers] == [name]
         layer = viewer.layers[name]
         assert layer.data.shape == noisy.shape and (layer.data > 0).all()
+        assert layer.colorbar.visible and layer.name_overlay.visible
         np.testing.assert_allclose(layer.translate, [10.0, -4.0])
+    widget.sigma_map.value = "(none)"
+    qtbot.waitUntil(lambda: not any(name in viewer.layers for name in MAPS), timeout=5000)
     result = viewer.layers[NAME].data
     np.testing.assert_array_equal(result, widget.fitted.model.apply(noisy))
     assert np.mean((result - clean) ** 2) < 0.5 * np.mean((noisy - clean) ** 2)
@@ -108,11 +114,11 @@ def test_apply_save_and_load(qtbot, fitted_widget, tmp_path):
     widget.panel.model_path.value = tmp_path / "model.safetensors"
     assert widget.panel.save() == tmp_path / "model.safetensors"
     assert (tmp_path / "model.json").is_file()
-    for name in MAPS:
-        viewer.layers.remove(name)
+    widget.sigma_map.value = "sigma_r stage 2"
+    viewer.layers.remove(MAPS[-1])
     loaded = widget.panel.load()
     assert loaded is not None
-    qtbot.waitUntil(lambda: all(name in viewer.layers for name in MAPS), timeout=30_000)
+    assert MAPS[-1] in viewer.layers  # the chosen map of the loaded model
     np.testing.assert_array_equal(viewer.layers[NAME].data, loaded.apply(noisy, sigma_r=1.5))
 
 

@@ -111,7 +111,7 @@ def test_every_job_starts_with_torch_gradients_enabled():
 
     import torch
 
-    from napari_tweedie._widgets.jobs import Interrupter, _fresh, _interruptible
+    from napari_tweedie._widgets.interrupt import Interrupter, _fresh, _interruptible
 
     seen = []
 

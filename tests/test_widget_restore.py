@@ -54,8 +54,10 @@ def test_run_updates_live_estimate_and_ends_with_mean_and_std(
     assert counts.count("noisy [denoise, dds] mean") > 1, widget.status.value
     assert widget.progress.value == widget.progress.max == 8
     assert sorted(staged) == sorted(layer.name for layer in viewer.layers)
-    assert sorted(staged) == sorted(["noisy"] + [f"noisy [denoise, dds] {what}" for what in
-                                                 ("mean", "sample", "std", "trajectory")])
+    assert sorted(staged) == sorted(
+        ["noisy"]
+        + [f"noisy [denoise, dds] {what}" for what in ("mean", "sample", "std", "trajectory")]
+    )
     mean = viewer.layers["noisy [denoise, dds] mean"]
     std = viewer.layers["noisy [denoise, dds] std"]
     assert mean.data.shape == std.data.shape == (64, 48)
@@ -149,8 +151,12 @@ def test_run_right_after_cancel_keeps_the_new_live_layers(qtbot, viewer):
     second = widget.run()  # the first thread may still be ending: its hidden layers go later
     gc.collect()  # the replaced job must survive until its thread has ended
     qtbot.waitUntil(
-        lambda: bool(ended) and len(live()) == 2 and all(lay.opacity for lay in live())
-        and not any("(ending)" in lay.name for lay in viewer.layers),
+        lambda: (
+            bool(ended)
+            and len(live()) == 2
+            and all(lay.opacity for lay in live())
+            and not any("(ending)" in lay.name for lay in viewer.layers)
+        ),
         timeout=20_000,
     )
     shown = live()

@@ -45,7 +45,7 @@ def test_filter2noise_fits_an_rgb_layer_in_colour_and_applies_it(qtbot, rgb_view
     assert widget.fitted is not None and widget.fitted.model.channel_last, widget.status.value
     check_rgb(viewer.layers["noisy [filter2noise]"], clean, noisy)
     # the sigma maps stay one per pixel, shared by the channels
-    qtbot.waitUntil(lambda: "noisy [filter2noise, f2n sigma_r stage 1]" in viewer.layers)
+    widget.sigma_map.value = "sigma_r stage 1"
     sigma_map = viewer.layers["noisy [filter2noise, f2n sigma_r stage 1]"]
     assert not sigma_map.rgb and sigma_map.data.shape == noisy.shape[:2]
     # a slider edit re-renders in colour

@@ -17,6 +17,7 @@ import numpy as np
 
 from ..data import ROI
 from ..denoisers.filter2noise import Filter2Noise
+from .removal import remove_layers
 from .results import put_image
 from .scope import overlay
 from .shapes import put_shaped
@@ -26,8 +27,10 @@ DEFAULT_REGIONS = {1: (0.5, 0.5, 0.5), 2: (2.0, 2.0, 2.0)}
 CHANNELS = ("sigma_x", "sigma_y", "sigma_r")
 #: what the user reads for each channel
 PLAIN_CHANNELS = ("X width", "Y width", "intensity")
+#: the sigma-map choice that shows none
+NO_MAP = "(none)"
 
-__all__ = ["PLAIN_CHANNELS", "CHANNELS", "DEFAULT_REGIONS", "Fitted", "SigmaMapEditing"]
+__all__ = ["CHANNELS", "DEFAULT_REGIONS", "NO_MAP", "PLAIN_CHANNELS", "Fitted", "SigmaMapEditing"]
 
 
 @dataclass
@@ -108,7 +111,7 @@ class SigmaMapEditing:
         )
         self.schedule_render()
 
-    def _labels_layer(self, layer, roi: ROI) -> None:
+    def _labels_layer(self, layer, roi: ROI):
         """The paintable regions layer over ``roi``: a former one is cleared and moved there."""
         name = self._name("f2n regions", layer.name)
         blank = np.zeros(roi.shape, np.int32)
@@ -123,6 +126,7 @@ class SigmaMapEditing:
         labels.events.paint.connect(self.schedule_render)  # a connected callback is not doubled
         labels.events.data.connect(self.schedule_render)
         labels.events.selected_label.connect(self._follow_selected_label)
+        return labels
 
     def _follow_selected_label(self, event=None) -> None:
         name = self._name("f2n regions")
@@ -130,6 +134,40 @@ class SigmaMapEditing:
             label = int(self.viewer.layers[name].selected_label)
             if label >= 1 and label != self.region.value:
                 self.region.value = label
+
+    # -- sigma maps ---------------------------------------------------------------------
+    def map_choices(self, widget=None) -> list[str]:
+        """The sigma maps of the fit: ``"<channel> stage <k>"``, after :data:`NO_MAP`."""
+        stages = len(self.fitted.maps) if self.fitted is not None else 0
+        return [NO_MAP] + [f"{c} stage {k}" for k in range(1, stages + 1) for c in CHANNELS]
+
+    def show_map(self, event=None) -> None:
+        """Show the chosen sigma map over the fitted region, with its name and colour scale.
+
+        One layer shows the chosen map (renamed ``"... [filter2noise, f2n
+        <map>]"``; made when the user first chooses one, then updated in
+        place); :data:`NO_MAP` removes it.
+        """
+        shown = self._map_layer
+        shown = shown if shown is not None and shown in self.viewer.layers else None
+        choice = self.sigma_map.value
+        if self.fitted is None or choice in (None, NO_MAP):
+            if shown is not None:
+                shown.opacity = 0.0
+                remove_layers(self.viewer, [shown])
+            self._map_layer = None
+            return
+        channel, _, stage = choice.split()
+        values = self.fitted.maps[int(stage) - 1][CHANNELS.index(channel)]
+        name = self._name(f"f2n {choice}", self.fitted.layer)
+        if shown is not None:
+            shown.name = name  # one map layer: it takes the new map's name and data
+        layer = self.viewer.layers[self.fitted.layer]
+        shown = self._put_layer(layer, self.fitted.roi, values, f"f2n {choice}",
+                                colormap="viridis", contrast_limits=_limits(values))  # fmt: skip
+        shown.contrast_limits = _limits(values)
+        shown.colorbar.visible = shown.name_overlay.visible = True
+        self._map_layer = shown
 
     # -- result layers ------------------------------------------------------------------
     def _name(self, what: str, layer: str | None = None) -> str:

@@ -3,7 +3,7 @@
 Filter2Noise (Sun et al. 2025) fits an attention-guided bilateral filter to
 the region of interest (Shapes rectangle, current view or current slice),
 streaming the current estimate and the loss.  When the fit is done the
-widget shows the per-stage sigma maps as layers, three sliders multiply
+widget shows the chosen per-stage sigma map with its colour scale, three sliders multiply
 ``sigma_x``, ``sigma_y`` and ``sigma_r`` everywhere, and a paintable Labels
 layer gives regions their own multipliers (set per label below the
 sliders); every edit re-renders the region (debounced, no retraining).  The
@@ -20,16 +20,15 @@ import functools
 
 import napari
 import numpy as np
-from magicgui.widgets import FloatSlider, FloatSpinBox, SpinBox
+from magicgui.widgets import ComboBox, FloatSlider, FloatSpinBox, SpinBox
 from qtpy.QtCore import QTimer
 
 from ..data import ROI
 from ..denoisers.filter2noise import Filter2Noise, fit_filter2noise
 from .base import reported
 from .f2n_quality import Filter2NoiseQuality
-from .f2n_render import CHANNELS, DEFAULT_REGIONS, PLAIN_CHANNELS, Fitted, SigmaMapEditing, _limits
+from .f2n_render import CHANNELS, DEFAULT_REGIONS, PLAIN_CHANNELS, Fitted, SigmaMapEditing
 from .jobs import Job
-from .live import one_per_turn
 from .panel import FitWidget, ModelPanel
 from .params import param_values
 from .scope import full_resolution
@@ -71,6 +70,13 @@ class Filter2NoiseWidget(SigmaMapEditing, FitWidget):
                          tooltip=f"{name}: multiplier of the {plain} where this label is painted")
             for name, plain in zip(CHANNELS, PLAIN_CHANNELS)
         )  # fmt: skip
+        self._map_layer = None
+        self.sigma_map = ComboBox(
+            label="sigma map", choices=self.map_choices,
+            tooltip="show one fitted sigma map (filter width or intensity width, per stage) "
+            "over the region, with its colour scale",
+        )  # fmt: skip
+        self.sigma_map.changed.connect(self.show_map)
         self.panel = ModelPanel(self, "filter2noise", Filter2Noise.load, lazy=self._lazy,
                                 loaded=self._show_loaded, region_tag=", region",
                                 colour=self._colour)  # fmt: skip
@@ -78,7 +84,7 @@ class Filter2NoiseWidget(SigmaMapEditing, FitWidget):
         self.quality = Filter2NoiseQuality(self)
         self.lay_out(
             [self.seed, self.device, self.params],
-            [self.sigma_x, self.sigma_y, self.sigma_r, self.region, self.region_x,
+            [self.sigma_map, self.sigma_x, self.sigma_y, self.sigma_r, self.region, self.region_x,
              self.region_y, self.region_r, self.quality, self.panel],
         )  # fmt: skip
         self._render_timer = QTimer()
@@ -128,7 +134,10 @@ class Filter2NoiseWidget(SigmaMapEditing, FitWidget):
             self._fitted(model, layer, place, plane, maps, prepared)
             self.say(f"fitted in {len(model.history)} steps, loss {model.history[-1]:.4g}")
 
-        return self.panel.fit(work, layer, roi, self._name("", layer.name), fitted, place)
+        job = self.panel.fit(work, layer, roi, self._name("", layer.name), fitted, place)
+        if self._name("f2n regions", layer.name) not in self.viewer.layers:
+            self.stage.adopt(self._labels_layer(layer, place))  # at the click, not at the end
+        return job
 
     def _fitted(
         self, model: Filter2Noise, layer, roi: ROI, plane: np.ndarray, maps=None, prepared=None
@@ -136,30 +145,14 @@ class Filter2NoiseWidget(SigmaMapEditing, FitWidget):
         maps = model.sigma_maps(plane) if maps is None else maps
         self.fitted = Fitted(model, layer.name, roi, plane, maps)
         self.quality.prepared(self.fitted, prepared)
-        labels = functools.partial(self._labels_layer, layer, roi)
-        new_labels = self._name("f2n regions", layer.name) not in self.viewer.layers
-        if not new_labels:
-            labels()  # a former regions layer is cleared and moved now, before the render
+        self._labels_layer(layer, roi)  # made at the Fit click: cleared and moved here
         for widget in (self.sigma_x, self.sigma_y, self.sigma_r):
             widget.enabled = True
         self.panel.set_model(model)
         self.rerender()
         self.quality.rate()
-        # new layers, one per turn of the event loop: all at once stalled the GUI for 1-2 s
-        one_per_turn([
-            *([labels] if new_labels else []),
-            *(functools.partial(self._put_map, layer, roi, values, f"f2n {channel} stage {stage}")
-              for stage, stage_maps in enumerate(maps, start=1)
-              for channel, values in zip(CHANNELS, stage_maps)),
-        ])  # fmt: skip
-
-    def _put_map(self, layer, roi: ROI, values: np.ndarray, what: str) -> None:
-        """Show one sigma map (hidden until the user ticks it) over ``roi``."""
-        shown = self._put_layer(layer, roi, values, what, colormap="viridis", visible=False,
-                                contrast_limits=_limits(values))  # fmt: skip
-        shown.contrast_limits = _limits(values)  # also when a former map is updated
-        _scale_when_shown(shown)
-        shown.events.visible.connect(_scale_when_shown)  # not doubled when connected
+        self.sigma_map.reset_choices()
+        self.show_map()  # the chosen map (if any) of the new fit, in place
 
     def _show_loaded(self, model: Filter2Noise) -> None:
         """Show a loaded model's sigma maps on the chosen region (no fitting)."""
@@ -175,12 +168,3 @@ class Filter2NoiseWidget(SigmaMapEditing, FitWidget):
     def _colour(self, model: Filter2Noise):
         """A colour model's apply to a region's (H, W, C) pixels, with the global multipliers."""
         return functools.partial(model.apply, **self.multipliers())
-
-
-def _scale_when_shown(event_or_layer) -> None:
-    """A sigma map's colour bar and name on the canvas while it is visible (a hidden layer's
-    overlays cost ~0.1 s each to create: seven at once stalled the GUI for a second)."""
-    layer = event_or_layer
-    if not isinstance(layer, napari.layers.Layer):
-        layer = event_or_layer.source  # an event of the layer
-    layer.colorbar.visible = layer.name_overlay.visible = bool(layer.visible)

@@ -123,8 +123,9 @@ class Noise2ScoreWidget(JobWidget):
         if state is None:
             self.losses = []
         name = f"{layer.name} [noise2score preview]"
-        place = dict(overlay(layer, roi), contrast_limits=layer.contrast_limits,
-                     colormap=layer.colormap)  # fmt: skip
+        look = dict(contrast_limits=layer.contrast_limits, colormap=layer.colormap)
+        self.staged().image(name, tuple(roi.shape), overlay(layer, roi), **look)  # at the click
+        place = dict(overlay(layer, roi), **look)
 
         def work():
             try:

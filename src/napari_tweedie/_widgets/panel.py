@@ -27,7 +27,7 @@ from .jobs import Job
 from .params import seed_box, widget_for
 from .results import output_edit
 from .scope import SCOPES, full_resolution, overlay
-from .shapes import colour_region, put_shaped
+from .shapes import colour_region, put_shaped, stage_shaped
 
 __all__ = ["FitWidget", "ModelPanel"]
 
@@ -140,8 +140,9 @@ class ModelPanel(Container):
         host = self.host
         self.set_model(None)
         colours = {"rgb": True} if layer.rgb else {"colormap": layer.colormap}
-        place = dict(overlay(layer, roi if place is None else place),
-                     contrast_limits=layer.contrast_limits, **colours)  # fmt: skip
+        where = roi if place is None else place
+        stage_shaped(host.staged(), layer, where, name)  # the preview/result layer, at the click
+        place = dict(overlay(layer, where), contrast_limits=layer.contrast_limits, **colours)
 
         def done(result: Any) -> None:
             host.keep_previews()  # the preview layer becomes the result layer
@@ -194,8 +195,10 @@ class ModelPanel(Container):
             lazy = self._lazy(model, full[roi.slices], roi)  # read in the worker
             work = lambda progress: compute_with_progress(lazy, progress)  # noqa: E731
 
+        name = f"{layer.name} [{self.name}{self.region_tag}]"
+        stage_shaped(host.staged(), layer, place, name)  # the result layer, at the click
+
         def done(result) -> None:
-            name = f"{layer.name} [{self.name}{self.region_tag}]"
             put_shaped(host.viewer, layer, place, result, name)
             host.say(f"applied to {roi.shape}")
 

@@ -18,6 +18,8 @@ from typing import Any
 import napari
 from qtpy.QtCore import QTimer
 
+from .jobs import any_running
+
 __all__ = ["one_per_turn", "remove_layers"]
 
 #: per viewer: the layers waiting to be removed (see :func:`remove_layers`)
@@ -70,7 +72,13 @@ class _Remover:
             self.timer.start()
 
     def ready(self) -> bool:
-        """Whether the canvas has drawn since the last removal (or need not)."""
+        """Whether no job runs and the canvas has drawn since the last removal (or need not).
+
+        A removal costs the GUI thread 0.2-0.3 s: it waits until no job runs
+        (a cancelled run's layers, hidden, go once the next run is over too).
+        """
+        if any_running():
+            return False
         shown = self.canvas is not None and self.canvas.native.isVisible()
         return self.drawn or not shown or time.monotonic() - self.last > REMOVAL_WAIT_S
 

@@ -262,8 +262,14 @@ class RestoreWidget(JobWidget):
         self.trajectory, self.preview_updates = [], 0
         tag = f"{layer.name} [{operator}, {settings['sampler']}]"
         shape = tuple(roi.shape[-2:])
-        stage_restore(self.staged(), layer, self._placement(layer, roi, shape), shape, tag,
-                      settings["samples"])  # the layers are added now, not while it runs
+        stage_restore(
+            self.staged(),
+            layer,
+            self._placement(layer, roi, shape),
+            shape,
+            tag,
+            settings["samples"],
+        )  # the layers are added now, not while it runs
 
         def work():
             return (yield from restore_steps(y, operator, **settings, **params))

@@ -98,6 +98,10 @@ class Stage:
             reveal(layer)
         self.new, self.former = [], {}
 
+    def adopt(self, layer: napari.layers.Layer) -> None:
+        """Count ``layer``, added for this run (e.g. a Labels layer), as one of its new layers."""
+        self.new.append(layer)
+
     def layers(self) -> list:
         """The run's layers: reused and new."""
         return [*self.former, *self.new]
