@@ -34,6 +34,8 @@ __all__ = ["INPUT_ERRORS", "ROI_SCOPES", "JobWidget", "compact_choices", "fit_wi
 INPUT_ERRORS = (ValueError, KeyError, TypeError, OSError, ImportError)
 #: The status line shows at most this many characters (the tooltip has all).
 STATUS_CHARS = 200
+#: a job whose click added layers starts this much later (napari draws them first)
+FIRST_DRAW_MS = 60
 #: The scopes of one plane (all but "Whole layer").
 ROI_SCOPES = tuple(s for s in SCOPES if s != "Whole layer")
 
@@ -232,6 +234,8 @@ class JobWidget(Container):
         self.cancel_button.enabled = True
         self.progress.value, self.progress.max = 0, 1
         self.clock, self.eta = StepClock(), ""
+        if self.stage.new:  # the click added layers: napari draws them before the job starts
+            return job.start_soon(FIRST_DRAW_MS)
         return job.start()
 
     @property

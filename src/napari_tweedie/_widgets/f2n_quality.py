@@ -21,6 +21,7 @@ import numpy as np
 from ..specs import Param
 from ..steps import run
 from .quality import QualityPanel, Rated, set_value, signal_range
+from .scope import overlay
 
 __all__ = ["Filter2NoiseQuality"]
 
@@ -30,6 +31,18 @@ TUNED = (
     Param("sigma_r", 1.0, "multiplier of sigma_r", min=0.1, max=4.0),
 )
 TUNE_BUDGET = 24  # renders (two per trial): cheap, no refitting
+
+
+def render_function(model, labels, regions: dict):
+    """``func(y, sigma_x, sigma_y, sigma_r, spatial)``: ``model``'s filter with these edits."""
+
+    def func(y, sigma_x=1.0, sigma_y=1.0, sigma_r=1.0, spatial=None):
+        if spatial is not None:
+            sigma_x = sigma_y = spatial
+        return model.render(y, model.sigma_maps(y), labels=labels, regions=regions,
+                            sigma_x=sigma_x, sigma_y=sigma_y, sigma_r=sigma_r)  # fmt: skip
+
+    return func
 
 
 class Filter2NoiseQuality(QualityPanel):
@@ -44,15 +57,34 @@ class Filter2NoiseQuality(QualityPanel):
     def _render_function(self):
         """``func(y, sigma_x, sigma_y, sigma_r)``: the fitted filter as edited now, on ``y``."""
         host = self.host
-        model, labels, regions = host.fitted.model, host.region_labels(), dict(host.regions)
+        return render_function(host.fitted.model, host.region_labels(), dict(host.regions))
 
-        def func(y, sigma_x=1.0, sigma_y=1.0, sigma_r=1.0, spatial=None):
-            if spatial is not None:
-                sigma_x = sigma_y = spatial
-            return model.render(y, model.sigma_maps(y), labels=labels, regions=regions,
-                                sigma_x=sigma_x, sigma_y=sigma_y, sigma_r=sigma_r)  # fmt: skip
+    @staticmethod
+    def first_rating(model, plane, problem, regions: dict, multipliers: dict):
+        """``(risk, out)`` of a new fit at ``multipliers`` (no painted regions yet), computed
+        in the fit's worker thread; None where there is nothing to rate."""
+        if problem is None or np.ndim(plane) != 2:
+            return None
+        func = render_function(model, None, regions)
+        return run(replace(problem, func=func).risk_steps(**multipliers))
 
-        return func
+    def show_rating(self, risk, out) -> float | None:
+        """Show a rating computed elsewhere (see :meth:`first_rating`), as :meth:`rate` does."""
+        host = self.host
+        fitted = host.fitted
+        psnr = self.show_estimate(float(np.mean(risk)), signal_range(fitted.plane),
+                                  context=self._context(), values=host.multipliers(),
+                                  default_axis="sigma_r")  # fmt: skip
+        if self.sure_map.value and fitted.layer in host.viewer.layers:
+            layer = host.viewer.layers[fitted.layer]
+            self.put_maps(layer, fitted.roi, Rated(out, risk=risk), "filter2noise")
+        return psnr
+
+    def stage_map(self, stage, layer, place) -> None:
+        """Make ready (at the Fit click) the SURE map layer the fit's rating fills."""
+        if self.active.value and self.sure_map.value and not layer.rgb:
+            stage.image(f"{layer.name} [filter2noise, SURE map]", tuple(place.shape),
+                        overlay(layer, place), colormap="inferno", opacity=0.7)  # fmt: skip
 
     @staticmethod
     def prepare(plane, quiet: bool = False):
@@ -92,14 +124,7 @@ class Filter2NoiseQuality(QualityPanel):
             risk, out = run(problem.risk_steps(**host.multipliers()))
         except ValueError as error:
             return self.show_estimate(None, 1.0, note=str(error))
-        fitted = host.fitted
-        psnr = self.show_estimate(float(np.mean(risk)), signal_range(fitted.plane),
-                                  context=self._context(), values=host.multipliers(),
-                                  default_axis="sigma_r")  # fmt: skip
-        if self.sure_map.value and fitted.layer in host.viewer.layers:
-            layer = host.viewer.layers[fitted.layer]
-            self.put_maps(layer, fitted.roi, Rated(out, risk=risk), "filter2noise")
-        return psnr
+        return self.show_rating(risk, out)
 
     def auto_tune(self):
         """Search the spatial and range multipliers on the fitted region; set the sliders."""

@@ -119,29 +119,30 @@ class Filter2NoiseWidget(SigmaMapEditing, FitWidget):
             widget.enabled = False
 
         rated = self.quality.active.value and not layer.rgb
+        regions, multipliers = dict(self.regions), self.multipliers()
 
         def work():
             model = yield from fit_filter2noise(plane, seed=seed, device=device, **params)
-            # the maps and the quality estimate's noise model too, off the GUI thread
-            return (
-                model,
-                model.sigma_maps(plane),
-                self.quality.prepare(plane, quiet=True) if rated else None,
-            )
+            # the maps, the quality estimate's noise model and first rating: off the GUI thread
+            prepared = self.quality.prepare(plane, quiet=True) if rated else None
+            rating = self.quality.first_rating(model, plane, prepared, regions, multipliers)
+            return model, model.sigma_maps(plane), prepared, (multipliers, rating)
 
-        def fitted(result: tuple[Filter2Noise, list[np.ndarray], object]):
-            model, maps, prepared = result
-            self._fitted(model, layer, place, plane, maps, prepared)
+        def fitted(result: tuple):
+            model, maps, prepared, rating = result
+            self._fitted(model, layer, place, plane, maps, prepared, rating)
             self.say(f"fitted in {len(model.history)} steps, loss {model.history[-1]:.4g}")
 
         job = self.panel.fit(work, layer, roi, self._name("", layer.name), fitted, place)
         if self._name("f2n regions", layer.name) not in self.viewer.layers:
             self.stage.adopt(self._labels_layer(layer, place))  # at the click, not at the end
+        self.quality.stage_map(self.stage, layer, place)
         return job
 
     def _fitted(
-        self, model: Filter2Noise, layer, roi: ROI, plane: np.ndarray, maps=None, prepared=None
-    ) -> None:
+        self, model: Filter2Noise, layer, roi: ROI, plane: np.ndarray, maps=None, prepared=None,
+        rating=None,
+    ) -> None:  # fmt: skip
         maps = model.sigma_maps(plane) if maps is None else maps
         self.fitted = Fitted(model, layer.name, roi, plane, maps)
         self.quality.prepared(self.fitted, prepared)
@@ -150,7 +151,11 @@ class Filter2NoiseWidget(SigmaMapEditing, FitWidget):
             widget.enabled = True
         self.panel.set_model(model)
         self.rerender()
-        self.quality.rate()
+        multipliers, risk_out = rating or (None, None)
+        if risk_out is not None and multipliers == self.multipliers():
+            self.quality.show_rating(*risk_out)  # rated in the fit's worker
+        else:
+            self.quality.rate()
         self.sigma_map.reset_choices()
         self.show_map()  # the chosen map (if any) of the new fit, in place
 

@@ -127,6 +127,23 @@ class Job:
         self.worker.start()
         return self
 
+    def start_soon(self, delay_ms: int) -> Job:
+        """Start after ``delay_ms`` of the event loop; a job cancelled meanwhile never starts.
+
+        Used when the click that starts the job added layers: napari draws them
+        first (shader builds, texture uploads) instead of racing the worker
+        thread for the GIL.
+        """
+
+        def go() -> None:
+            if self.cancelled:
+                self._finished()  # never started: exit callbacks now
+            else:
+                self.start()
+
+        QTimer.singleShot(delay_ms, go)
+        return self
+
     def cancel(self) -> None:
         """Stop listening at once and ask the worker to stop at its next step."""
         if self.cancelled or self.finished:

@@ -148,8 +148,8 @@ class LiveLayers:
 
     def release(self, layers: Iterable[napari.layers.Layer]) -> None:
         """Stop following ``layers`` (a run's staged layers, now its results or restored)."""
-        gone = {id(layer) for layer in layers}
-        for name in [n for n, layer in self.layers.items() if id(layer) in gone]:
+        gone = list(layers)  # compared with ==: napari hands plugins proxies of its layers
+        for name in [n for n, layer in self.layers.items() if layer in gone]:
             del self.layers[name]
             self._tracked.discard(name)
 
@@ -231,9 +231,20 @@ def replace_image(viewer: napari.viewer.Viewer, name: str, data, place: dict):
         return None
     layer.data = data
     for key, value in place.items():
-        setattr(layer, key, value)
+        if not _same(getattr(layer, key), value):  # each change re-slices the layer
+            setattr(layer, key, value)
     reveal(layer)
     return layer
+
+
+def _same(current: Any, value: Any) -> bool:
+    """Whether a layer's placement attribute ``current`` already equals ``value``."""
+    current, value = (getattr(v, "affine_matrix", v) for v in (current, value))
+    try:
+        current, value = np.asarray(current, float), np.asarray(value, float)
+    except (TypeError, ValueError):
+        return False
+    return current.shape == value.shape and bool(np.allclose(current, value, rtol=0, atol=1e-12))
 
 
 def _fits(layer: napari.layers.Image, data) -> bool:

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .live import robust_limits, show_image
+from .live import one_per_turn, robust_limits, show_image
 from .restore_colour import rgb_mean
 from .restore_inputs import on_plane
 from .scope import full_resolution, stacked
@@ -51,19 +51,24 @@ def show_live(previews, tag: str, step, estimate: np.ndarray, place: dict) -> No
 
 
 def show_restored(viewer, layer, result, place: dict, tag: str, trajectory: list) -> None:
-    """Put ``result`` (a ``Restored``) into the run's layers."""
+    """Put ``result`` (a ``Restored``) into the run's layers: the mean now, the others one per
+    later turn of the event loop (each update re-slices a layer: together they stalled it)."""
     if layer.rgb:
         mean, look = rgb_mean(result.mean, place, layer)
     else:
         mean, look = on_plane(result.mean, place), {"colormap": "gray"}
-        last = np.asarray(result.samples[-1], np.float32)
-        show_image(viewer, f"{tag} sample", on_plane(last, place), place, colormap="gray")
     show_image(viewer, f"{tag} mean", mean, place, **look)
+    later = []
+    if not layer.rgb:
+        last = on_plane(np.asarray(result.samples[-1], np.float32), place)
+        later.append(lambda: show_image(viewer, f"{tag} sample", last, place, colormap="gray"))
     if result.samples.shape[0] > 1:
         std = on_plane(result.std.mean(-1) if layer.rgb else result.std, place)
-        show_image(viewer, f"{tag} std", std, place, colormap="magma", blending="additive",
-                   visible=False)  # fmt: skip
+        later.append(lambda: show_image(viewer, f"{tag} std", std, place, colormap="magma",
+                                        blending="additive", visible=False))  # fmt: skip
     if trajectory:
         stack = np.stack([on_plane(step, place) for step in trajectory])
-        show_image(viewer, f"{tag} trajectory", stack, stacked(place), colormap="gray",
-                   visible=False, contrast_limits=robust_limits(stack[-1]))  # fmt: skip
+        later.append(lambda: show_image(viewer, f"{tag} trajectory", stack, stacked(place),
+                                        colormap="gray", visible=False,
+                                        contrast_limits=robust_limits(stack[-1])))  # fmt: skip
+    one_per_turn(later)

@@ -162,10 +162,11 @@ def whole_layer_job(
 
     def work(progress):
         array = lazy() if callable(lazy) else lazy
-        return store_atomic(array, target, inputs=inputs, callback=progress, levels=levels)
+        written = store_atomic(array, target, inputs=inputs, callback=progress, levels=levels)
+        return written, open_levels(written)  # opened here: the GUI thread only shows it
 
-    def done(written: Path) -> None:
-        pyramid = open_levels(written)
+    def done(outcome: tuple[Path, list]) -> None:
+        written, pyramid = outcome
         place = {"scale": source.scale, "translate": source.translate, **oriented(source)}
         layer = None if len(pyramid) > 1 else replace_image(viewer, name, pyramid[0], place)
         if layer is None:  # a pyramid, or nothing staged (see whole_layer_stage)
