@@ -13,9 +13,7 @@ from __future__ import annotations
 
 import argparse
 import json
-import statistics
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
@@ -25,6 +23,7 @@ try:
 except ImportError:  # running from a source checkout without installing
     sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
+import _report  # noqa: E402
 import numba  # noqa: E402
 
 from napari_tweedie.denoisers.classical.bilateral import (  # noqa: E402
@@ -32,17 +31,6 @@ from napari_tweedie.denoisers.classical.bilateral import (  # noqa: E402
     bilateral_filter_varying,
     default_radius,
 )
-
-
-def median_seconds(func, repeats: int) -> float:
-    """Median wall time of ``func()`` over ``repeats`` runs, after one warm-up run."""
-    func()
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        func()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
 
 
 def bench_case(size: int, sigma_spatial: float, sigma_color: float, repeats: int, cv2) -> dict:
@@ -57,10 +45,10 @@ def bench_case(size: int, sigma_spatial: float, sigma_color: float, repeats: int
         "sigma_spatial": sigma_spatial,
         "sigma_color": sigma_color,
         "d": 2 * radius + 1,
-        "numba_s": median_seconds(
+        "numba_s": _report.median_seconds(
             lambda: bilateral_filter(image, sigma_spatial, sigma_color), repeats
         ),
-        "varying_s": median_seconds(
+        "varying_s": _report.median_seconds(
             lambda: bilateral_filter_varying(image, *maps, range_map, radius=radius), repeats
         ),
         "cv2_s": None,
@@ -73,7 +61,7 @@ def bench_case(size: int, sigma_spatial: float, sigma_color: float, repeats: int
                 image, 2 * radius + 1, sigma_color, sigma_spatial, borderType=cv2.BORDER_REFLECT
             )
 
-        row["cv2_s"] = median_seconds(run_cv2, repeats)
+        row["cv2_s"] = _report.median_seconds(run_cv2, repeats)
         ours = bilateral_filter(image, sigma_spatial, sigma_color)
         row["max_abs_diff_cv2"] = float(np.abs(ours - run_cv2()).max())
         row["numba_over_cv2"] = row["numba_s"] / row["cv2_s"]

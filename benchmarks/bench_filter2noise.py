@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import statistics
 import sys
 import time
 from pathlib import Path
@@ -33,6 +32,7 @@ try:
 except ImportError:  # running from a source checkout without installing
     sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
+import _report  # noqa: E402
 import numba  # noqa: E402
 import torch  # noqa: E402
 
@@ -45,17 +45,6 @@ from napari_tweedie.denoisers.filter2noise.net import F2NNet  # noqa: E402
 from napari_tweedie.steps import run  # noqa: E402
 
 REFERENCE_ITERATIONS = 500  # the paper's schedule
-
-
-def median_seconds(func, repeats: int) -> float:
-    """Median wall time of ``func()`` over ``repeats`` runs after one warm-up run."""
-    func()
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        func()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
 
 
 def naive_net(seed: int = 0) -> F2NNet:
@@ -81,12 +70,12 @@ def bench_fit(image: np.ndarray, naive_iterations: int) -> list[dict]:
     y = torch.from_numpy(((image - lo) / (hi - lo)).astype(np.float32))
     loss = F2NLoss(y, 3.0)
     naive = naive_net()
-    per_naive = median_seconds(training_step(naive, loss), naive_iterations)
+    per_naive = _report.median_seconds(training_step(naive, loss), naive_iterations)
     fast_full = F2NNet()
     fast_full.reset_parameters(torch.Generator().manual_seed(0))
-    per_fast_full = median_seconds(training_step(fast_full, loss), 5)
+    per_fast_full = _report.median_seconds(training_step(fast_full, loss), 5)
     crop = loss.crop(64, 64, 128)
-    per_fast_crop = median_seconds(training_step(fast_full, crop), 10)
+    per_fast_crop = _report.median_seconds(training_step(fast_full, crop), 10)
     run(fit_filter2noise(image[:64, :64], iterations=3))  # warm-up (numba cache, torch)
     start = time.perf_counter()
     model = run(fit_filter2noise(image))
@@ -128,7 +117,7 @@ def bench_apply(model, tile: np.ndarray, repeats: int) -> list[dict]:
     for size in (256, 512, 1024):
         image = np.tile(tile, (size // tile.shape[0], size // tile.shape[1]))
         normalised = ((image - model.offset) / model.scale).astype(np.float32)
-        sizes[size] = median_seconds(lambda im=normalised: naive_apply(naive, im), 1)
+        sizes[size] = _report.median_seconds(lambda im=normalised: naive_apply(naive, im), 1)
         rows.append(
             {"what": f"naive apply {size}^2 (global attention, torch AGBF)", "seconds": sizes[size]}
         )
@@ -145,7 +134,7 @@ def bench_apply(model, tile: np.ndarray, repeats: int) -> list[dict]:
     rows.append(
         {
             "what": "fast apply 2048^2 (windowed attention + numba kernel)",
-            "seconds": median_seconds(lambda: model.apply(big), repeats),
+            "seconds": _report.median_seconds(lambda: model.apply(big), repeats),
             "goal_s": 2.0,
         }
     )
@@ -171,16 +160,18 @@ def bench_render(model, tile: np.ndarray, repeats: int) -> list[dict]:
     return [
         {
             "what": "naive re-render 512^2 (torch AGBF, 2 stages)",
-            "seconds": median_seconds(naive, repeats),
+            "seconds": _report.median_seconds(naive, repeats),
         },
         {
             "what": "fast re-render 512^2, global sigma_r x1.3",
-            "seconds": median_seconds(lambda: model.render(image, maps, sigma_r=1.3), repeats),
+            "seconds": _report.median_seconds(
+                lambda: model.render(image, maps, sigma_r=1.3), repeats
+            ),
             "goal_s": 0.1,
         },
         {
             "what": "fast re-render 512^2, painted region x2",
-            "seconds": median_seconds(
+            "seconds": _report.median_seconds(
                 lambda: model.render(image, maps, labels=labels, regions={1: (2.0, 2.0, 2.0)}),
                 repeats,
             ),
@@ -203,7 +194,7 @@ def bench_kernel(radius: int, repeats: int) -> list[dict]:
         image = rng.random((size, size), dtype=np.float32)
         sx = np.full(image.shape, 1.5, np.float32)
         sr = np.full(image.shape, 0.1, np.float32)
-        ours = median_seconds(
+        ours = _report.median_seconds(
             lambda im=image, s=sx, r=sr: bilateral_filter_varying(im, s, s, r, radius=radius),
             repeats,
         )
@@ -213,7 +204,7 @@ def bench_kernel(radius: int, repeats: int) -> list[dict]:
         }
         rows.append(row)
         if cv2 is not None:
-            cv = median_seconds(
+            cv = _report.median_seconds(
                 lambda im=image: cv2.bilateralFilter(
                     im, 2 * radius + 1, 0.1, 1.5, borderType=cv2.BORDER_REFLECT
                 ),
@@ -245,13 +236,13 @@ def bench_kernel(radius: int, repeats: int) -> list[dict]:
     rows.append(
         {
             "what": "training AGBF forward+backward 128^2, torch autograd (naive)",
-            "seconds": median_seconds(fwd_bwd(agbf_reference), repeats),
+            "seconds": _report.median_seconds(fwd_bwd(agbf_reference), repeats),
         }
     )
     rows.append(
         {
             "what": "training AGBF forward+backward 128^2, numba analytic backward",
-            "seconds": median_seconds(fwd_bwd(agbf), repeats),
+            "seconds": _report.median_seconds(fwd_bwd(agbf), repeats),
         }
     )
     return rows

@@ -35,16 +35,14 @@ sigma given >= slice-wise BM3D given sigma on both volumes.
 
 from __future__ import annotations
 
-import argparse
 import time
 
+import _report
 import numpy as np
 import torch
+from _cases import add_noise, denoise, volumes
 
-from napari_tweedie._sample_data import load_sample
-from napari_tweedie.denoisers import DENOISERS
 from napari_tweedie.metrics import clipped_psnr
-from napari_tweedie.steps import run as run_steps
 
 SIGMA = 0.1
 SPACING = (1.0, 1.0, 1.0)
@@ -60,55 +58,31 @@ LABELS = {
 REFERENCE = {"bm3d slices": (30.51, 33.30), "bm4d": (33.26, 36.50)}
 
 
-def volumes() -> dict[str, np.ndarray]:
-    """The clean test volumes, float32 on [0, 1] (as in ``bench_volume.py``)."""
-    from scipy import ndimage
-    from skimage.data import binary_blobs
-
-    nuclei = load_sample("nuclei_3d")["clean"].astype(np.float32)
-    blobs = binary_blobs(48, blob_size_fraction=0.2, n_dim=3, volume_fraction=0.3, rng=1)
-    blobs = ndimage.gaussian_filter(blobs.astype(np.float32), 1.0)
-    return {"nuclei": nuclei, "blobs": blobs}
-
-
-def _call(name: str, image: np.ndarray, **kwargs) -> np.ndarray:
-    spec = DENOISERS[name]
-    result = spec.func(image, seed=0, **kwargs)
-    return run_steps(result) if spec.iterative else result
-
-
 def run(row: str, noisy: np.ndarray, quick: bool) -> np.ndarray:
     """The row's estimate of ``noisy``."""
     zs = dict(iterations=800, patience=300, preview_every=10**6) if quick else {}
     if row == "bm3d_slices":
-        return np.stack([_call("bm3d", plane, sigma=SIGMA) for plane in noisy])
+        return np.stack([denoise("bm3d", plane, sigma=SIGMA) for plane in noisy])
     if row in ("zs_n2n_3d", "zs_n2n_25d"):
         z_layers = 2 if row == "zs_n2n_3d" else 1
-        return _call("zs_n2n", noisy, sigma=None, spacing=SPACING, z_layers=z_layers, **zs)
+        return denoise("zs_n2n", noisy, sigma=None, spacing=SPACING, z_layers=z_layers, **zs)
     if row == "zs_n2n_slices":
-        return np.stack([_call("zs_n2n", plane, sigma=None, **zs) for plane in noisy])
+        return np.stack([denoise("zs_n2n", plane, sigma=None, **zs) for plane in noisy])
     if row == "noise2score":
         quick_params = dict(steps=100, preview_every=10**6) if quick else dict(steps=200)
-        return _call("noise2score", noisy, sigma=None, spacing=SPACING, patch=32, **quick_params)
+        return denoise("noise2score", noisy, sigma=None, spacing=SPACING, patch=32, **quick_params)
     raise ValueError(f"unknown row {row!r}; expected one of {ROWS + EXTRA_ROWS}")
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="shorter fits (see the docstring)")
-    parser.add_argument("--methods", default=",".join(ROWS))
-    parser.add_argument("--volumes", default="nuclei,blobs")
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--out", default=None, help="also write the table to this file")
-    args = parser.parse_args(argv)
+    quick_help = "shorter fits (see the docstring)"
+    extra = {"--volumes": dict(default="nuclei,blobs")}
+    args = _report.parser(__doc__, quick_help, ROWS, extra).parse_args(argv)
     torch.set_num_threads(1)
     wanted = args.volumes.split(",")
-    clean, noisy = {}, {}
-    for i, (name, v) in enumerate(volumes().items()):  # the seed follows the full list
-        if name in wanted:
-            clean[name] = v
-            noise = SIGMA * np.random.default_rng(args.seed + i).standard_normal(v.shape)
-            noisy[name] = (v + noise).astype(np.float32)
+    every = volumes()  # the seed follows the full list
+    clean = {name: v for name, v in every.items() if name in wanted}
+    noisy = add_noise(every, SIGMA, args.seed, only=wanted)
     shapes = ", ".join(f"{n} {v.shape}" for n, v in clean.items())
     mode = "quick (shorter fits)" if args.quick else "registry defaults"
     lines = [
@@ -119,7 +93,7 @@ def main(argv: list[str] | None = None) -> None:
         "|---|" + "---|" * (2 * len(clean)),
     ]
     noisy_psnr = [clipped_psnr(noisy[n], clean[n]) for n in clean]
-    lines.append("| noisy | " + " | ".join(f"{p:.2f}" for p in noisy_psnr) + " | - | - |")
+    lines.append(_report.row("noisy", _report.figures(noisy_psnr), "-", "-"))
     results = {}
     for row in args.methods.split(","):
         scores, seconds = [], []
@@ -131,10 +105,8 @@ def main(argv: list[str] | None = None) -> None:
             scores.append(clipped_psnr(out, clean[name]))
             print(f"# {row} {name}: {scores[-1]:.2f} dB, {seconds[-1]:.0f} cpu s", flush=True)
         results[row] = scores
-        cells = " | ".join(f"{s:.2f}" for s in scores)
-        lines.append(
-            f"| {LABELS[row]} | {cells} | " + " | ".join(f"{s:.0f}" for s in seconds) + " |"
-        )
+        cells = (_report.figures(scores), _report.figures(seconds, ".0f"))
+        lines.append(_report.row(LABELS[row], *cells))
         print(lines[-1], flush=True)
     lines.append("")
     lines.append(
@@ -148,16 +120,12 @@ def main(argv: list[str] | None = None) -> None:
             met = all(s >= b for s, b in zip(results[row], bar))
             figures = " / ".join(f"{s:.2f}" for s in results[row])
             bars = " / ".join(f"{b:.2f}" for b in bar)
-            verdict = "met" if met else "NOT met"
+            verdict = _report.verdict(met)
             where = "measured here" if measured else "issue 16's figures"
             lines.append(
                 f"goal {LABELS[row]} >= slice-wise BM3D ({where}: {bars}): {figures} ({verdict})"
             )
-    text = "\n".join(lines) + "\n"
-    print(text)
-    if args.out:
-        with open(args.out, "w", encoding="utf-8") as handle:
-            handle.write(text)
+    _report.finish(lines, args.out)
 
 
 if __name__ == "__main__":

@@ -15,6 +15,7 @@ import os
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field, fields
+from importlib import import_module
 from pathlib import Path
 from typing import Any
 
@@ -44,6 +45,11 @@ EDM = (
     "generative models. NeurIPS 2022 (the denoiser's preconditioning).",
     ARXIV + "2206.00364",
 )
+#: one-file models: their safetensors metadata key -> (module, class, ``load`` keywords)
+ONE_FILE_MODELS = {
+    "noise2score": ("..denoisers.noise2score.model", "Noise2Score", {"device": "cpu"}),
+    "zs_n2n": ("..denoisers.zs_n2n.model", "ZSN2NModel", {}),
+}
 
 
 @dataclass(frozen=True)
@@ -101,14 +107,9 @@ def read_fitted(path: str | os.PathLike) -> Any:
     if not path.is_file():
         raise FileNotFoundError(f"no model file {path}")
     keys = _metadata_keys(path)
-    if "noise2score" in keys:
-        from ..denoisers.noise2score.model import Noise2Score
-
-        return Noise2Score.load(path, device="cpu")
-    if "zs_n2n" in keys:
-        from ..denoisers.zs_n2n.model import ZSN2NModel
-
-        return ZSN2NModel.load(path)
+    for key, (module, name, options) in ONE_FILE_MODELS.items():
+        if key in keys:
+            return getattr(import_module(module, __package__), name).load(path, **options)
     raise ValueError(
         f"{path} is not a model saved by napari-tweedie (Noise2Score, Filter2Noise or "
         "zero-shot Noise2Noise .safetensors)"
@@ -179,7 +180,7 @@ def _noise2score(model) -> Exportable:
         denoise=lambda image: model.denoise(image),
         cite=(NOISE2SCORE, EDM),
         noise={"model": noise.name, "params": params},
-        data_range=(float(model.offset), float(model.offset + model.scale)),
+        data_range=_data_range(model),
         about=(
             "A score network fitted by AR-DAE on noisy images only, and Tweedie's formula "
             f"for {noise.name} noise: the posterior-mean estimate of the clean image. The "
@@ -203,6 +204,20 @@ def _unet_key(key: str, levels: int) -> str:
     return "unet." + key
 
 
+def _data_range(model) -> tuple[float, float]:
+    """The range ``[offset, offset + scale]`` of the model's normalisation."""
+    return float(model.offset), float(model.offset + model.scale)
+
+
+def _applied(model) -> dict:
+    """The :class:`Exportable` fields of a model whose ``net`` is exported and ``apply`` runs."""
+    return {
+        "state": dict(model.net.state_dict()),
+        "denoise": lambda image: model.apply(image),
+        "data_range": _data_range(model),
+    }
+
+
 def _filter2noise(model) -> Exportable:
     kwargs = dict(model.config())
     kwargs["window"] = int(kwargs.get("window") or 0)
@@ -212,10 +227,8 @@ def _filter2noise(model) -> Exportable:
         source="arch_filter2noise.py",
         callable="Filter2NoiseNet",
         kwargs=kwargs,
-        state=dict(model.net.state_dict()),
-        denoise=lambda image: model.apply(image),
         cite=(FILTER2NOISE,),
-        data_range=(float(model.offset), float(model.offset + model.scale)),
+        **_applied(model),
         about=(
             f"{kwargs['stages']} attention-guided bilateral filters fitted self-supervised "
             "on one noisy image: a small attention network predicts per-pixel widths "
@@ -237,10 +250,8 @@ def _zs_n2n(model) -> Exportable:
         source="arch_zs_n2n.py",
         callable="ZSN2NNet",
         kwargs=kwargs,
-        state=dict(model.net.state_dict()),
-        denoise=lambda image: model.apply(image),
         cite=(ZS_N2N,),
-        data_range=(float(model.offset), float(model.offset + model.scale)),
+        **_applied(model),
         about=(
             "A two-layer residual network fitted on one noisy image (zero-shot Noise2Noise); "
             "the network includes the data normalisation"

@@ -3,14 +3,13 @@
 :class:`Filter2Noise` holds the per-stage attention networks and the
 normalisation of the image it was fitted on; ``render`` re-runs only the
 compiled bilateral kernel with edited width maps (global and per-region
-multipliers), so edits show in milliseconds.  Fitting lives in
-:mod:`.fit`, the lazy tile-by-tile application in :mod:`.tiles`.
+multipliers, :mod:`.widths`), so edits show in milliseconds.  Fitting lives
+in :mod:`.fit`, the lazy tile-by-tile application in :mod:`.tiles`, the
+file format in :mod:`.model_files`.
 """
 
 from __future__ import annotations
 
-import json
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -18,61 +17,24 @@ from typing import Any
 import numpy as np
 
 from ..classical.bilateral import bilateral_filter_varying
+from .model_files import CONFIG_LIMITS, FORMAT, FORMAT_VERSION, load_model, save_model
+from .planes import MIN_SIDE, prepare
+from .planes import keep_nans as _keep_nans
 from .tiles import apply_lazy as _apply_lazy
+from .widths import Regions, multiplier_maps
 
-__all__ = ["Filter2Noise", "multiplier_maps", "prepare"]
-
-FORMAT = "napari-tweedie/filter2noise"
-FORMAT_VERSION = 1
-#: bounds of the saved architecture (sizes read from a file)
-CONFIG_LIMITS = {
-    "stages": (1, 8),
-    "radius": (1, 32),
-    "patch": (1, 256),
-    "dim": (1, 1024),
-    "window": (0, 4096),
-}
-#: Smallest side the fit works on (two 8x8 patches after 2x downsampling).
-MIN_SIDE = 32
-Regions = Mapping[int, tuple[float, float, float]]
-
-
-def _keep_nans(image: np.ndarray, result: np.ndarray) -> np.ndarray:
-    """``result`` with NaN where ``image`` was not finite (missing pixels stay missing)."""
-    bad = ~np.isfinite(np.asarray(image))
-    if bad.any():
-        result = result.copy()
-        result[bad] = np.nan
-    return result
-
-
-def multiplier_maps(
-    shape: tuple[int, int],
-    sigma_x: float = 1.0,
-    sigma_y: float = 1.0,
-    sigma_r: float = 1.0,
-    labels: np.ndarray | None = None,
-    regions: Regions | None = None,
-) -> tuple[Any, Any, Any]:
-    """Per-pixel multipliers of ``(sigma_x, sigma_y, sigma_r)``: global times per-label.
-
-    ``regions[k] = (mx, my, mr)`` applies where ``labels == k``; label 0 and
-    labels without an entry keep the global multipliers.  Without labels the
-    three multipliers are returned as floats.
-    """
-    if labels is None or not regions:
-        return float(sigma_x), float(sigma_y), float(sigma_r)
-    labels = np.asarray(labels)
-    if labels.shape != tuple(shape):
-        raise ValueError(f"labels of shape {labels.shape} do not match the image {shape}")
-    top = max(int(labels.max(initial=0)), max(regions, default=0))
-    table = np.ones((top + 1, 3), np.float32)
-    for key, values in regions.items():
-        if key > 0:
-            table[int(key)] = values
-    table *= np.array([sigma_x, sigma_y, sigma_r], np.float32)
-    per_pixel = table[np.clip(labels, 0, top).astype(np.intp)]
-    return per_pixel[..., 0], per_pixel[..., 1], per_pixel[..., 2]
+# the file format, the planes and the width edits have modules of their own; their names
+# stay importable from here
+__all__ = [
+    "CONFIG_LIMITS",
+    "FORMAT",
+    "FORMAT_VERSION",
+    "MIN_SIDE",
+    "Filter2Noise",
+    "Regions",
+    "multiplier_maps",
+    "prepare",
+]
 
 
 @dataclass
@@ -237,60 +199,14 @@ class Filter2Noise:
     def save(self, path: str | Path) -> Path:
         """Write ``<path>.safetensors`` (weights) and ``<path>.json`` (settings).
 
-        Returns the path of the weights file.
+        Returns the path of the weights file (:func:`.model_files.save_model`).
         """
-        from safetensors.torch import save_file
-
-        from ..saving import write_atomic
-
-        path = Path(path)
-        weights, settings = path.with_suffix(".safetensors"), path.with_suffix(".json")
-        state = {k: v.detach().contiguous() for k, v in self.net.state_dict().items()}
-        write_atomic(weights, lambda tmp: save_file(state, str(tmp), metadata={"format": FORMAT}))
-        info = {
-            "format": FORMAT,
-            "version": FORMAT_VERSION,
-            "method": "Filter2Noise (Sun et al. 2025)",
-            "config": self.config(),
-            "offset": self.offset,
-            "scale": self.scale,
-            "n_parameters": self.n_parameters,
-            "iterations": len(self.history),
-            "channel_last": self.channel_last,
-            "final_loss": self.history[-1] if self.history else None,
-        }
-        text = json.dumps(info, indent=2)
-        write_atomic(settings, lambda tmp: tmp.write_text(text, encoding="utf-8"))
-        return weights
+        return save_model(self, path)
 
     @classmethod
     def load(cls, path: str | Path) -> Filter2Noise:
         """Read a model written by :meth:`save` (give either file or their common stem)."""
-        from safetensors.torch import load_file
-
-        from ..saving import check_config, loading
-        from .net import F2NNet
-
-        path = Path(path)
-        settings_path, weights = path.with_suffix(".json"), path.with_suffix(".safetensors")
-        if not settings_path.is_file():
-            raise FileNotFoundError(f"no Filter2Noise model file {settings_path}")
-        with loading(settings_path, "Filter2Noise"):
-            settings = json.loads(settings_path.read_text(encoding="utf-8")[:1_000_000])
-        if not isinstance(settings, dict) or settings.get("format") != FORMAT:
-            raise ValueError(f"{settings_path} is not a saved Filter2Noise model")
-        if not weights.is_file():
-            raise FileNotFoundError(f"no Filter2Noise model file {weights}")
-        with loading(path, "Filter2Noise"):
-            config = dict(settings["config"])
-            check_config(config, CONFIG_LIMITS, settings_path, "Filter2Noise")
-            net = F2NNet(**config)
-            net.load_state_dict(load_file(str(weights)))
-            net.eval()
-        kind = cls
-        if settings.get("channel_last"):
-            from .colour import ColourFilter2Noise as kind
-        return kind(net, float(settings["offset"]), float(settings["scale"]))
+        return load_model(path, cls)
 
 
 def _filter_on(device, x: np.ndarray, sx, sy, sr, radius: int) -> np.ndarray:
@@ -305,13 +221,3 @@ def _filter_on(device, x: np.ndarray, sx, sy, sr, radius: int) -> np.ndarray:
     t = [torch.from_numpy(a)[None].to(device) for a in planes]
     with torch.no_grad():
         return with_cpu_fallback(agbf_reference, *t, radius)[0].cpu().numpy()
-
-
-def prepare(image: np.ndarray) -> np.ndarray:
-    """Even-sided image of at least :data:`MIN_SIDE` pixels (symmetric padding if smaller)."""
-    h, w = image.shape
-    pad = (max(0, MIN_SIDE - h), max(0, MIN_SIDE - w))
-    if any(pad):
-        image = np.pad(image, ((0, pad[0]), (0, pad[1])), mode="symmetric")
-    h, w = image.shape
-    return np.ascontiguousarray(image[: h - h % 2, : w - w % 2])
