@@ -23,14 +23,17 @@ moon, coins, astronaut), central crops; noise drawn with ``default_rng(seed)``.
    the number of denoiser calls.
 3. Uncertainty: ``nt.uncertainty(y, "prior")`` against the prior's actual
    error: in 10 quantile bins of the predicted std, RMS error / RMS predicted
-   std, and how many bins are within +-25 %; prior calls and time.  With
+   std, and how many bins are within +-25 %; prior calls and time; rows for
+   the former estimator (plain 4 x 4 cell mean of the probed diagonal), the
+   adaptive cell mean alone and the default (plus SURE's model error), all
+   from the same probe pass.  With
    ``--dds`` also the std of ``nt.restore(y, "denoise", sampler="dds",
    samples=8)`` (slow on a CPU).
 
 ``--medium`` (about 15 minutes on a quiet 2-core machine): six 256-pixel
 crops (Set12 01 02 05 08, skimage coins and astronaut), all noise settings,
 bm3d and the prior at their defaults only, auto-tune on 128-pixel crops,
-uncertainty on three 256-pixel crops; with ``--dds`` the side-by-side DDS
+uncertainty on the six 256-pixel crops; with ``--dds`` the side-by-side DDS
 comparison on one ``--dds-side`` crop.  Results in
 ``benchmarks/results/sure_medium.txt`` (``--out``: another name).  The full
 run: all twelve Set12 images and the four skimage images.
@@ -240,11 +243,27 @@ def calibration(std, error, lines, label, seconds, calls):
     lines.append(f"{label:>12} {within:>2}/10  {seconds:6.1f} s {calls:>6}   {text}")
 
 
-def jacobian_row(name, y, clean, level, seed, lines):
+def jacobian_row(name, y, clean, level, seed, lines, variants=True):
+    """The one-pass std (one probe pass, 17 prior calls); with ``variants`` also its parts.
+
+    Rows: ``cell4`` the former estimator (``sigma sqrt(diag)``, plain 4 x 4 cell
+    mean), ``adaptive`` the adaptive cell mean alone (``model_error=False``),
+    ``jacobian`` the default of ``nt.uncertainty`` (adaptive + model error).
+    """
+    from scipy import ndimage
+
+    from napari_tweedie.tuning.uncertainty import uncertainty_parts
+
     start = time.perf_counter()
-    std = nt.uncertainty(y, "prior", sigma=level, seed=seed)
+    parts = uncertainty_parts(y, "prior", sigma=level, seed=seed)
+    std = np.sqrt(parts.variance + parts.model_error)
     seconds = time.perf_counter() - start
-    error = nt.denoise(y, "prior", sigma=level) - clean
+    error = parts.output - clean  # D(y): what nt.denoise(y, "prior") returns
+    if variants:
+        cell = ndimage.uniform_filter(parts.diagonal, 4, mode="reflect")
+        plain = level * np.sqrt(np.clip(cell, 0, None))
+        calibration(plain, error, lines, f"{name} cell4", seconds, 17)
+        calibration(np.sqrt(parts.variance), error, lines, f"{name} adaptive", seconds, 17)
     calibration(std, error, lines, f"{name} jacobian", seconds, 17)
 
 
@@ -263,7 +282,7 @@ def uncertainty(images, level, dds, lines, dds_side=128):
     clean = np.ascontiguousarray(clean[y0 : y0 + dds_side, y0 : y0 + dds_side])
     y = noisy(clean, "gaussian", level, 0)
     lines.append(f"side by side on a {dds_side}-px crop of {name}:")
-    jacobian_row(name, y, clean, level, 0, lines)
+    jacobian_row(name, y, clean, level, 0, lines, variants=False)
     start = time.perf_counter()
     result = nt.restore(y, "denoise", sampler="dds", samples=8, sigma_y=level, seed=0)
     seconds = time.perf_counter() - start
@@ -305,7 +324,7 @@ def main(argv: list[str] | None = None) -> int:
     if "tune" in sections:
         autotune(tune_images, methods, 25 / 255, lines)
     if "uncertainty" in sections and "prior" in methods:
-        count = {"quick": 1, "medium": 3}.get(subset, len(images))
+        count = {"quick": 1}.get(subset, len(images))
         uncertainty(images[:count], 25 / 255, args.dds, lines, args.dds_side)
     lines.append("")
     lines.append(f"total {time.perf_counter() - start:.0f} s (on a 2-core machine shared with "
