@@ -19,8 +19,9 @@ moon, coins, astronaut), central crops; noise drawn with ``default_rng(seed)``.
    averaged over ``--draws`` noise draws per image, Gaussian sigma 25, with
    the one-draw error of the same runs: what is left is scatter, not bias.
 2. Auto-tune: PSNR of ``nt.tune``'s values against the best of a fine grid of
-   the same parameter(s) (which needs the clean image) and the defaults, with
-   the number of denoiser calls.
+   the same parameter(s) (which needs the clean image: 25 points on one axis,
+   ``--grid2`` x ``--grid2`` on two, default 7) and the defaults, with the
+   number of denoiser calls.
 3. Uncertainty: ``nt.uncertainty(y, "prior")`` against the prior's actual
    error: in 10 quantile bins of the predicted std, RMS error / RMS predicted
    std, and how many bins are within +-25 %; prior calls and time; rows for
@@ -192,18 +193,18 @@ def bias(images, methods, level, draws, lines):
                      f"{np.median(singles):6.1f} ({max(singles):5.1f})")  # fmt: skip
 
 
-def grid_values(method, y, level):
+def grid_values(method, y, level, side2=7):
     problem = risk_problem(y, method, sigma=level)
     spec = nt.DENOISERS[method]
     axes = [Axis.of(p, problem.params.get(p.name), problem.method_sigma)
             for p in tunable_params(spec)]  # fmt: skip
-    count = GRID if len(axes) == 1 else 7
+    count = GRID if len(axes) == 1 else side2
     points = [[a.value(u) for u in np.linspace(0, 1, count)] for a in axes]
     mesh = np.meshgrid(*points, indexing="ij")
     return [dict(zip([a.name for a in axes], values)) for values in zip(*(m.ravel() for m in mesh))]
 
 
-def autotune(images, methods, level, lines):
+def autotune(images, methods, level, lines, side2=7):
     lines.append("")
     lines.append(f"## 2. auto-tune, Gaussian sigma {level * 255:.0f}: PSNR (dB), mean over images")
     lines.append(f"{'method':>10} {'tune':>7} {'grid best':>9} {'gap':>6} {'default':>7} "
@@ -221,7 +222,7 @@ def autotune(images, methods, level, lines):
             values = run(tune_steps(y, method, sigma=level, seed=index), steps.append)
             calls.append(max(s.i for s in steps))
             tuned_p.append(psnr(nt.denoise(y, method, sigma=level, **values), clean))
-            grid = grid_values(method, y, level)
+            grid = grid_values(method, y, level, side2)
             best_p.append(max(psnr(nt.denoise(y, method, sigma=level, **g), clean) for g in grid))
             default_p.append(psnr(nt.denoise(y, method, sigma=level), clean))
             gaps.append(best_p[-1] - tuned_p[-1])
@@ -302,6 +303,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sections", default="accuracy,tune,uncertainty",
                         help="comma-separated: accuracy, bias, tune, uncertainty")  # fmt: skip
     parser.add_argument("--draws", type=int, default=8, help="noise draws per image (bias)")
+    parser.add_argument("--grid2", type=int, default=7, help="auto-tune: 2-D grid points per axis")
     args = parser.parse_args(argv)
     subset = "quick" if args.quick else "medium" if args.medium else "full"
     methods = args.methods.split(",") if args.methods else list(METHODS)
@@ -322,7 +324,7 @@ def main(argv: list[str] | None = None) -> int:
     if "bias" in sections:
         bias(images, methods, 25 / 255, args.draws, lines)
     if "tune" in sections:
-        autotune(tune_images, methods, 25 / 255, lines)
+        autotune(tune_images, methods, 25 / 255, lines, args.grid2)
     if "uncertainty" in sections and "prior" in methods:
         count = {"quick": 1}.get(subset, len(images))
         uncertainty(images[:count], 25 / 255, args.dds, lines, args.dds_side)
