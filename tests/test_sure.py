@@ -165,6 +165,27 @@ def test_tune_two_parameters_and_named_ones(clean):
     assert set(nt.tune(y, "nl_means", sigma=SIGMA, params=["h"], budget=6)) == {"h"}
 
 
+def test_tune_two_parameters_reaches_the_fine_grid_minimum(clean):
+    """Bilateral's range width and spatial width: a tilted, sharp valley of the risk."""
+    from napari_tweedie.tuning.sure import risk_problem
+    from napari_tweedie.tuning.tune import Axis, tunable_params
+
+    ratios = []
+    for seed in range(3):
+        y = gaussian_noisy(clean, seed)
+        tuned = nt.tune(y, "bilateral", sigma=SIGMA, seed=seed)
+        problem = risk_problem(y, "bilateral", sigma=SIGMA, seed=seed)
+        axes = [Axis.of(p, problem.params.get(p.name), problem.method_sigma)
+                for p in tunable_params(nt.DENOISERS["bilateral"])]  # fmt: skip
+        grid = np.linspace(0, 1, 13)
+        risks = [nt.sure(y, "bilateral", sigma=SIGMA, seed=seed,
+                         **{a.name: a.value(u) for a, u in zip(axes, (u, v))})
+                 for u in grid for v in grid]  # fmt: skip
+        ratios.append(nt.sure(y, "bilateral", sigma=SIGMA, seed=seed, **tuned) / min(risks))
+    # the one-sweep search with quarter-range first steps stayed 1-7 % above (mean 3.4 %)
+    assert np.mean(ratios) < 1.005 and max(ratios) < 1.03
+
+
 @pytest.mark.parametrize(
     ("method", "params", "message"),
     [

@@ -5,19 +5,18 @@ searched, each on its range: the Param's bounds, or for an intensity parameter
 without an upper bound (a TV weight, an NL-means ``h``, a range width) a
 range around the noise level the method sees, ``[sigma/10, 10 sigma]``.  A
 range spanning a decade or more is searched on a log scale.  The 1-D search
-is Brent's safeguarded scheme (Brent 1973): it starts at the default and its
-two neighbours, then moves outwards by the golden ratio while the best point
-is at an edge and otherwise takes parabolic steps with golden sections as
-fallback.  A known (tuned) default is usually near the optimum, so its
-neighbours are close (:data:`KNOWN_STEP` of the range); a parameter without
-one (derived inside the method) starts at the middle of its range with
-:data:`FIRST_STEP`, small enough that the parabolic steps are fitted to
-points near the optimum (the risk is far from quadratic over a quarter of a
-two-decade range).  Two parameters are tuned by coordinate descent, one
-sweep: the one without a known default first, with all trials but
-:data:`SECOND_AXIS_TRIALS` (its optimum is the sharper: on the benchmark's
-images a bilateral range width off by a factor of 1.5 costs 0.4 to 0.9 dB),
-then the other around its default.
+brackets the minimum from the start and one neighbour, stepping downhill by
+the golden ratio while the best point is at an edge (``mnbrak`` of Press et
+al., Numerical Recipes), then takes parabolic steps with golden sections as
+fallback (Brent 1973).  The first step is small, so that the bracket and the
+parabolas are fitted to points near the optimum (the risk is far from
+quadratic over a quarter of a two-decade range: on the benchmark's images a
+bilateral range width off by a factor of 1.5 costs 0.4 to 0.9 dB):
+:data:`KNOWN_STEP` of the range from a known (tuned) default, usually near
+the optimum, :data:`FIRST_STEP` from the middle of the range for a
+parameter without one (derived inside the method).  Two parameters are tuned
+by coordinate descent, one sweep: the one without a known default first,
+then the other around its default with :data:`SECOND_AXIS_TRIALS` trials.
 Every trial costs two denoiser calls (the estimate's Monte-Carlo divergence;
 one with an exact divergence, :attr:`.sure.RiskProblem.calls`); the probe is
 the same for every trial, so the estimate is a smooth function of the
@@ -43,7 +42,7 @@ GOLDEN = (3 - math.sqrt(5)) / 2  # 0.382: the golden-section fraction
 OPEN_RANGE = (0.1, 10.0)  # an unbounded intensity parameter: this range times the noise level
 FIRST_STEP = 0.125  # first step (fraction of the range) from an axis's middle: no known default
 KNOWN_STEP = 0.1  # first step from a known (tuned) default, usually near the optimum
-SECOND_AXIS_TRIALS = 2  # of two parameters: the trials left for the second axis
+SECOND_AXIS_TRIALS = 3  # of two parameters: the trials left for the second axis
 
 
 def tunable_params(spec, names: Sequence[str] | None = None) -> tuple[Param, ...]:
@@ -207,7 +206,8 @@ def _search_axis(
     points: dict[float, float] = {}
     tol = 0.5 / (axis.high - axis.low) if axis.integer else 1e-3
     u0 = axis.position(base[axis.name])
-    proposals = [u0, max(0.0, u0 - step), min(1.0, u0 + step)]
+    # bracketing from two points (then golden-ratio steps downhill, _next_position)
+    proposals = [u0, u0 + step if u0 + step <= 1 else u0 - step]
     used = 0
     while used < evaluations and trials.left():
         u = proposals.pop(0) if proposals else _next_position(points, tol)
