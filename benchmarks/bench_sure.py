@@ -208,7 +208,7 @@ def autotune(images, methods, level, lines, side2=7):
     lines.append("")
     lines.append(f"## 2. auto-tune, Gaussian sigma {level * 255:.0f}: PSNR (dB), mean over images")
     lines.append(f"{'method':>10} {'tune':>7} {'grid best':>9} {'gap':>6} {'default':>7} "
-                 f"{'calls':>5} {'grid pts':>8}   worst gap")  # fmt: skip
+                 f"{'calls':>5} {'grid pts':>8}   worst gap  below default")  # fmt: skip
     for method in methods:
         try:
             tunable_params(nt.DENOISERS[method])
@@ -228,7 +228,8 @@ def autotune(images, methods, level, lines, side2=7):
             gaps.append(best_p[-1] - tuned_p[-1])
         lines.append(
             f"{method:>10} {np.mean(tuned_p):7.2f} {np.mean(best_p):9.2f} {np.mean(gaps):6.2f} "
-            f"{np.mean(default_p):7.2f} {max(calls):5d} {len(grid):8d}   {max(gaps):.2f}"
+            f"{np.mean(default_p):7.2f} {max(calls):5d} {len(grid):8d}   {max(gaps):9.2f}  "
+            f"{sum(t < d for t, d in zip(tuned_p, default_p))}/{len(images)}"
         )
 
 
