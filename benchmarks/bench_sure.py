@@ -19,18 +19,22 @@ moon, coins, astronaut), central crops; noise drawn with ``default_rng(seed)``.
    averaged over ``--draws`` noise draws per image, Gaussian sigma 25, with
    the one-draw error of the same runs: what is left is scatter, not bias.
 2. Auto-tune: PSNR of ``nt.tune``'s values against the best of a fine grid of
-   the same parameter(s) (which needs the clean image) and the defaults, with
-   the number of denoiser calls.
+   the same parameter(s) (which needs the clean image: 25 points on one axis,
+   ``--grid2`` x ``--grid2`` on two, default 7) and the defaults, with the
+   number of denoiser calls.
 3. Uncertainty: ``nt.uncertainty(y, "prior")`` against the prior's actual
    error: in 10 quantile bins of the predicted std, RMS error / RMS predicted
-   std, and how many bins are within +-25 %; prior calls and time.  With
+   std, and how many bins are within +-25 %; prior calls and time; rows for
+   the former estimator (plain 4 x 4 cell mean of the probed diagonal), the
+   adaptive cell mean alone and the default (plus SURE's model error), all
+   from the same probe pass.  With
    ``--dds`` also the std of ``nt.restore(y, "denoise", sampler="dds",
    samples=8)`` (slow on a CPU).
 
 ``--medium`` (about 15 minutes on a quiet 2-core machine): six 256-pixel
 crops (Set12 01 02 05 08, skimage coins and astronaut), all noise settings,
 bm3d and the prior at their defaults only, auto-tune on 128-pixel crops,
-uncertainty on three 256-pixel crops; with ``--dds`` the side-by-side DDS
+uncertainty on the six 256-pixel crops; with ``--dds`` the side-by-side DDS
 comparison on one ``--dds-side`` crop.  Results in
 ``benchmarks/results/sure_medium.txt`` (``--out``: another name).  The full
 run: all twelve Set12 images and the four skimage images.
@@ -189,22 +193,22 @@ def bias(images, methods, level, draws, lines):
                      f"{np.median(singles):6.1f} ({max(singles):5.1f})")  # fmt: skip
 
 
-def grid_values(method, y, level):
+def grid_values(method, y, level, side2=7):
     problem = risk_problem(y, method, sigma=level)
     spec = nt.DENOISERS[method]
     axes = [Axis.of(p, problem.params.get(p.name), problem.method_sigma)
             for p in tunable_params(spec)]  # fmt: skip
-    count = GRID if len(axes) == 1 else 7
+    count = GRID if len(axes) == 1 else side2
     points = [[a.value(u) for u in np.linspace(0, 1, count)] for a in axes]
     mesh = np.meshgrid(*points, indexing="ij")
     return [dict(zip([a.name for a in axes], values)) for values in zip(*(m.ravel() for m in mesh))]
 
 
-def autotune(images, methods, level, lines):
+def autotune(images, methods, level, lines, side2=7):
     lines.append("")
     lines.append(f"## 2. auto-tune, Gaussian sigma {level * 255:.0f}: PSNR (dB), mean over images")
     lines.append(f"{'method':>10} {'tune':>7} {'grid best':>9} {'gap':>6} {'default':>7} "
-                 f"{'calls':>5} {'grid pts':>8}   worst gap")  # fmt: skip
+                 f"{'calls':>5} {'grid pts':>8}   worst gap  below default")  # fmt: skip
     for method in methods:
         try:
             tunable_params(nt.DENOISERS[method])
@@ -218,13 +222,14 @@ def autotune(images, methods, level, lines):
             values = run(tune_steps(y, method, sigma=level, seed=index), steps.append)
             calls.append(max(s.i for s in steps))
             tuned_p.append(psnr(nt.denoise(y, method, sigma=level, **values), clean))
-            grid = grid_values(method, y, level)
+            grid = grid_values(method, y, level, side2)
             best_p.append(max(psnr(nt.denoise(y, method, sigma=level, **g), clean) for g in grid))
             default_p.append(psnr(nt.denoise(y, method, sigma=level), clean))
             gaps.append(best_p[-1] - tuned_p[-1])
         lines.append(
             f"{method:>10} {np.mean(tuned_p):7.2f} {np.mean(best_p):9.2f} {np.mean(gaps):6.2f} "
-            f"{np.mean(default_p):7.2f} {max(calls):5d} {len(grid):8d}   {max(gaps):.2f}"
+            f"{np.mean(default_p):7.2f} {max(calls):5d} {len(grid):8d}   {max(gaps):9.2f}  "
+            f"{sum(t < d for t, d in zip(tuned_p, default_p))}/{len(images)}"
         )
 
 
@@ -240,11 +245,27 @@ def calibration(std, error, lines, label, seconds, calls):
     lines.append(f"{label:>12} {within:>2}/10  {seconds:6.1f} s {calls:>6}   {text}")
 
 
-def jacobian_row(name, y, clean, level, seed, lines):
+def jacobian_row(name, y, clean, level, seed, lines, variants=True):
+    """The one-pass std (one probe pass, 17 prior calls); with ``variants`` also its parts.
+
+    Rows: ``cell4`` the former estimator (``sigma sqrt(diag)``, plain 4 x 4 cell
+    mean), ``adaptive`` the adaptive cell mean alone (``model_error=False``),
+    ``jacobian`` the default of ``nt.uncertainty`` (adaptive + model error).
+    """
+    from scipy import ndimage
+
+    from napari_tweedie.tuning.uncertainty import uncertainty_parts
+
     start = time.perf_counter()
-    std = nt.uncertainty(y, "prior", sigma=level, seed=seed)
+    parts = uncertainty_parts(y, "prior", sigma=level, seed=seed)
+    std = np.sqrt(parts.variance + parts.model_error)
     seconds = time.perf_counter() - start
-    error = nt.denoise(y, "prior", sigma=level) - clean
+    error = parts.output - clean  # D(y): what nt.denoise(y, "prior") returns
+    if variants:
+        cell = ndimage.uniform_filter(parts.diagonal, 4, mode="reflect")
+        plain = level * np.sqrt(np.clip(cell, 0, None))
+        calibration(plain, error, lines, f"{name} cell4", seconds, 17)
+        calibration(np.sqrt(parts.variance), error, lines, f"{name} adaptive", seconds, 17)
     calibration(std, error, lines, f"{name} jacobian", seconds, 17)
 
 
@@ -263,7 +284,7 @@ def uncertainty(images, level, dds, lines, dds_side=128):
     clean = np.ascontiguousarray(clean[y0 : y0 + dds_side, y0 : y0 + dds_side])
     y = noisy(clean, "gaussian", level, 0)
     lines.append(f"side by side on a {dds_side}-px crop of {name}:")
-    jacobian_row(name, y, clean, level, 0, lines)
+    jacobian_row(name, y, clean, level, 0, lines, variants=False)
     start = time.perf_counter()
     result = nt.restore(y, "denoise", sampler="dds", samples=8, sigma_y=level, seed=0)
     seconds = time.perf_counter() - start
@@ -283,6 +304,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sections", default="accuracy,tune,uncertainty",
                         help="comma-separated: accuracy, bias, tune, uncertainty")  # fmt: skip
     parser.add_argument("--draws", type=int, default=8, help="noise draws per image (bias)")
+    parser.add_argument("--grid2", type=int, default=7, help="auto-tune: 2-D grid points per axis")
     args = parser.parse_args(argv)
     subset = "quick" if args.quick else "medium" if args.medium else "full"
     methods = args.methods.split(",") if args.methods else list(METHODS)
@@ -303,9 +325,9 @@ def main(argv: list[str] | None = None) -> int:
     if "bias" in sections:
         bias(images, methods, 25 / 255, args.draws, lines)
     if "tune" in sections:
-        autotune(tune_images, methods, 25 / 255, lines)
+        autotune(tune_images, methods, 25 / 255, lines, args.grid2)
     if "uncertainty" in sections and "prior" in methods:
-        count = {"quick": 1, "medium": 3}.get(subset, len(images))
+        count = {"quick": 1}.get(subset, len(images))
         uncertainty(images[:count], 25 / 255, args.dds, lines, args.dds_side)
     lines.append("")
     lines.append(f"total {time.perf_counter() - start:.0f} s (on a 2-core machine shared with "

@@ -1,4 +1,4 @@
-"""Per-pixel posterior standard deviation in one pass, from a Tweedie denoiser's Jacobian.
+"""Per-pixel posterior std in one pass: second-order Tweedie from a denoiser's Jacobian.
 
 For ``y = x + sigma n`` and the MMSE denoiser ``D(y) = E[x | y]``, the
 second-order Tweedie formula gives ``Cov[x | y] = sigma^2 dD/dy``, so the
@@ -12,19 +12,37 @@ random signs, and one finite difference per class,
 
 leaves only the couplings between pixels of the same class, ``s`` pixels
 apart or more, with random signs (no bias); the estimate is then averaged over
-a moving ``s x s`` cell, which cancels most of them.  Cost: ``s^2 + 1``
-denoiser calls, whatever the image size (17 by default).
+a moving ``s x s`` cell, which cancels most of them, and over a wider window
+where the cell's mean is not significantly above zero
+(:func:`.model_error.adaptive_cell_average`).  Cost: ``s^2 + 1`` denoiser
+calls, whatever the image size (17 by default).
+
+A learned denoiser is not the exact MMSE estimator: its error has a part, its
+bias, that the Jacobian does not see.  The same calls give SURE's per-pixel
+terms (Stein 1981), whose local excess over the posterior variance estimates
+that part without the clean image (:func:`.model_error.model_error_variance`;
+zero for an exact MMSE denoiser).  The std returned is
+``sqrt(sigma^2 diag + model error)``.
 """
 
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import numpy as np
 
+from .model_error import adaptive_cell_average, model_error_variance
 from .sure import EPSILON, apply_planes
 
-__all__ = ["DEFAULT_PROBES", "jacobian_diagonal", "uncertainty"]
+__all__ = [
+    "DEFAULT_PROBES",
+    "UncertaintyParts",
+    "jacobian_diagonal",
+    "probe_diagonal",
+    "uncertainty",
+    "uncertainty_parts",
+]
 
 DEFAULT_PROBES = 16
 
@@ -37,12 +55,13 @@ def _unsupported(method: str) -> ValueError:
     )
 
 
-def jacobian_diagonal(denoise, image: np.ndarray, scale: float, probes: int, seed: int):
-    """``(D(image), diag dD/dy)`` by lattice-coloured probes; ``denoise`` maps a stack of images.
+def probe_diagonal(denoise, image: np.ndarray, scale: float, probes: int, seed: int):
+    """``(D(image), raw diag dD/dy)`` by lattice-coloured probes (``denoise``: stack to stack).
 
     ``denoise(stack)`` takes a (K, ...) float32 stack of images shaped like
     ``image`` and returns their denoised stack (one call); ``scale`` sets the
-    finite-difference step (``EPSILON * scale``).
+    finite-difference step (``EPSILON * scale``).  Each pixel's raw estimate
+    is unbiased over the probes' signs but noisy (see the module).
     """
     side = math.isqrt(int(probes))
     if side < 1 or side * side != probes:
@@ -60,23 +79,17 @@ def jacobian_diagonal(denoise, image: np.ndarray, scale: float, probes: int, see
     for k in range(probes):
         mask = classes == k
         diagonal[mask] = (signs * change[k])[mask]
-    return out[0].astype(np.float32), _cell_average(diagonal, side)
+    return out[0].astype(np.float32), diagonal
 
 
-def _cell_average(diagonal: np.ndarray, side: int) -> np.ndarray:
-    """Mean over a moving ``side`` x ``side`` window (one pixel of each class).
+def jacobian_diagonal(denoise, image: np.ndarray, scale: float, probes: int, seed: int):
+    """``(D(image), diag dD/dy)``: :func:`probe_diagonal` averaged over lattice cells.
 
-    The couplings left in each pixel's estimate have random signs and zero
-    mean; averaging over a lattice cell cancels most of them where the
-    denoiser averages widely (flat regions), at the price of ``side`` pixels
-    of blur in the std map.
+    The raw estimates are averaged by :func:`.model_error.adaptive_cell_average`
+    (an ``s x s`` cell, wider where the cell's mean is within noise of zero).
     """
-    if side < 2:
-        return diagonal
-    from scipy import ndimage
-
-    size = (1,) * (diagonal.ndim - 2) + (side, side)
-    return ndimage.uniform_filter(diagonal, size=size, mode="reflect")
+    out, raw = probe_diagonal(denoise, image, scale, probes, seed)
+    return out, adaptive_cell_average(raw, math.isqrt(int(probes)))
 
 
 def _torch_denoiser(denoiser, sigma: float):
@@ -117,6 +130,62 @@ def _registry_denoiser(
     return apply, setup.sigma
 
 
+@dataclass(frozen=True)
+class UncertaintyParts:
+    """The pieces of :func:`uncertainty`, from one probe pass (float64 arrays, the image's shape).
+
+    Attributes
+    ----------
+    output : ndarray
+        ``D(y)``, the denoised image.
+    diagonal : ndarray
+        Raw per-pixel estimates of ``dD_i/dy_i`` (:func:`probe_diagonal`).
+    variance : ndarray
+        Posterior variance ``sigma^2 diag`` (averaged diagonal, ``>= 0``).
+    model_error : ndarray
+        The error the Jacobian misses (:func:`.model_error.model_error_variance`).
+    sigma : float
+        The noise std used.
+    """
+
+    output: np.ndarray
+    diagonal: np.ndarray
+    variance: np.ndarray
+    model_error: np.ndarray
+    sigma: float
+
+
+def uncertainty_parts(
+    image, method="prior", *, sigma: float | None = None, probes: int | None = None,
+    seed: int = 0, device: str = "auto", **params,
+) -> UncertaintyParts:  # fmt: skip
+    """Second-order Tweedie posterior variance and SURE's model error, in one probe pass.
+
+    Arguments as :func:`uncertainty`; ``uncertainty(...)`` is
+    ``sqrt(variance + model_error)`` of the result.
+    """
+    data = np.asarray(image.compute() if hasattr(image, "compute") else image, np.float32)
+    if data.ndim < 2 or not np.isfinite(data).all():
+        raise ValueError("uncertainty needs a finite image with at least 2 axes (Y, X)")
+    if isinstance(method, str):
+        apply, sigma = _registry_denoiser(method, data, sigma, params, device)
+    elif callable(method):
+        if sigma is None:
+            from ..noise import make_noise_model
+            from ..noise.setup import finite_sample, sample_planes
+
+            sigma = make_noise_model("gaussian", finite_sample(sample_planes(data))).sigma
+        apply = _torch_denoiser(method, sigma)
+    else:
+        raise TypeError(f"method must be a registered name or a denoiser, got {type(method)}")
+    count = DEFAULT_PROBES if probes is None else int(probes)
+    output, raw = probe_diagonal(apply, data, float(sigma), count, seed)
+    averaged = adaptive_cell_average(raw, math.isqrt(count))
+    variance = float(sigma) ** 2 * np.clip(averaged, 0.0, None)
+    excess = model_error_variance(data, output, raw, variance, float(sigma))
+    return UncertaintyParts(output, raw, variance, excess, float(sigma))
+
+
 def uncertainty(
     image,
     method="prior",
@@ -125,13 +194,16 @@ def uncertainty(
     probes: int | None = None,
     seed: int = 0,
     device: str = "auto",
+    model_error: bool = True,
     **params,
 ) -> np.ndarray:
-    """Per-pixel posterior standard deviation of the denoised image (second-order Tweedie).
+    """Per-pixel posterior std of the denoised image: second-order Tweedie plus SURE model error.
 
-    ``sigma * sqrt(diag dD/dy)`` for a posterior-mean denoiser ``D`` of
+    ``sqrt(sigma^2 diag dD/dy + m)`` for a posterior-mean denoiser ``D`` of
     Gaussian noise, with the Jacobian's diagonal probed in ``probes + 1``
-    denoiser calls (see the module).
+    denoiser calls and ``m`` the part of the error the Jacobian misses,
+    estimated from SURE's per-pixel terms of the same calls (see the
+    module): the RMS error of the denoised image where the std map says.
 
     Parameters
     ----------
@@ -151,28 +223,19 @@ def uncertainty(
         Seed of the probes' signs.
     device : str
         Torch device of a registered torch method (as in :func:`napari_tweedie.denoise`).
+    model_error : bool
+        Add the model-error term (default); ``False``: the posterior std
+        ``sigma sqrt(diag)`` alone, exact only for an exact MMSE denoiser.
     **params
         Method parameters (registered methods).
 
     Returns
     -------
     numpy.ndarray
-        float32 posterior std, the image's shape and units.
+        float32 std, the image's shape and units.
     """
-    data = np.asarray(image.compute() if hasattr(image, "compute") else image, np.float32)
-    if data.ndim < 2 or not np.isfinite(data).all():
-        raise ValueError("uncertainty needs a finite image with at least 2 axes (Y, X)")
-    if isinstance(method, str):
-        apply, sigma = _registry_denoiser(method, data, sigma, params, device)
-    elif callable(method):
-        if sigma is None:
-            from ..noise import make_noise_model
-            from ..noise.setup import finite_sample, sample_planes
-
-            sigma = make_noise_model("gaussian", finite_sample(sample_planes(data))).sigma
-        apply = _torch_denoiser(method, sigma)
-    else:
-        raise TypeError(f"method must be a registered name or a denoiser, got {type(method)}")
-    count = DEFAULT_PROBES if probes is None else int(probes)
-    _, diagonal = jacobian_diagonal(apply, data, float(sigma), count, seed)
-    return (float(sigma) * np.sqrt(np.clip(diagonal, 0.0, None))).astype(np.float32)
+    parts = uncertainty_parts(
+        image, method, sigma=sigma, probes=probes, seed=seed, device=device, **params
+    )
+    variance = parts.variance + parts.model_error if model_error else parts.variance
+    return np.sqrt(variance).astype(np.float32)
