@@ -24,6 +24,7 @@ from .eta import StepClock, describe_left
 from .jobs import Job
 from .layout import compact_choices, fit_width
 from .live import LiveLayers
+from .removal import watch_jobs
 from .results import Failed, whole_layer_job, whole_layer_stage
 from .scope import SCOPES, describe, image_layer_names, roi_for
 from .staging import Stage
@@ -102,6 +103,7 @@ class JobWidget(Container):
         self.where = ""  # the region of the last run, in words (see scope.describe)
         self.previews = LiveLayers(viewer)
         self.stage = Stage(viewer)
+        watch_jobs(viewer, self)  # no layer of this viewer is removed while a job runs
         self.clock = StepClock()  # times the running job's steps (see progressed)
         self.message, self.eta = "", ""  # the status line: the last message, the time left
         self._actions: list[tuple[Widget, Callable[[], bool]]] = []

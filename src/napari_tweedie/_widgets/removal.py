@@ -18,14 +18,24 @@ from typing import Any
 import napari
 from qtpy.QtCore import QTimer
 
-from .jobs import any_running
-
-__all__ = ["one_per_turn", "remove_layers"]
+__all__ = ["one_per_turn", "remove_layers", "watch_jobs"]
 
 #: per viewer: the layers waiting to be removed (see :func:`remove_layers`)
 _REMOVALS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 #: at least this long between two removals; and at most this long waiting for a redraw
 REMOVAL_GAP_MS, REMOVAL_WAIT_S = 30, 1.0
+
+
+def watch_jobs(viewer: napari.viewer.Viewer, widget: Any) -> None:
+    """Hold removals from ``viewer`` while ``widget`` (with a ``busy`` property) runs a job."""
+    _remover(viewer).widgets.add(widget)
+
+
+def _remover(viewer: napari.viewer.Viewer) -> _Remover:
+    remover = _REMOVALS.get(viewer)
+    if remover is None:
+        remover = _REMOVALS[viewer] = _Remover(viewer)
+    return remover
 
 
 def remove_layers(viewer: napari.viewer.Viewer, layers: Iterable[napari.layers.Layer]) -> None:
@@ -34,10 +44,7 @@ def remove_layers(viewer: napari.viewer.Viewer, layers: Iterable[napari.layers.L
     All requests for one viewer share one queue (:class:`_Remover`), so two
     widgets retiring their layers at the same moment still remove them apart.
     """
-    remover = _REMOVALS.get(viewer)
-    if remover is None:
-        remover = _REMOVALS[viewer] = _Remover(viewer)
-    remover.add(layers)
+    _remover(viewer).add(layers)
 
 
 class _Remover:
@@ -53,6 +60,7 @@ class _Remover:
     def __init__(self, viewer: napari.viewer.Viewer):
         self.viewer = weakref.ref(viewer)
         self.queue: list[napari.layers.Layer] = []
+        self.widgets: weakref.WeakSet = weakref.WeakSet()  # see watch_jobs
         self.drawn = True
         self.last = 0.0
         self.timer = QTimer()
@@ -74,10 +82,11 @@ class _Remover:
     def ready(self) -> bool:
         """Whether no job runs and the canvas has drawn since the last removal (or need not).
 
-        A removal costs the GUI thread 0.2-0.3 s: it waits until no job runs
-        (a cancelled run's layers, hidden, go once the next run is over too).
+        A removal costs the GUI thread 0.2-0.3 s: it waits until no widget of
+        this viewer runs a job (:func:`watch_jobs`; a cancelled run's layers,
+        hidden, go once the next run is over too).
         """
-        if any_running():
+        if any(widget.busy for widget in list(self.widgets)):
             return False
         shown = self.canvas is not None and self.canvas.native.isVisible()
         return self.drawn or not shown or time.monotonic() - self.last > REMOVAL_WAIT_S
