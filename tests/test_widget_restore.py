@@ -110,7 +110,7 @@ def test_cancel_stops_within_a_second_and_leaves_no_half_layer(qtbot, viewer):
     # after the thread has ended: napari's gc.collect() per removed layer holds the GIL and
     # used to stall the thread's last step for 0.3-1 s.  1.0 s leaves room for a slow CI box.
     assert finished[0] - started < 1.0
-    qtbot.waitUntil(lambda: [layer.name for layer in viewer.layers] == ["noisy"], timeout=3000)
+    qtbot.waitUntil(lambda: [layer.name for layer in viewer.layers] == ["noisy"], timeout=10_000)
 
 
 def test_cancel_interrupts_a_long_ct_step_within_a_second(qtbot, viewer, monkeypatch):
@@ -136,7 +136,7 @@ def test_cancel_interrupts_a_long_ct_step_within_a_second(qtbot, viewer, monkeyp
     widget.cancel_button.clicked.emit()
     qtbot.waitUntil(lambda: bool(finished), timeout=10_000)
     assert finished[0] - started < 1.0
-    qtbot.waitUntil(lambda: [layer.name for layer in viewer.layers] == ["noisy"], timeout=3000)
+    qtbot.waitUntil(lambda: [layer.name for layer in viewer.layers] == ["noisy"], timeout=10_000)
 
 
 def test_run_right_after_cancel_keeps_the_new_live_layers(qtbot, viewer):
@@ -166,7 +166,8 @@ def test_run_right_after_cancel_keeps_the_new_live_layers(qtbot, viewer):
     assert ending and not any(lay.opacity for lay in ending)
     widget.cancel_button.clicked.emit()
     qtbot.waitUntil(lambda: second.exited, timeout=5000)
-    qtbot.waitUntil(lambda: [layer.name for layer in viewer.layers] == ["noisy"], timeout=3000)
+    # six removals, one per redraw (0.2-0.3 s each, more on a loaded machine)
+    qtbot.waitUntil(lambda: [layer.name for layer in viewer.layers] == ["noisy"], timeout=20_000)
 
 
 def test_inpainting_mask_comes_from_painted_labels(qtbot, viewer):
