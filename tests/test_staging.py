@@ -113,3 +113,25 @@ def test_a_cancelled_run_removes_its_new_layer_later_and_restores_a_former_resul
     assert cancelled_run(before) == result  # the former result took the live estimate...
     np.testing.assert_array_equal(result.data, before)  # ...and has its data back
     assert result.opacity == 1 and events.seen == []
+
+
+def test_closing_the_viewer_as_a_run_ends_leaves_nothing_to_crash_on(qtbot, docked):
+    """Restore's std and trajectory follow its mean a turn later: a closed window takes none
+    (a layer added to a closed viewer aborted napari)."""
+    viewer, tools = docked
+    widget = tools.tool("Restore")
+    widget.layer.value, widget.scope.value = "noisy", "Current slice"
+    widget.operator.value, widget.sampler.value = "denoise", "dds"
+    widget.steps.value, widget.samples.value = 4, 2
+    job = widget.run()
+    ended = []
+    job.after_exit(lambda: ended.append(True))
+    original = widget._finished
+
+    def finished_then_close(*args):
+        original(*args)  # the mean now, the rest queued for later turns...
+        viewer.close()  # ...and the user closes the window at once
+
+    widget._finished = finished_then_close
+    qtbot.waitUntil(lambda: bool(ended), timeout=60_000)
+    qtbot.wait(300)  # the queued turns pass without touching the closed viewer

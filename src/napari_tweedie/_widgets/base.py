@@ -11,7 +11,6 @@ and starts its work with :meth:`JobWidget.start`.
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -22,43 +21,21 @@ from magicgui.widgets import ComboBox, Container, Label, ProgressBar, PushButton
 from ..data import ROI
 from .eta import StepClock, describe_left
 from .jobs import Job
-from .layout import compact_choices, fit_width
+from .layout import INPUT_ERRORS, compact_choices, fit_width, reported
 from .live import LiveLayers
-from .removal import watch_jobs
+from .removal import viewer_open, watch_jobs
 from .results import Failed, whole_layer_job, whole_layer_stage
 from .scope import SCOPES, describe, image_layer_names, roi_for
 from .staging import Stage
 
 __all__ = ["INPUT_ERRORS", "ROI_SCOPES", "JobWidget", "compact_choices", "fit_width", "reported"]
 
-#: What bad input raises while a job is prepared: reported in the status line.
-INPUT_ERRORS = (ValueError, KeyError, TypeError, OSError, ImportError)
 #: The status line shows at most this many characters (the tooltip has all).
 STATUS_CHARS = 200
 #: a job whose click added layers starts this much later (napari draws them first)
 FIRST_DRAW_MS = 60
 #: The scopes of one plane (all but "Whole layer").
 ROI_SCOPES = tuple(s for s in SCOPES if s != "Whole layer")
-
-
-def reported(what: str) -> Callable:
-    """Decorate a widget method so that bad input reads ``"cannot <what>: ..."`` in its status.
-
-    The method returns None then (no job started) instead of raising.
-    """
-
-    def decorate(method: Callable) -> Callable:
-        @functools.wraps(method)
-        def guarded(self: JobWidget, *args: Any, **kwargs: Any):
-            try:
-                return method(self, *args, **kwargs)
-            except INPUT_ERRORS as error:
-                self.say(f"cannot {what}: {error}")
-                return None
-
-        return guarded
-
-    return decorate
 
 
 class JobWidget(Container):
@@ -231,6 +208,7 @@ class JobWidget(Container):
         """Cancel the running job, make ``job`` the widget's job and start it."""
         self.abort()
         self.job = job
+        job.alive = lambda: viewer_open(self.viewer)  # a closed window's widget is gone
         for button, _ in self._actions:
             button.enabled = False
         self.cancel_button.enabled = True

@@ -115,6 +115,8 @@ class Job:
         self.worker.finished.connect(self._finished)
         if hasattr(self.worker, "yielded"):
             self.worker.yielded.connect(self._yielded)
+        #: whether the callbacks' widget still exists (set by it: a closed viewer's is gone)
+        self.alive: Callable[[], bool] = lambda: True
         self._timer = QTimer()
         self._timer.setInterval(100)
         self._timer.timeout.connect(self._poll)
@@ -178,19 +180,19 @@ class Job:
 
     def _poll(self) -> None:
         on_progress = self._callbacks[3]
-        if self.running and on_progress and self._progress[1]:
+        if self.running and on_progress and self._progress[1] and self.alive():
             on_progress(*self._progress)
 
     def _yielded(self, step) -> None:
-        if self.running and self._callbacks[2]:
+        if self.running and self._callbacks[2] and self.alive():
             self._callbacks[2](step)
 
     def _returned(self, result) -> None:
-        if self.running:
+        if self.running and self.alive():
             self._callbacks[0](result)
 
     def _errored(self, error) -> None:
-        if self.running:
+        if self.running and self.alive():
             self._callbacks[1](error)
 
     def _finished(self) -> None:
@@ -201,7 +203,7 @@ class Job:
         if self.running:
             self.finished = True
             finish = self._callbacks[4]
-            if finish:
+            if finish and self.alive():
                 finish()
         self.finished = True
         callbacks, self._on_exit = self._on_exit, []

@@ -1,10 +1,37 @@
-"""Dock layout helpers: labels that wrap instead of widening the dock, narrow combo boxes."""
+"""Dock helpers: bad input reported in the status line, labels that wrap, narrow combo boxes."""
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
+from typing import Any
+
 from magicgui.widgets import Container, Label
 
-__all__ = ["compact_choices", "fit_width"]
+__all__ = ["INPUT_ERRORS", "compact_choices", "fit_width", "reported"]
+
+#: What bad input raises while a job is prepared: reported in the status line.
+INPUT_ERRORS = (ValueError, KeyError, TypeError, OSError, ImportError)
+
+
+def reported(what: str) -> Callable:
+    """Decorate a widget method so that bad input reads ``"cannot <what>: ..."`` in its status.
+
+    The method (of a widget with ``say``) returns None then (no job started) instead of raising.
+    """
+
+    def decorate(method: Callable) -> Callable:
+        @functools.wraps(method)
+        def guarded(self, *args: Any, **kwargs: Any):
+            try:
+                return method(self, *args, **kwargs)
+            except INPUT_ERRORS as error:
+                self.say(f"cannot {what}: {error}")
+                return None
+
+        return guarded
+
+    return decorate
 
 
 def fit_width(label: Label) -> None:

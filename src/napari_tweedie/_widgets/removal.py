@@ -18,7 +18,7 @@ from typing import Any
 import napari
 from qtpy.QtCore import QTimer
 
-__all__ = ["one_per_turn", "remove_layers", "watch_jobs"]
+__all__ = ["one_per_turn", "remove_layers", "viewer_open", "watch_jobs"]
 
 #: per viewer: the layers waiting to be removed (see :func:`remove_layers`)
 _REMOVALS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
@@ -122,15 +122,28 @@ def _canvas(viewer: napari.viewer.Viewer):
         return getattr(canvas, "_scene_canvas", None)
 
 
-def one_per_turn(calls: Iterable[Callable[[], Any]]) -> None:
+def viewer_open(viewer: napari.viewer.Viewer) -> bool:
+    """Whether ``viewer``'s window is still open (a closed one's canvas must not be touched)."""
+    import warnings
+
+    with warnings.catch_warnings():  # napari's plugin proxy warns on private names
+        warnings.simplefilter("ignore")
+        return hasattr(getattr(viewer, "window", None), "_qt_window")
+
+
+def one_per_turn(calls: Iterable[Callable[[], Any]], viewer=None) -> None:
     """Run ``calls`` in order, each in a later turn of the event loop than the one before.
 
     Adding a layer costs the GUI thread ~0.1-0.2 s (its vispy visual, its
     controls); several added in one callback stalled the GUI for a second or more.
+    With ``viewer``, the calls left are dropped once its window is closed (a layer
+    added to a closed viewer aborted napari).
     """
     pending = list(calls)
 
     def next_call() -> None:
+        if viewer is not None and not viewer_open(viewer):
+            pending.clear()
         if pending:
             pending.pop(0)()
         if pending:

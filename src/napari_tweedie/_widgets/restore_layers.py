@@ -71,4 +71,4 @@ def show_restored(viewer, layer, result, place: dict, tag: str, trajectory: list
         later.append(lambda: show_image(viewer, f"{tag} trajectory", stack, stacked(place),
                                         colormap="gray", visible=False,
                                         contrast_limits=robust_limits(stack[-1])))  # fmt: skip
-    one_per_turn(later)
+    one_per_turn(later, viewer)
