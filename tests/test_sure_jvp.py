@@ -101,3 +101,47 @@ def test_sure_of_the_prior_uses_the_jvp_and_agrees_with_the_finite_difference(ti
     finite, _ = run(fd.risk_steps())
     # same probe: the exact product and the finite difference differ by the step's error only
     assert abs(exact.mean() - finite.mean()) < 0.01 * exact.mean()
+
+
+def test_batched_products_equal_one_product_per_tangent():
+    from napari_tweedie.tuning.jvp import denoiser_jvps
+
+    net = TinyDenoiser(torch.float64)
+    x = torch.rand((20, 22), generator=torch.Generator().manual_seed(4), dtype=torch.float64)
+    tangents = torch.randn((3, 20, 22), generator=torch.Generator().manual_seed(5),
+                           dtype=torch.float64)  # fmt: skip
+    out, products = denoiser_jvps(net, x, tangents, 0.2, count=2)
+    for tangent, product in zip(tangents, products):
+        single_out, single = denoiser_jvp(net, x, tangent, 0.2, count=2)
+        assert torch.allclose(out, single_out) and torch.allclose(product, single)
+
+
+def test_sure_of_the_prior_with_lattice_probes_is_one_batched_pass(tiny_prior, monkeypatch):
+    from napari_tweedie.denoisers import prior as module
+    from napari_tweedie.tuning.inputs import lattice_probes
+
+    rng = np.random.default_rng(6)
+    y = (0.5 + 0.1 * rng.standard_normal((2, 48, 40))).astype(np.float32)  # two planes
+    seen = []
+    original = module.SPECS[0].extra["jvp"]
+
+    def counting(image, tangent, **params):
+        seen.append(np.shape(tangent))
+        return original(image, tangent, **params)
+
+    monkeypatch.setitem(nt.DENOISERS["prior"].extra, "jvp", counting)
+    problem = risk_problem(y, "prior", sigma=0.1, probes=4)
+    assert problem.calls == 2
+    risk, out = run(problem.risk_steps())
+    assert seen == [(4, 48, 40)] * 2  # one batched product per plane
+    np.testing.assert_allclose(out, nt.denoise(y, "prior", sigma=0.1), atol=1e-5)
+    # the same as one plain product per lattice class, summed
+    from napari_tweedie.tuning.jvp import probe_product
+
+    divergence = 0
+    for probe in lattice_probes(problem.probe, 4):
+        _, product = probe_product(problem, problem.params, probe[None])
+        divergence = divergence + probe * product[0]
+    residual = (out.astype(np.float64) - y) ** 2
+    expected = residual - problem.weights + 2 * problem.weights * divergence
+    np.testing.assert_allclose(risk, expected, rtol=1e-4, atol=1e-7)

@@ -46,3 +46,32 @@ def _draw_probe(shape, seed: int, probe: str) -> np.ndarray:
 def _scale(weights: np.ndarray, data: np.ndarray) -> float:
     """The noise std (the finite-difference step's unit)."""
     return math.sqrt(max(float(np.mean(weights)), 0.0)) or float(np.ptp(data)) or 1.0
+
+
+def lattice_side(classes: int) -> int:
+    """``s`` for ``s^2`` lattice classes; ``ValueError`` unless ``classes`` is a square >= 1."""
+    side = math.isqrt(max(int(classes), 0))
+    if side < 1 or side * side != classes:
+        raise ValueError(f"probes must be a square number (1, 4, 9, ...), got {classes}")
+    return side
+
+
+def lattice_probes(probe: np.ndarray, classes: int) -> np.ndarray:
+    """Lattice-coloured probing (Bekas, Kokiopoulou & Saad 2007): ``probe`` in ``s^2`` classes.
+
+    Returns the stack of shape ``(s^2,) + probe.shape``.
+
+    Class ``k`` keeps the probe's values on the pixels ``(i, j)`` of the last
+    two axes with ``(i mod s) s + (j mod s) = k`` and is zero elsewhere, so
+    ``sum_k b_k (J b_k)`` has the mean ``diag J`` of the plain Hutchinson
+    estimate ``b (J b)`` but keeps only the couplings ``J_ij`` between pixels
+    of one class (``s`` or more apart in a direction); a denoiser's Jacobian
+    is concentrated near its diagonal, so most of the probe's scatter goes.
+    """
+    side = lattice_side(classes)
+    if side == 1:
+        return probe[None]
+    rows = np.arange(probe.shape[-2])[:, None] % side
+    cols = np.arange(probe.shape[-1])[None, :] % side
+    labels = rows * side + cols
+    return np.stack([probe * (labels == k) for k in range(classes)])

@@ -38,12 +38,13 @@ from typing import Any
 import numpy as np
 
 from ..steps import Step, run
-from .inputs import _draw_probe, _finite, _noise_weights, _scale
+from .inputs import _draw_probe, _finite, _noise_weights, _scale, lattice_probes, lattice_side
 from .scores import block_means
 
 __all__ = [
     "RiskProblem",
     "apply_planes",
+    "lattice_probes",
     "risk_problem",
     "sure",
     "sure_and_output",
@@ -88,6 +89,11 @@ class RiskProblem:
     differentiable : bool
         Use the spec's exact Jacobian-vector product (``spec.extra["jvp"]``,
         :mod:`.jvp`): ``b^T J b`` without a finite difference.
+    probes : int
+        Lattice classes of the probe (a square ``s^2``, :func:`lattice_probes`):
+        1 is the plain Hutchinson probe; more split ``b`` into ``s x s``
+        lattice classes probed separately (one batched pass for a
+        differentiable method, one call per class otherwise).
     """
 
     image: np.ndarray
@@ -104,11 +110,19 @@ class RiskProblem:
     seed: int = 0
     exact: bool = False
     differentiable: bool = False
+    probes: int = 1
 
     @property
     def calls(self) -> int:
-        """Denoiser calls of one :meth:`risk_steps` (1 with an exact divergence, else 2)."""
-        return 1 if self.exact else 2
+        """Denoiser calls of one :meth:`risk_steps`.
+
+        1 with an exact divergence; 2 with a Jacobian-vector product (its
+        ``probes`` directions in one batched pass) or a single-class probe;
+        ``1 + probes`` finite differences otherwise.
+        """
+        if self.exact:
+            return 1
+        return 2 if self.differentiable else 1 + self.probes
 
     def denoise_steps(self, data: np.ndarray, **params) -> Generator[Step, None, np.ndarray]:
         """``nt.denoise(data, method, ...)`` with the fixed noise parameters and ``params``."""
@@ -134,12 +148,15 @@ class RiskProblem:
         elif self.differentiable:
             from .jvp import probe_product
 
-            out, product = probe_product(self, self.params | params)
-            divergence = self.probe * product
+            probes = lattice_probes(self.probe, self.probes)
+            out, products = probe_product(self, self.params | params, probes)
+            divergence = np.sum(probes * products, axis=0)
         else:
             out = yield from self.denoise_steps(self.image, **params)
-            moved = yield from self.denoise_steps(self.image + self.epsilon * self.probe, **params)
-            divergence = self.probe * (moved.astype(np.float64) - out) / self.epsilon
+            divergence = np.zeros(self.image.shape, np.float64)
+            for probe in lattice_probes(self.probe, self.probes):
+                moved = yield from self.denoise_steps(self.image + self.epsilon * probe, **params)
+                divergence += probe * (moved.astype(np.float64) - out) / self.epsilon
         residual = (out.astype(np.float64) - self.image) ** 2
         return residual - self.weights + 2 * self.weights * divergence, out
 
@@ -188,6 +205,7 @@ def risk_problem(
     probe: str = "rademacher",
     divergence: str = "auto",
     channel_axis: int | None = None,
+    probes: int | None = None,
     **params,
 ) -> RiskProblem:
     """Set up :class:`RiskProblem`: estimate the noise once, fix defaults, draw the probe.
@@ -200,11 +218,14 @@ def risk_problem(
     noise model without an unbiased risk estimate.  With ``channel_axis``
     (also a keyword of :func:`sure` and :func:`~.tune.tune`): noise per
     channel, the method as ``nt.denoise(..., channel_axis=)`` runs it, Monte
-    Carlo (:mod:`.channels`).
+    Carlo (:mod:`.channels`).  ``probes``: lattice classes of the probe
+    (:func:`lattice_probes`; default ``spec.extra["sure_probes"]`` or 1).
     """
     if channel_axis is not None:
         from .channels import channel_risk_problem
 
+        if probes not in (None, 1):
+            raise ValueError("probes > 1 is not available with channel_axis")
         options = {"noise": noise, "sigma": sigma, "seed": seed, "probe": probe}
         return channel_risk_problem(image, method, channel_axis, **options, **params)
     if divergence not in ("auto", "monte-carlo"):
@@ -226,11 +247,14 @@ def risk_problem(
     method_sigma = setup.sigma if stabilised or setup.image_sigma is None else setup.image_sigma
     b, scale = _draw_probe(data.shape, seed, probe), _scale(weights, data)
     exact = divergence == "auto" and spec.divergence is not None and not spec.extra.get("dataset")
+    probes = int(spec.extra.get("sure_probes", 1) if probes is None else probes)
+    lattice_side(probes)  # a square number
     return RiskProblem(
         image=data, method=method, noise=noise, noise_values=values, params=method_params,
         weights=weights, probe=b, epsilon=spec.extra.get("sure_epsilon", EPSILON) * scale,
         method_sigma=float(method_sigma), spec=spec, setup=setup, seed=seed,
         exact=exact, differentiable=divergence == "auto" and not exact and "jvp" in spec.extra,
+        probes=probes,
     )  # fmt: skip
 
 
@@ -249,7 +273,7 @@ def apply_planes(spec, setup, data: np.ndarray, seed: int, params: dict):
 
 
 def _split(kwargs: dict) -> tuple[dict, dict]:
-    options = {k: kwargs.pop(k) for k in ("probe", "divergence") if k in kwargs}
+    options = {k: kwargs.pop(k) for k in ("probe", "divergence", "probes") if k in kwargs}
     return options, kwargs
 
 
@@ -281,7 +305,11 @@ def sure(
     **params
         Method and noise parameters, as for :func:`napari_tweedie.denoise`;
         ``probe="gaussian"`` draws a Gaussian probe instead of +-1;
-        ``divergence="monte-carlo"`` ignores a method's exact divergence.
+        ``divergence="monte-carlo"`` ignores a method's exact divergence;
+        ``probes=s**2`` splits the probe into ``s x s`` lattice classes
+        (:func:`lattice_probes`: less scatter, ``s**2`` finite differences or
+        one batched Jacobian-vector product; default ``spec.extra["sure_probes"]``
+        or 1).
 
     Returns
     -------
