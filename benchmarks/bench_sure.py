@@ -1,8 +1,9 @@
 """SURE/PURE accuracy, auto-tune quality and cost, and calibration of the one-pass uncertainty.
 
-    python benchmarks/bench_sure.py [--quick | --medium] [--dds] [--dds-side 128]
+    python benchmarks/bench_sure.py [--quick | --medium | --full] [--dds] [--dds-side 128]
         [--methods tv,gaussian,...] [--sections accuracy,bias,tune,uncertainty]
-        [--draws 8] [--out NAME]
+        [--images 01,08,camera] [--noise 15,25,50,pg] [--risk-draws 4]
+        [--probes 4] [--default-only] [--draws 8] [--out NAME]
 
 Images: Set12 (held out from the prior's training; ``../shared/data/set12`` or
 ``$NT_SET12``) and the scikit-image images of the README's benchmark (camera,
@@ -14,7 +15,10 @@ moon, coins, astronaut), central crops; noise drawn with ``default_rng(seed)``.
    Column ``floor``: the median over images of ``|mean(n^2) - E mean(n^2)| / MSE``,
    this draw's noise energy against its expectation, which no estimate of the
    divergence sees: even with the exact divergence a one-draw SURE scatters by
-   about ``sigma^2 sqrt(2 / pixels) / MSE`` around the true MSE.
+   about ``sigma^2 sqrt(2 / pixels) / MSE`` around the true MSE.  With
+   ``--risk-draws R`` (R > 1) also ``vs risk``: the median of
+   ``|SURE - risk| / risk``, the risk (what SURE is unbiased for) estimated
+   by the MSE averaged over R draws (this one and R - 1 more, denoised only).
 1b. Bias (``--sections bias``, not run by default): the same against the MSE
    averaged over ``--draws`` noise draws per image, Gaussian sigma 25, with
    the one-draw error of the same runs: what is left is scatter, not bias.
@@ -38,6 +42,14 @@ uncertainty on the six 256-pixel crops; with ``--dds`` the side-by-side DDS
 comparison on one ``--dds-side`` crop.  Results in
 ``benchmarks/results/sure_medium.txt`` (``--out``: another name).  The full
 run: all twelve Set12 images and the four skimage images.
+
+``--full``: the whole images (Set12 01-07 are 256 x 256, 08-12 are
+512 x 512; camera, moon, coins 303 x 384, astronaut 512 x 512): the floor
+halves at 512 pixels.  ``--images`` picks some of the subset's images (a
+documented subset for the slow methods), ``--noise`` the noise settings
+(sigmas in /255, ``pg``: Poisson-Gaussian), ``--default-only`` skips the
+off-default column, ``--probes`` sets SURE's lattice probe classes for
+every method (default: each method's own, ``spec.extra["sure_probes"]``).
 
 ``--quick``: three 256-pixel crops for the accuracy (at 128 pixels the
 estimate's own scatter, about 1/sqrt(pixels), hides a 3 % target), the slow
@@ -104,18 +116,21 @@ class Lines(list):
         print(line, flush=True)
 
 
-def crops(subset: str | bool, side: int = 256) -> list[tuple[str, np.ndarray]]:
-    """Central ``side``-pixel crops of the subset's images (Set12 by number, skimage by name)."""
+def crops(subset: str | bool, side: int | None = 256, names=None) -> list[tuple[str, np.ndarray]]:
+    """Central ``side``-pixel crops (``None``: whole) of the subset's images (or of ``names``)."""
     folder = set12_dir()
     if folder is None:
         raise SystemExit("Set12 not found: set $NT_SET12")
     clean = np.load(folder / "clean.npz")
     subset = "quick" if subset is True else subset
-    names, others = SUBSETS[subset], skimage_images()
+    names, others = names or SUBSETS[subset], skimage_images()
     out = []
     for name in names:
         image = others[name] if name in others else clean[name] / 255.0
         image = np.asarray(image, np.float32)
+        if side is None:
+            out.append((name, np.ascontiguousarray(image)))
+            continue
         y0, x0 = (image.shape[0] - side) // 2, (image.shape[1] - side) // 2
         out.append((name, np.ascontiguousarray(image[y0 : y0 + side, x0 : x0 + side])))
     return out
@@ -141,32 +156,55 @@ def psnr(estimate, clean) -> float:
     return float(10 * np.log10(1 / np.mean((np.clip(estimate, 0, 1) - clean) ** 2)))
 
 
-def accuracy(images, methods, settings, lines, quick=False):
-    lines.append("## 1. accuracy: |SURE - MSE| / MSE, median (worst) over images, in %")
-    lines.append(f"{'noise':>12} {'method':>10} {'default':>16} {'off-default':>16} "
-                 f"{'floor':>6}   s/img")  # fmt: skip
+def risk_of(clean, method, noise, level, kwargs, params, first_mse, draws, index) -> float:
+    """The risk ``E MSE``: the MSE of this draw averaged with ``draws - 1`` more (denoised only)."""
+    mses = [first_mse]
+    for draw in range(1, draws):
+        y = noisy(clean, noise, level, 10_000 * draw + index)
+        out = nt.denoise(y, method, noise=noise, seed=index, **kwargs, **params)
+        mses.append(float(np.mean((out - clean) ** 2)))
+    return float(np.mean(mses))
+
+
+def accuracy_cell(images, method, noise, level, kwargs, params, draws, options):
+    """Errors vs the MSE, vs the risk (``draws > 1``) and floors over images, in %."""
+    errors, vs_risk, floors = [], [], []
+    for index, (_, clean) in enumerate(images):
+        y = noisy(clean, noise, level, index)
+        est, out = sure_and_output(y, method, noise=noise, seed=index,
+                                   **kwargs, **params, **options)  # fmt: skip
+        true = float(np.mean((out - clean) ** 2))
+        errors.append(abs(est - true) / true * 100)
+        floors.append(noise_energy_gap(y, clean, noise, level) / true * 100)
+        if draws > 1:
+            risk = risk_of(clean, method, noise, level, kwargs, params, true, draws, index)
+            vs_risk.append(abs(est - risk) / risk * 100)
+    return errors, vs_risk, floors
+
+
+def accuracy(images, methods, settings, lines, default_only=(), draws=1, options=None):
+    lines.append("## 1. accuracy: |SURE - MSE| / MSE, median (worst) over images, in %; "
+                 f"vs risk: |SURE - risk| / risk, risk = mean MSE over {draws} draws "
+                 "(median); floor: |mean(n^2) - E mean(n^2)| / MSE (median)")  # fmt: skip
+    head = f"{'MSE':>14} {'risk':>5} {'floor':>5}"
+    lines.append(f"{'noise':>12} {'method':>10}  default: {head}  off-default: {head}  s/img")
     for noise, level in settings:
         kwargs = {"sigma": level} if noise == "gaussian" else dict(PG)
         scale = level if noise == "gaussian" else 1.0  # Gaussian-only methods: Anscombe units
         for method in methods:
             row, start = [], time.perf_counter()
-            skip = quick and method in QUICK_DEFAULT_ONLY
-            floors = []
+            skip = method in default_only
             for params in ({},) if skip else ({}, OFF_DEFAULT[method](scale)):
-                errors = []
-                for index, (_, clean) in enumerate(images):
-                    y = noisy(clean, noise, level, index)
-                    est, out = sure_and_output(y, method, noise=noise, seed=index,
-                                               **kwargs, **params)  # fmt: skip
-                    true = float(np.mean((out - clean) ** 2))
-                    errors.append(abs(est - true) / true * 100)
-                    floors.append(noise_energy_gap(y, clean, noise, level) / true * 100)
-                row.append(f"{np.median(errors):6.1f} ({max(errors):5.1f})")
+                errors, vs_risk, floors = accuracy_cell(
+                    images, method, noise, level, kwargs, params, draws, options or {}
+                )
+                risk = f"{np.median(vs_risk):5.1f}" if vs_risk else "-"
+                row.append(f"{np.median(errors):6.1f} ({max(errors):5.1f}) {risk:>5} "
+                           f"{np.median(floors):5.1f}")  # fmt: skip
             row += ["-"] * (2 - len(row))
             label = f"{noise[:8]} {level * 255:.0f}" if noise == "gaussian" else "pois-gauss"
-            seconds = (time.perf_counter() - start) / ((1 if skip else 2) * len(images))
-            lines.append(f"{label:>12} {method:>10} {row[0]:>16} {row[1]:>16} "
-                         f"{np.median(floors):6.1f}   {seconds:5.2f}")  # fmt: skip
+            seconds = (time.perf_counter() - start) / (len(row) * len(images))
+            lines.append(f"{label:>12} {method:>10}  {row[0]:>35}  {row[1]:>39}  {seconds:6.2f}")
 
 
 def bias(images, methods, level, draws, lines):
@@ -292,36 +330,58 @@ def uncertainty(images, level, dds, lines, dds_side=128):
     calibration(np.asarray(result.std), error, lines, f"{name} dds x8", seconds, "8x50")
 
 
-def main(argv: list[str] | None = None) -> int:
+def parse(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     size = parser.add_mutually_exclusive_group()
     size.add_argument("--quick", action="store_true")
     size.add_argument("--medium", action="store_true", help="6 images, about 15 min")
+    size.add_argument("--full", action="store_true", help="the 16 whole images (slow)")
     parser.add_argument("--dds", action="store_true", help="also the DDS 8-sample std (slow)")
     parser.add_argument("--dds-side", type=int, default=128, help="crop side of the DDS run")
     parser.add_argument("--methods", default=None, help="comma-separated subset")
+    parser.add_argument("--images", default=None, help="comma-separated: 01..12, camera, ...")
+    parser.add_argument("--noise", default=None, help="comma-separated: 15, 25, 50 (/255), pg")
+    parser.add_argument("--risk-draws", type=int, default=None,
+                        help="draws of the risk column (4 with --full, else 1: none)")  # fmt: skip
+    parser.add_argument("--probes", type=int, default=None, help="SURE's lattice probe classes")
+    parser.add_argument("--default-only", action="store_true", help="no off-default column")
     parser.add_argument("--out", default=None, help="results file name (in benchmarks/results)")
     parser.add_argument("--sections", default="accuracy,tune,uncertainty",
                         help="comma-separated: accuracy, bias, tune, uncertainty")  # fmt: skip
     parser.add_argument("--draws", type=int, default=8, help="noise draws per image (bias)")
     parser.add_argument("--grid2", type=int, default=7, help="auto-tune: 2-D grid points per axis")
-    args = parser.parse_args(argv)
+    return parser.parse_args(argv)
+
+
+def noise_settings(args) -> list[tuple[str, float]]:
+    default = "25,pg" if args.quick else "15,25,50,pg"
+    names = (args.noise or default).split(",")
+    return [("poisson_gaussian", PG["sigma"]) if n == "pg" else ("gaussian", float(n) / 255)
+            for n in names]  # fmt: skip
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse(argv)
     subset = "quick" if args.quick else "medium" if args.medium else "full"
     methods = args.methods.split(",") if args.methods else list(METHODS)
     methods = [m for m in methods if nt.DENOISERS[m].requires is None
                or not nt.DENOISERS[m].requires()]  # fmt: skip
-    images = crops(subset)
-    tune_images = images if subset == "full" else crops(subset, 128)
-    levels = [25 / 255] if args.quick else [15 / 255, 25 / 255, 50 / 255]
-    settings = [("gaussian", s) for s in levels] + [("poisson_gaussian", PG["sigma"])]
+    names = args.images.split(",") if args.images else None
+    images = crops(subset, None if args.full else 256, names)
+    tune_images = images if subset == "full" else crops(subset, 128, names)
+    settings = noise_settings(args)
+    default_only = METHODS if args.default_only else QUICK_DEFAULT_ONLY if subset != "full" else ()
+    draws = args.risk_draws or (4 if args.full else 1)
+    options = {} if args.probes is None else {"probes": args.probes}
     command = " ".join(sys.argv[1:] if argv is None else argv)
     lines = Lines([f"Command: `python benchmarks/bench_sure.py {command}`", ""])
-    lines.append(f"crops {[n for n, _ in images]}, {images[0][1].shape[0]} px "
+    sizes = sorted({"x".join(map(str, image.shape)) for _, image in images})
+    lines.append(f"images {[n for n, _ in images]}, {', '.join(sizes)} px "
                  f"(auto-tune: {tune_images[0][1].shape[0]} px); methods {methods}")  # fmt: skip
     start = time.perf_counter()
     sections = args.sections.split(",")
     if "accuracy" in sections:
-        accuracy(images, methods, settings, lines, subset != "full")
+        accuracy(images, methods, settings, lines, default_only, draws, options)
     if "bias" in sections:
         bias(images, methods, 25 / 255, args.draws, lines)
     if "tune" in sections:
@@ -333,7 +393,7 @@ def main(argv: list[str] | None = None) -> int:
     lines.append(f"total {time.perf_counter() - start:.0f} s (on a 2-core machine shared with "
                  "other jobs: times are inflated)")  # fmt: skip
     text = "\n".join(lines) + "\n"
-    name = args.out or f"sure_{subset}.txt".replace("_full", "")
+    name = args.out or ("sure_full.txt" if args.full else f"sure_{subset}.txt".replace("_full", ""))
     (Path(__file__).parent / "results" / name).write_text(text)
     print(f"written to benchmarks/results/{name}")
     return 0
