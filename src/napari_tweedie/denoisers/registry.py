@@ -70,8 +70,10 @@ class DenoiserSpec(Spec):
         Optional hooks: ``"dataset"``, ``"lazy"`` (see the API); for
         :func:`napari_tweedie.sure`, ``"jvp"`` (``jvp(plane, tangent,
         sigma=, seed=, **params) -> (f, J tangent)``: an exact divergence
-        probe) and ``"sure_epsilon"`` (the finite-difference step in noise
-        stds, default 0.01).
+        probe; ``tangent`` may be a (K, H, W) stack, then ``J tangent`` too),
+        ``"sure_epsilon"`` (the finite-difference step in noise stds, default
+        0.01) and ``"sure_probes"`` (lattice classes of SURE's probe, a square,
+        default 1: :func:`napari_tweedie.tuning.inputs.lattice_probes`).
     """
 
     func: Callable[..., Any]

@@ -16,7 +16,12 @@ for every parameter value, so the estimate varies smoothly with the parameters
 differentiable method (``spec.extra["jvp"]``: the prior) gives ``J b``
 exactly by automatic differentiation (:mod:`.jvp`), at about the same cost and
 without the step's error; a method whose output jumps (block matching, hard
-thresholds) sets a wider step (``spec.extra["sure_epsilon"]``).  Even with
+thresholds) sets a wider step (``spec.extra["sure_epsilon"]``).  The probe's
+own scatter, ``2 sum_{i != j} J_ij^2`` for one +-1 probe, comes mostly from
+neighbouring pixels; lattice-coloured probes (``probes=s^2``,
+``spec.extra["sure_probes"]``; Bekas, Kokiopoulou & Saad 2007) probe ``s x s``
+pixel classes separately and keep only the couplings within a class, at
+``s^2`` finite differences or one batched Jacobian-vector product.  Even with
 the exact divergence a one-draw estimate scatters around the draw's true MSE
 by about ``v sqrt(2 / N)`` (the draw's noise energy against its
 expectation): about 5 % of a strong denoiser's MSE on a 256 x 256 image.  Methods
