@@ -186,7 +186,7 @@ def accuracy(images, methods, settings, lines, default_only=(), draws=1, options
     lines.append("## 1. accuracy: |SURE - MSE| / MSE, median (worst) over images, in %; "
                  f"vs risk: |SURE - risk| / risk, risk = mean MSE over {draws} draws "
                  "(median); floor: |mean(n^2) - E mean(n^2)| / MSE (median)")  # fmt: skip
-    head = f"{'MSE':>14} {'risk':>5} {'floor':>5}"
+    head = f"{'vs MSE (worst)':>14} {'risk':>5} {'floor':>5}"
     lines.append(f"{'noise':>12} {'method':>10}  default: {head}  off-default: {head}  s/img")
     for noise, level in settings:
         kwargs = {"sigma": level} if noise == "gaussian" else dict(PG)
@@ -201,9 +201,9 @@ def accuracy(images, methods, settings, lines, default_only=(), draws=1, options
                 risk = f"{np.median(vs_risk):5.1f}" if vs_risk else "-"
                 row.append(f"{np.median(errors):6.1f} ({max(errors):5.1f}) {risk:>5} "
                            f"{np.median(floors):5.1f}")  # fmt: skip
+            seconds = (time.perf_counter() - start) / (len(row) * len(images))
             row += ["-"] * (2 - len(row))
             label = f"{noise[:8]} {level * 255:.0f}" if noise == "gaussian" else "pois-gauss"
-            seconds = (time.perf_counter() - start) / (len(row) * len(images))
             lines.append(f"{label:>12} {method:>10}  {row[0]:>35}  {row[1]:>39}  {seconds:6.2f}")
 
 
