@@ -3,7 +3,7 @@
     python benchmarks/bench_sure.py [--quick | --medium | --full] [--dds] [--dds-side 128]
         [--methods tv,gaussian,...] [--sections accuracy,bias,tune,uncertainty]
         [--images 01,08,camera] [--noise 15,25,50,pg] [--risk-draws 4]
-        [--probes 4] [--default-only] [--draws 8] [--out NAME]
+        [--probes 4] [--default-only] [--per-image] [--draws 8] [--out NAME]
 
 Images: Set12 (held out from the prior's training; ``../shared/data/set12`` or
 ``$NT_SET12``) and the scikit-image images of the README's benchmark (camera,
@@ -42,6 +42,8 @@ uncertainty on the six 256-pixel crops; with ``--dds`` the side-by-side DDS
 comparison on one ``--dds-side`` crop.  Results in
 ``benchmarks/results/sure_medium.txt`` (``--out``: another name).  The full
 run: all twelve Set12 images and the four skimage images.
+
+``--per-image`` adds each image's error and floor under a row.
 
 ``--full``: the whole images (Set12 01-07 are 256 x 256, 08-12 are
 512 x 512; camera, moon, coins 303 x 384, astronaut 512 x 512): the floor
@@ -182,7 +184,8 @@ def accuracy_cell(images, method, noise, level, kwargs, params, draws, options):
     return errors, vs_risk, floors
 
 
-def accuracy(images, methods, settings, lines, default_only=(), draws=1, options=None):
+def accuracy(images, methods, settings, lines, default_only=(), draws=1, options=None,
+             per_image=False):  # fmt: skip
     lines.append("## 1. accuracy: |SURE - MSE| / MSE, median (worst) over images, in %; "
                  f"vs risk: |SURE - risk| / risk, risk = mean MSE over {draws} draws "
                  "(median); floor: |mean(n^2) - E mean(n^2)| / MSE (median)")  # fmt: skip
@@ -192,12 +195,14 @@ def accuracy(images, methods, settings, lines, default_only=(), draws=1, options
         kwargs = {"sigma": level} if noise == "gaussian" else dict(PG)
         scale = level if noise == "gaussian" else 1.0  # Gaussian-only methods: Anscombe units
         for method in methods:
-            row, start = [], time.perf_counter()
+            row, start, details = [], time.perf_counter(), []
             skip = method in default_only
             for params in ({},) if skip else ({}, OFF_DEFAULT[method](scale)):
                 errors, vs_risk, floors = accuracy_cell(
                     images, method, noise, level, kwargs, params, draws, options or {}
                 )
+                cells = zip(images, errors, floors)
+                details.append(" ".join(f"{n} {e:.1f}/{f:.1f}" for (n, _), e, f in cells))
                 risk = f"{np.median(vs_risk):5.1f}" if vs_risk else "-"
                 row.append(f"{np.median(errors):6.1f} ({max(errors):5.1f}) {risk:>5} "
                            f"{np.median(floors):5.1f}")  # fmt: skip
@@ -205,6 +210,8 @@ def accuracy(images, methods, settings, lines, default_only=(), draws=1, options
             row += ["-"] * (2 - len(row))
             label = f"{noise[:8]} {level * 255:.0f}" if noise == "gaussian" else "pois-gauss"
             lines.append(f"{label:>12} {method:>10}  {row[0]:>35}  {row[1]:>39}  {seconds:6.2f}")
+            for name, text in zip(("default", "off-default"), details if per_image else ()):
+                lines.append(f"{'':>12} {name:>11}, per image (error/floor): {text}")
 
 
 def bias(images, methods, level, draws, lines):
@@ -345,6 +352,7 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
                         help="draws of the risk column (4 with --full, else 1: none)")  # fmt: skip
     parser.add_argument("--probes", type=int, default=None, help="SURE's lattice probe classes")
     parser.add_argument("--default-only", action="store_true", help="no off-default column")
+    parser.add_argument("--per-image", action="store_true", help="also each image's error/floor")
     parser.add_argument("--out", default=None, help="results file name (in benchmarks/results)")
     parser.add_argument("--sections", default="accuracy,tune,uncertainty",
                         help="comma-separated: accuracy, bias, tune, uncertainty")  # fmt: skip
@@ -381,7 +389,7 @@ def main(argv: list[str] | None = None) -> int:
     start = time.perf_counter()
     sections = args.sections.split(",")
     if "accuracy" in sections:
-        accuracy(images, methods, settings, lines, default_only, draws, options)
+        accuracy(images, methods, settings, lines, default_only, draws, options, args.per_image)
     if "bias" in sections:
         bias(images, methods, 25 / 255, args.draws, lines)
     if "tune" in sections:
