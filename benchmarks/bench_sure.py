@@ -7,7 +7,8 @@
 
 Images: Set12 (held out from the prior's training; ``../shared/data/set12`` or
 ``$NT_SET12``) and the scikit-image images of the README's benchmark (camera,
-moon, coins, astronaut), central crops; noise drawn with ``default_rng(seed)``.
+moon, coins, astronaut), central crops (whole with ``--full``); noise drawn
+with ``default_rng(seed)``.
 
 1. Accuracy: ``|nt.sure - true MSE| / true MSE`` (median and worst over images)
    per method, at the defaults and at an off-default setting, for Gaussian
@@ -40,8 +41,9 @@ crops (Set12 01 02 05 08, skimage coins and astronaut), all noise settings,
 bm3d and the prior at their defaults only, auto-tune on 128-pixel crops,
 uncertainty on the six 256-pixel crops; with ``--dds`` the side-by-side DDS
 comparison on one ``--dds-side`` crop.  Results in
-``benchmarks/results/sure_medium.txt`` (``--out``: another name).  The full
-run: all twelve Set12 images and the four skimage images.
+``benchmarks/results/sure_medium.txt`` (``--out``: another name).  Without a
+size flag: all twelve Set12 images and the four skimage images, 256-pixel
+crops (``sure.txt``).
 
 ``--per-image`` adds each image's error and floor under a row.
 
@@ -52,6 +54,7 @@ documented subset for the slow methods), ``--noise`` the noise settings
 (sigmas in /255, ``pg``: Poisson-Gaussian), ``--default-only`` skips the
 off-default column, ``--probes`` sets SURE's lattice probe classes for
 every method (default: each method's own, ``spec.extra["sure_probes"]``).
+Results in ``sure_full.txt``; a risk column (4 draws) unless ``--risk-draws``.
 
 ``--quick``: three 256-pixel crops for the accuracy (at 128 pixels the
 estimate's own scatter, about 1/sqrt(pixels), hides a 3 % target), the slow
