@@ -17,6 +17,7 @@ import numpy as np
 
 from ..data import ROI
 from ..denoisers.filter2noise import Filter2Noise
+from .live import same_placement
 from .removal import remove_layers
 from .results import put_image
 from .scope import overlay
@@ -117,9 +118,11 @@ class SigmaMapEditing:
         blank = np.zeros(roi.shape, np.int32)
         if name in self.viewer.layers:
             labels = self.viewer.layers[name]
-            labels.data = blank
+            if labels.data.shape != blank.shape or labels.data.any():  # each set re-slices it
+                labels.data = blank
             for key, value in overlay(layer, roi).items():
-                setattr(labels, key, value)
+                if not same_placement(getattr(labels, key), value):
+                    setattr(labels, key, value)
         else:
             labels = self.viewer.add_labels(blank, name=name, **overlay(layer, roi), opacity=0.4)
         labels.selected_label = int(self.region.value)

@@ -35,6 +35,7 @@ __all__ = [
     "remove_layers",
     "replace_image",
     "reveal",
+    "same_placement",
     "robust_limits",
     "show_image",
 ]
@@ -231,13 +232,13 @@ def replace_image(viewer: napari.viewer.Viewer, name: str, data, place: dict):
         return None
     layer.data = data
     for key, value in place.items():
-        if not _same(getattr(layer, key), value):  # each change re-slices the layer
+        if not same_placement(getattr(layer, key), value):  # each change re-slices the layer
             setattr(layer, key, value)
     reveal(layer)
     return layer
 
 
-def _same(current: Any, value: Any) -> bool:
+def same_placement(current: Any, value: Any) -> bool:
     """Whether a layer's placement attribute ``current`` already equals ``value``."""
     current, value = (getattr(v, "affine_matrix", v) for v in (current, value))
     try:

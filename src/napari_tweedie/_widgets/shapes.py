@@ -23,7 +23,7 @@ from magicgui.widgets import CheckBox, ComboBox
 
 from ..data import ROI
 from ..denoisers import DENOISERS
-from .live import discard_layer, reveal
+from .live import discard_layer, replace_image
 from .results import put_image
 from .scope import describe, full_resolution, overlay, roi_for
 
@@ -121,12 +121,8 @@ def put_shaped(viewer, layer, place: ROI, data: np.ndarray, name: str, **kwargs)
     data = np.asarray(data, np.float32)
     data = np.clip(data.reshape(place.shape + data.shape[-1:]), low, high)
     where = overlay(layer, place)
-    old = viewer.layers[name] if name in viewer.layers else None  # noqa: SIM401 (no get)
-    if old is not None and getattr(old, "rgb", False) and old.data.shape[-1] == data.shape[-1]:
-        old.data = data
-        for key, value in where.items():
-            setattr(old, key, value)
-        reveal(old)
+    old = replace_image(viewer, name, data, where)  # an RGB layer of that name: in place
+    if old is not None:
         return old
     discard_layer(viewer, name)
     kwargs.pop("colormap", None)
