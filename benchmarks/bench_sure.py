@@ -252,18 +252,19 @@ def grid_values(method, y, level, side2=7):
     return [dict(zip([a.name for a in axes], values)) for values in zip(*(m.ravel() for m in mesh))]
 
 
-def autotune(images, methods, level, lines, side2=7):
+def autotune(images, methods, level, lines, side2=7, per_image=False):
     lines.append("")
     lines.append(f"## 2. auto-tune, Gaussian sigma {level * 255:.0f}: PSNR (dB), mean over images")
     lines.append(f"{'method':>10} {'tune':>7} {'grid best':>9} {'gap':>6} {'default':>7} "
-                 f"{'calls':>5} {'grid pts':>8}   worst gap  below default")  # fmt: skip
+                 f"{'calls':>5} {'grid pts':>8}   worst gap  below default  "
+                 "worst vs default")  # fmt: skip
     for method in methods:
         try:
             tunable_params(nt.DENOISERS[method])
         except ValueError as error:
             lines.append(f"{method:>10}   skipped: {error}")
             continue
-        tuned_p, best_p, default_p, calls, gaps = [], [], [], [], []
+        tuned_p, best_p, default_p, calls, gaps, details = [], [], [], [], [], []
         for index, (_, clean) in enumerate(images):
             y = noisy(clean, "gaussian", level, index)
             steps = []
@@ -274,11 +275,17 @@ def autotune(images, methods, level, lines, side2=7):
             best_p.append(max(psnr(nt.denoise(y, method, sigma=level, **g), clean) for g in grid))
             default_p.append(psnr(nt.denoise(y, method, sigma=level), clean))
             gaps.append(best_p[-1] - tuned_p[-1])
+            shown = ",".join(f"{k}={v:.4g}" for k, v in values.items())
+            details.append(f"{images[index][0]} {tuned_p[-1]:.2f}/{best_p[-1]:.2f}/"
+                           f"{default_p[-1]:.2f} ({shown})")  # fmt: skip
         lines.append(
             f"{method:>10} {np.mean(tuned_p):7.2f} {np.mean(best_p):9.2f} {np.mean(gaps):6.2f} "
             f"{np.mean(default_p):7.2f} {max(calls):5d} {len(grid):8d}   {max(gaps):9.2f}  "
             f"{sum(t < d for t, d in zip(tuned_p, default_p))}/{len(images)}"
+            f"  {min(t - d for t, d in zip(tuned_p, default_p)):+15.3f}"
         )
+        if per_image:
+            lines.append(f"{'':>10} per image (tune/grid best/default): " + "; ".join(details))
 
 
 def calibration(std, error, lines, label, seconds, calls):
@@ -396,7 +403,7 @@ def main(argv: list[str] | None = None) -> int:
     if "bias" in sections:
         bias(images, methods, 25 / 255, args.draws, lines)
     if "tune" in sections:
-        autotune(tune_images, methods, 25 / 255, lines, args.grid2)
+        autotune(tune_images, methods, 25 / 255, lines, args.grid2, args.per_image)
     if "uncertainty" in sections and "prior" in methods:
         count = {"quick": 1}.get(subset, len(images))
         uncertainty(images[:count], 25 / 255, args.dds, lines, args.dds_side)

@@ -28,6 +28,8 @@ class Param:
     ``image_units``: the value is in the image's intensity units (a noise level,
     a range width), so it scales with the image when the API rescales one of
     extreme magnitude.
+    ``per_sigma``: for ``default=None``, the value the method derives as a
+    multiple of the noise level on a grey plane (where ``tune`` starts).
     """
 
     name: str
@@ -40,6 +42,7 @@ class Param:
     choices: tuple[Any, ...] = ()
     label: str = ""
     image_units: bool = False
+    per_sigma: float | None = None
 
 
 def defaults(params: tuple[Param, ...]) -> dict[str, Any]:

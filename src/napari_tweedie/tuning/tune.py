@@ -13,10 +13,14 @@ parabolas are fitted to points near the optimum (the risk is far from
 quadratic over a quarter of a two-decade range: on the benchmark's images a
 bilateral range width off by a factor of 1.5 costs 0.4 to 0.9 dB):
 :data:`KNOWN_STEP` of the range from a known (tuned) default, usually near
-the optimum, :data:`FIRST_STEP` from the middle of the range for a
-parameter without one (derived inside the method).  Two parameters are tuned
-by coordinate descent, one sweep: the one without a known default first,
-then the other around its default with :data:`SECOND_AXIS_TRIALS` trials.
+the optimum (a value, or ``Param.per_sigma`` times the noise level), and
+:data:`FIRST_STEP` from the middle of the range for a parameter without one
+(derived inside the method from the data).  Two parameters are tuned by
+coordinate descent, one sweep: one without a known default first, then the
+intensity parameter (a range width), then the other around its default with
+:data:`SECOND_AXIS_TRIALS` trials.  The search needs a method whose output is
+continuous in its parameters: TV runs a fixed number of iterations and the
+bilateral filter an anti-aliased window for that reason.
 Every trial costs two denoiser calls (the estimate's Monte-Carlo divergence;
 one with an exact divergence, :attr:`.sure.RiskProblem.calls`); the probe is
 the same for every trial, so the estimate is a smooth function of the
@@ -184,19 +188,29 @@ def search_steps(problem, chosen: Sequence[Param], budget: int) -> Generator[Ste
         raise ValueError(
             f"budget must allow one trial ({problem.calls} denoiser calls), got {budget}"
         )
-    # a parameter whose default is unknown here (derived inside the method) is searched first,
-    # from the middle of its range; then the others from their defaults
-    chosen = sorted(chosen, key=lambda p: problem.params.get(p.name) is not None)
-    axes = [Axis.of(p, problem.params.get(p.name), problem.method_sigma) for p in chosen]
+    # a parameter whose default is unknown here (derived inside the method from the data) is
+    # searched first, from the middle of its range; then the intensity parameters (a range
+    # width, a TV weight: the ones that matter most), then the rest, each from its default
+    starts = {p.name: _start(p, problem) for p in chosen}
+    chosen = sorted(chosen, key=lambda p: (starts[p.name] is not None, not p.image_units))
+    axes = [Axis.of(p, starts[p.name], problem.method_sigma) for p in chosen]
     trials = _Trials(problem, budget)
     best = {axis.name: axis.value(axis.position(axis.start)) for axis in axes}
-    known = [problem.params.get(p.name) is not None for p in chosen]
+    known = [starts[p.name] is not None for p in chosen]
     count = budget // 2  # trials (of two calls; one-call methods get as many trials)
     shares = [count] if len(axes) == 1 else [max(1, count - SECOND_AXIS_TRIALS), count]
     for axis, evaluations, default in zip(axes, shares, known):
         step = KNOWN_STEP if default else FIRST_STEP
         best = yield from _search_axis(trials, axis, best, evaluations, step)
     return best
+
+
+def _start(param: Param, problem):
+    """Where the search of ``param`` starts: its value, or the multiple of the noise it derives."""
+    value = problem.params.get(param.name)
+    if value is None and param.per_sigma is not None and problem.method_sigma > 0:
+        return param.per_sigma * problem.method_sigma
+    return value
 
 
 def _search_axis(

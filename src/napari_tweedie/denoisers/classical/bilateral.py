@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["bilateral_filter", "bilateral_filter_varying", "default_radius"]
+__all__ = ["bilateral_filter", "bilateral_filter_varying", "default_radius", "soft_disc_reach"]
 
 
 def default_radius(sigma_spatial: float) -> int:
@@ -55,12 +55,37 @@ def _disc_offsets(radius: int, sigma_spatial: float) -> tuple[np.ndarray, ...]:
     return dys, dxs, uspat
 
 
+def soft_disc_reach(sigma_spatial: float) -> int:
+    """Loop radius of the soft disc (:func:`_soft_disc_offsets`): ``ceil(1.5 s + 0.5)``."""
+    return max(1, int(np.ceil(1.5 * float(sigma_spatial) + 0.5)))
+
+
+def _soft_disc_offsets(sigma_spatial: float) -> tuple[np.ndarray, ...]:
+    """An anti-aliased disc of radius ``R = 1.5 s``: full weight within ``R - 1/2``.
+
+    Offsets between ``R - 1/2`` and ``R + 1/2`` are weighed by ``R + 1/2 - |d|``
+    (a linear ramp, added to the exponent as ``-log``), so that the filter is a
+    continuous function of ``sigma_spatial``: OpenCV's disc of radius
+    ``round(1.5 s)`` changes the output by 0.3 to 0.7 dB where the radius steps,
+    which no risk minimiser (:mod:`napari_tweedie.tuning`) can follow.
+    """
+    reach = soft_disc_reach(sigma_spatial)
+    dy, dx = np.mgrid[-reach : reach + 1, -reach : reach + 1]
+    ramp = np.clip(1.5 * float(sigma_spatial) + 0.5 - np.hypot(dy, dx), 0.0, 1.0)
+    inside = ramp > 0
+    dys = np.ascontiguousarray(dy[inside], dtype=np.int64)
+    dxs = np.ascontiguousarray(dx[inside], dtype=np.int64)
+    exponent = (dys**2 + dxs**2) * (0.5 / float(sigma_spatial) ** 2) - np.log(ramp[inside])
+    return dys, dxs, exponent.astype(np.float32)
+
+
 def bilateral_filter(
     image: np.ndarray,
     sigma_spatial: float,
     sigma_color: float,
     *,
     radius: int | None = None,
+    soft: bool = False,
 ) -> np.ndarray:
     """Bilateral filter (Tomasi & Manduchi 1998) of a 2-D image, compiled with numba.
 
@@ -80,6 +105,10 @@ def bilateral_filter(
     radius : int, optional
         Window radius in pixels; default ``round(1.5 * sigma_spatial)``, at
         least 1 (OpenCV's choice for ``d <= 0``; ``d = 2 * radius + 1``).
+    soft : bool
+        With ``radius=None``: an anti-aliased disc of radius ``1.5 *
+        sigma_spatial`` instead (:func:`_soft_disc_offsets`), continuous in
+        ``sigma_spatial``.
 
     Returns
     -------
@@ -89,13 +118,16 @@ def bilateral_filter(
     array = _as_image(image)
     _check_positive("sigma_spatial", sigma_spatial, allow_inf=False)
     _check_positive("sigma_color", sigma_color, allow_inf=True)
-    radius = default_radius(sigma_spatial) if radius is None else int(radius)
-    if radius < 0:
+    if radius is not None and int(radius) < 0:
         raise ValueError(f"radius must be >= 0, got {radius}")
     out = np.empty_like(array)
     if array.size == 0:
         return out
-    dys, dxs, uspat = _disc_offsets(radius, sigma_spatial)
+    if soft and radius is None:
+        dys, dxs, uspat = _soft_disc_offsets(sigma_spatial)
+    else:
+        radius = default_radius(sigma_spatial) if radius is None else int(radius)
+        dys, dxs, uspat = _disc_offsets(radius, sigma_spatial)
     crange = np.float32(0.5 / float(sigma_color) ** 2)
     from .bilateral_kernels import bilateral_kernel
 

@@ -13,30 +13,32 @@ import math
 
 import numpy as np
 
-from .bilateral import default_radius
-
 __all__ = ["ball_offsets", "bilateral_filter_nd"]
 
 
 def ball_offsets(
-    radius: int, sigma_spatial: float, scales: tuple[float, ...]
+    radius: float, sigma_spatial: float, scales: tuple[float, ...], *, soft: bool = False
 ) -> tuple[np.ndarray, ...]:
     """Window offsets (dz, dy, dx) inside the physical ball of ``radius`` Y pixels.
 
     ``scales`` are voxels per Y pixel per axis (:func:`.layout.axis_scales`,
     with a leading 0 for a plane).  Returns the int64 offsets and their
     float32 spatial exponents ``|p - q|^2 / (2 sigma_spatial^2)`` in Y pixels.
+    ``soft``: an anti-aliased ball (as :func:`.bilateral._soft_disc_offsets`):
+    offsets between ``radius -+ 1/2`` weighed by ``radius + 1/2 - |d|``.
     """
-    reach = [int(math.floor(radius * s + 1e-9)) for s in scales]
+    outer = radius + 0.5 if soft else radius
+    reach = [int(math.floor(outer * s + 1e-9)) for s in scales]
     grids = np.meshgrid(*(np.arange(-r, r + 1) for r in reach), indexing="ij")
     # distance in Y pixels: a step of one voxel along an axis is 1 / scale Y pixels
     dist2 = sum(
         (g / s) ** 2 if s > 0 else np.zeros(g.shape) for g, s in zip(grids, scales, strict=True)
     )
-    inside = dist2 <= radius**2 + 1e-9
+    ramp = np.clip(outer - np.sqrt(dist2), 0.0, 1.0) if soft else np.ones(dist2.shape)
+    inside = ramp > 0 if soft else dist2 <= radius**2 + 1e-9
     offsets = [np.ascontiguousarray(g[inside], dtype=np.int64) for g in grids]
-    uspat = (dist2[inside] * (0.5 / float(sigma_spatial) ** 2)).astype(np.float32)
-    return (*offsets, uspat)
+    uspat = dist2[inside] * (0.5 / float(sigma_spatial) ** 2) - np.log(ramp[inside])
+    return (*offsets, uspat.astype(np.float32))
 
 
 def bilateral_filter_nd(
@@ -60,7 +62,8 @@ def bilateral_filter_nd(
     scales : tuple of 3 floats
         Voxels per Y pixel along Z, Y, X (``dy / dz``, 1, ``dy / dx``).
     radius : int, optional
-        Window radius in Y pixels; default ``round(1.5 * sigma_spatial)``.
+        Window radius in Y pixels; default: an anti-aliased ball of radius
+        ``1.5 * sigma_spatial`` (continuous in it, as the plane filter's soft disc).
 
     Returns
     -------
@@ -72,8 +75,10 @@ def bilateral_filter_nd(
     widths = np.broadcast_to(np.asarray(sigma_color, np.float64), (array.shape[-1],))
     if not sigma_spatial > 0 or not np.all(widths > 0):
         raise ValueError("sigma_spatial and sigma_color must be positive")
-    radius = default_radius(sigma_spatial) if radius is None else int(radius)
-    dzs, dys, dxs, uspat = ball_offsets(radius, sigma_spatial, scales)
+    if radius is None:
+        dzs, dys, dxs, uspat = ball_offsets(1.5 * sigma_spatial, sigma_spatial, scales, soft=True)
+    else:
+        dzs, dys, dxs, uspat = ball_offsets(int(radius), sigma_spatial, scales)
     crange = (0.5 / widths**2).astype(np.float32)
     out = np.empty_like(array)
     if array.size == 0:

@@ -114,7 +114,7 @@ def bilateral(
     Colour: one range weight from the distance over all channels, each
     normalised by its range width (``sigma_color``, or ``3 C^(1/4)`` x its sigma),
     so every channel is averaged over the same neighbours.  Volumes: a ball
-    window in physical units, ``round(1.5 * sigma_spatial)`` Y pixels.
+    window in physical units, an anti-aliased ball of radius ``1.5 * sigma_spatial`` Y pixels.
     """
     lay = layout(np.asarray(image), sigma, spacing)
     if lay.plane:

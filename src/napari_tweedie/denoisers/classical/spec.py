@@ -14,11 +14,14 @@ import numpy as np
 
 from ...specs import Param
 from ..registry import DenoiserSpec
-from .bilateral import default_radius
+from .bilateral import soft_disc_reach
 from .filters import (
+    BILATERAL_COLOR_FACTOR,
     BILATERAL_SIGMA_SPATIAL,
     GAUSSIAN_LIMITS,
+    NLM_H_FACTOR,
     TV_HALO,
+    TV_WEIGHT_FACTOR,
     dynamic_range,
     gaussian_divergence,
     gaussian_sigma_spatial,
@@ -38,7 +41,7 @@ def _gaussian_radius(sigma: float, sigma_spatial: float | None = None, **_: obje
 def _bilateral_radius(
     sigma: float, sigma_spatial: float = BILATERAL_SIGMA_SPATIAL, **_: object
 ) -> int:
-    return default_radius(sigma_spatial)
+    return soft_disc_reach(sigma_spatial)  # >= the colour/3-D disc's round(1.5 s)
 
 
 def _nl_means_radius(
@@ -129,6 +132,7 @@ SPECS = (
                 "Empty: 3 x noise sigma.",
                 min=0.0,
                 image_units=True,
+                per_sigma=BILATERAL_COLOR_FACTOR,
             ),
         ),
         summary="Bilateral filter (Tomasi & Manduchi 1998), compiled with numba.",
@@ -147,6 +151,7 @@ SPECS = (
                 "Empty: 0.8 x noise sigma.",
                 min=0.0,
                 image_units=True,
+                per_sigma=TV_WEIGHT_FACTOR,
             ),
         ),
         summary="Rudin-Osher-Fatemi total variation (Chambolle's projection algorithm).",
@@ -183,6 +188,7 @@ SPECS = (
                 "Empty: 0.7 x noise sigma.",
                 min=0.0,
                 image_units=True,
+                per_sigma=NLM_H_FACTOR,
             ),
         ),
         summary="Non-local means (Buades, Coll & Morel 2005), scikit-image fast mode.",

@@ -45,7 +45,8 @@ def tv_denoise_nd(
     max_iter : int
         Iteration cap.
     eps : float
-        Stop when the energy changes by less than ``eps`` times the first energy.
+        Stop when the energy changes by less than ``eps`` times the first energy;
+        0: run ``max_iter`` iterations (a continuous function of the input).
 
     Returns
     -------
@@ -63,12 +64,12 @@ def tv_denoise_nd(
         u = f + step
         grad = _grad_axes(u, axes)
         norm = np.sqrt(np.sum(grad * grad, axis=(0, grad.ndim - 1), keepdims=True))
-        energy = float(np.sum(step * step) + weight * np.sum(norm)) / f.size
-        if first is None:
-            first = energy
-        elif abs(previous - energy) < eps * first:
-            break
-        previous = energy
+        if eps > 0:
+            energy = float(np.sum(step * step) + weight * np.sum(norm)) / f.size
+            if first is not None and abs(previous - energy) < eps * first:
+                break
+            first = energy if first is None else first
+            previous = energy
         dual = (dual + tau * grad) / (1.0 + (tau / np.float32(weight)) * norm)
     return (f + _div_axes(dual, axes)).astype(np.float32)
 
