@@ -78,3 +78,24 @@ def test_auto_fields_show_auto_not_a_number(make_napari_viewer):
     assert not angles.number.native.isVisibleTo(angles.native)
     angles.value = 30
     assert angles.number.native.isVisibleTo(angles.native) and angles.value == 30
+
+
+def test_no_tool_is_cut_at_the_right_edge_of_the_dock(make_napari_viewer, qtbot):
+    from napari_tweedie._widgets.params import AutoFloat
+
+    viewer = make_napari_viewer(show=True)
+    viewer.window._qt_window.resize(1280, 800)
+    viewer.add_image(np.zeros((16, 16), np.float32), name="x")
+    _, tools = viewer.window.add_plugin_dock_widget("napari-tweedie", "All tools")
+    for index, title in enumerate(TOOLS):
+        tools.setCurrentIndex(index)
+        tool = tools.tools[title]
+        if title == "Denoise":  # the widest form: three parameters, numbers shown
+            tool.method.value = "nl_means"
+            for widget in tool.params:
+                if isinstance(widget, AutoFloat):
+                    widget.auto.value = False
+        qtbot.wait(50)
+        scroll = tool.root_native_widget
+        # before: the rows needed 364-426 px in a 351 px viewport, their right ends cut off
+        assert scroll.widget().minimumSizeHint().width() <= scroll.viewport().width(), title

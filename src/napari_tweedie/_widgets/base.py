@@ -21,7 +21,7 @@ from magicgui.widgets import ComboBox, Container, Label, ProgressBar, PushButton
 from ..data import ROI
 from .eta import StepClock, describe_left
 from .jobs import Job
-from .layout import INPUT_ERRORS, compact_choices, fit_width, reported
+from .layout import INPUT_ERRORS, compact_choices, fit_scroll, fit_width, reported
 from .live import LiveLayers
 from .removal import viewer_open, watch_jobs
 from .results import Failed, whole_layer_job, whole_layer_stage
@@ -112,6 +112,7 @@ class JobWidget(Container):
                      self.progress, self.status, *after])  # fmt: skip
         self.layer.reset_choices()
         compact_choices(self)
+        fit_scroll(self)
 
     def action(self, button: Widget, ready: Callable[[], bool] = lambda: True) -> None:
         """Disable ``button`` while a job runs; afterwards enable it when ``ready()``."""

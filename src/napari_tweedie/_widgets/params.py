@@ -72,8 +72,8 @@ class AutoFloat(Container):
             visible=False,
             tooltip=symbol_tooltip(param),
         )
-        super().__init__(
-            widgets=[self.auto, self.number], layout="horizontal", labels=False, **kwargs
+        super().__init__(  # the number under the box: a narrow dock fits both
+            widgets=[self.auto, self.number], layout="vertical", labels=False, **kwargs
         )
         self.margins = (0, 0, 0, 0)
         self.auto.changed.connect(lambda auto: setattr(self.number, "visible", not auto))

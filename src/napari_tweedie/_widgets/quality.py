@@ -154,16 +154,16 @@ class QualityPanel(Container):
         self.plot = CurvePlot("estimated PSNR vs parameter", height=130)
         self.note = Label(value="")
         self.tune_button = PushButton(
-            text="Auto-tune (no clean image needed)", visible=tune,
-            tooltip="search the parameters that minimise the estimated error on the scope, "
-            "then set them and run",
+            text="Auto-tune", visible=tune,
+            tooltip="search the parameters that minimise the estimated error on the scope "
+            "(no clean image needed), then set them and run",
         )  # fmt: skip
         self.sure_map = CheckBox(
             value=False, text="SURE map layer",
             tooltip=f"the estimated error per {SURE_BLOCK}x{SURE_BLOCK} block, over the result",
         )  # fmt: skip
         self.uncertainty = CheckBox(
-            value=False, text="uncertainty layer (posterior std)", visible=uncertainty,
+            value=False, text="uncertainty layer", visible=uncertainty,
             tooltip="per-pixel posterior std from the denoiser's Jacobian (second-order "
             "Tweedie), for posterior-mean denoisers (the prior): about 17 extra calls",
         )  # fmt: skip
