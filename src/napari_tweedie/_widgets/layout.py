@@ -43,21 +43,19 @@ def fit_width(label: Label) -> None:
     label.native.setMinimumWidth(40)
 
 
-#: narrowest number box, pixels (its own hint is sized for the range's widest value)
-NUMBER_MIN_WIDTH = 96
 #: widest label column, pixels: longer labels wrap onto a second line
 LABEL_MAX_WIDTH = 96
 
 
 def compact_choices(container: Container) -> None:
-    """Combo and number boxes of ``container`` (and sub-containers) narrow enough for the dock.
+    """Combo boxes of ``container`` (and sub-containers) narrow enough for the dock.
 
     Combo boxes are about 9 characters wide at least (long layer names no
-    longer widen the dock; the open list shows them whole), number boxes
-    :data:`NUMBER_MIN_WIDTH` (a seed's hint fits ten digits); both still grow
-    with the dock.  Text labels wrap instead of widening it (:func:`fit_width`).
+    longer widen the dock; the open list shows them whole) and grow with the
+    dock; the label column is capped (:func:`_wrap_labels`).  Text labels wrap
+    instead of widening it (:func:`fit_width`).
     """
-    from qtpy.QtWidgets import QAbstractSpinBox, QComboBox
+    from qtpy.QtWidgets import QComboBox
 
     _wrap_labels(container)
     for widget in container:
@@ -71,11 +69,6 @@ def compact_choices(container: Container) -> None:
                 QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
             )
             box.setMinimumContentsLength(9)
-        else:
-            for number in widget.native.findChildren(QAbstractSpinBox):
-                number.setMinimumWidth(NUMBER_MIN_WIDTH)
-            if isinstance(widget.native, QAbstractSpinBox):
-                widget.native.setMinimumWidth(NUMBER_MIN_WIDTH)
 
 
 def _wrap_labels(container: Container) -> None:

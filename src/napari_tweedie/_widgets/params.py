@@ -76,6 +76,8 @@ class AutoFloat(Container):
             widgets=[self.auto, self.number], layout="vertical", labels=False, **kwargs
         )
         self.margins = (0, 0, 0, 0)
+        # napari's theme gives number boxes 70 px of text: "0.07935" and the +/- buttons need more
+        self.number.native.setStyleSheet("QAbstractSpinBox { min-width: 92px; }")
         self.auto.changed.connect(lambda auto: setattr(self.number, "visible", not auto))
         self.auto.changed.connect(lambda _: self.changed.emit(self.value))
         self.number.changed.connect(lambda _: self.changed.emit(self.value))
