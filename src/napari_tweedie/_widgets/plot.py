@@ -126,13 +126,16 @@ class MiniPlot(QWidget):
     def _legend(self, painter: QPainter, area: QRectF) -> None:
         """A colour swatch and the label of each labelled series, top right."""
         labelled = [s for s in self.series if s.label]
+        metrics = painter.fontMetrics()
+        text_width = max((metrics.horizontalAdvance(s.label) for s in labelled), default=0)
+        left = area.right() - 4 - text_width  # the longest label ends inside the plot
         for row, s in enumerate(labelled):
-            y = area.top() + 16 + 14 * row
+            y = area.top() + 28 + 14 * row  # under the title
             color = QColor(s.color)
             painter.setPen(QPen(color, 2))
-            painter.drawLine(QPointF(area.right() - 110, y), QPointF(area.right() - 96, y))
+            painter.drawLine(QPointF(left - 20, y), QPointF(left - 6, y))
             painter.setPen(QPen(QColor("#e0e0e0")))
-            painter.drawText(QPointF(area.right() - 90, y + 4), s.label)
+            painter.drawText(QPointF(left, y + 4), s.label)
 
     def _draw(self, painter: QPainter, area: QRectF, limits, s: Series) -> None:
         x0, x1, y0, y1 = limits

@@ -184,7 +184,7 @@ def probe_product(problem, params: dict, probes: np.ndarray) -> tuple[np.ndarray
     ``f = A^-1 o G o A`` and ``J_f b = (A^-1)'(G(A y)) J_G(A y) (A'(y) b)``,
     the pointwise slopes by central differences.
     """
-    from .sure import _slope
+    from .risk import _slope
 
     spec, setup = problem.spec, problem.setup
     stabilizer = setup.stabilizer if spec.gaussian_only else None
