@@ -92,7 +92,7 @@ class MiniPlot(QWidget):
         area = QRectF(self.rect()).adjusted(LEFT, MARGIN, -MARGIN, -BOTTOM)
         painter.setPen(QPen(QColor("#808080")))
         painter.drawRect(area)
-        painter.drawText(area.adjusted(4, 2, 0, 0), Qt.AlignmentFlag.AlignLeft, self.title)
+        self.draw_title(painter, area.adjusted(4, 2, -4, 0))
         limits = self.bounds()
         if limits is not None:
             for s in self.series:
@@ -100,6 +100,15 @@ class MiniPlot(QWidget):
             self._axes(painter, area, limits)
             self._legend(painter, area)
         painter.end()
+
+    def draw_title(self, painter: QPainter, box: QRectF) -> None:
+        """The title at the top left of ``box``, elided to its width (whole in the tooltip)."""
+        title = painter.fontMetrics().elidedText(
+            self.title, Qt.TextElideMode.ElideRight, int(box.width())
+        )
+        painter.drawText(box, Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft, title)
+        if self.toolTip() != self.title:
+            self.setToolTip(self.title)
 
     def _number(self, value: float, log: bool) -> str:
         return f"{10**value if log else value:.3g}"

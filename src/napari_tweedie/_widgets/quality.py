@@ -99,7 +99,7 @@ class CurvePlot(MiniPlot):
         painter.setPen(QPen(QColor("#808080")))
         painter.drawRect(frame)
         painter.setPen(QPen(QColor("#c0c0c0")))
-        painter.drawText(text, Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft, self.title)
+        self.draw_title(painter, text)
         limits, ranges = self.bounds(), self._ranges()
         if limits is not None and ranges is not None:
             (x0, x1), (y0, y1) = ranges
