@@ -71,6 +71,20 @@ def test_run_shows_the_estimate_and_moving_the_weight_draws_the_curve(qtbot, vie
                                nt.denoise(noisy, "tv", weight=0.15), atol=1e-5)  # fmt: skip
 
 
+def test_live_rating_pays_one_call_where_nt_sure_takes_lattice_probes(qtbot, viewer_noisy):
+    from napari_tweedie.tuning.sure import risk_problem
+
+    viewer, noisy = viewer_noisy
+    assert risk_problem(noisy, "wavelet").calls == 5  # nt.sure: 2 x 2 lattice probes
+    widget = DenoiseWidget(viewer)
+    widget.method.value, widget.scope.value = "wavelet", "Current slice"
+    wait_job(qtbot, widget, widget.run())
+    one_probe = nt.sure(noisy, "wavelet", probes=1)  # the widget's: one extra call
+    assert shown_psnr(widget) == pytest.approx(
+        estimated_psnr(one_probe, signal_range(noisy)), abs=0.006
+    )
+
+
 def test_no_estimate_where_none_exists(qtbot, viewer_noisy):
     viewer, noisy = viewer_noisy
     viewer.layers["noisy"].data = np.abs(noisy) + 0.5  # positive, for gamma noise
