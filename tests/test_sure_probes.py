@@ -54,9 +54,20 @@ def test_lattice_probes_keep_the_mean_and_cut_the_scatter_of_the_monte_carlo_div
 
 
 def test_probes_default_comes_from_the_spec(noisy, monkeypatch):
-    spec = nt.DENOISERS["tv"]
-    assert risk_problem(noisy, "tv", sigma=SIGMA).probes == 1
+    spec = nt.DENOISERS["bilateral"]
+    assert risk_problem(noisy, "bilateral", sigma=SIGMA).probes == 1
     monkeypatch.setitem(spec.extra, "sure_probes", 4)
-    problem = risk_problem(noisy, "tv", sigma=SIGMA)
+    problem = risk_problem(noisy, "bilateral", sigma=SIGMA)
     assert problem.probes == 4 and problem.calls == 5
-    assert risk_problem(noisy, "tv", sigma=SIGMA, probes=1).calls == 2
+    assert risk_problem(noisy, "bilateral", sigma=SIGMA, probes=1).calls == 2
+
+
+def test_tune_keeps_one_probe_where_sure_takes_lattice_probes(noisy):
+    from napari_tweedie.steps import run
+    from napari_tweedie.tuning.tune import tune_steps
+
+    assert risk_problem(noisy, "tv", sigma=SIGMA).calls == 5  # nt.sure's default for tv
+    steps = []
+    run(tune_steps(noisy, "tv", sigma=SIGMA), steps.append)
+    assert [s.i for s in steps] == list(range(2, 2 * len(steps) + 1, 2))  # two calls a trial
+    assert len(steps) == 7

@@ -21,10 +21,11 @@ intensity parameter (a range width), then the other around its default with
 :data:`SECOND_AXIS_TRIALS` trials.  The search needs a method whose output is
 continuous in its parameters: TV runs a fixed number of iterations and the
 bilateral filter an anti-aliased window for that reason.
-Every trial costs two denoiser calls (the estimate's Monte-Carlo divergence;
-one with an exact divergence, :attr:`.sure.RiskProblem.calls`); the probe is
+Every trial costs two denoiser calls (the estimate's Monte-Carlo divergence
+with one probe, whatever the method's ``sure_probes`` for :func:`~.sure.sure`;
+one with an exact divergence, :attr:`.risk.RiskProblem.calls`); the probe is
 the same for every trial, so the estimate is a smooth function of the
-parameters.
+parameters, and a comparison of trials needs no more.
 """
 
 from __future__ import annotations
@@ -171,6 +172,8 @@ def tune_steps(
     spec = get_spec(method)
     chosen = tunable_params(spec, params)
     budget = DEFAULT_BUDGET if budget is None else int(budget)
+    if "jvp" not in spec.extra:  # one probe: a trial is two calls (lattice probes cost more)
+        fixed.setdefault("probes", 1)
     problem = risk_problem(image, method, noise=noise, sigma=sigma, seed=seed, **fixed)
     return (yield from search_steps(problem, chosen, budget))
 
