@@ -222,3 +222,26 @@ def test_bad_input_raises_clear_errors(noisy_stack):
         nt.denoise(np.full((2, 32, 32), np.nan), "noise2score", steps=1)
     spec = nt.DENOISERS["noise2score"]
     assert not spec.gaussian_only and spec.extra["dataset"] and spec.iterative
+
+
+def test_uncertainty_of_a_fitted_model_is_its_tweedie_posterior_std(fitted, noisy_stack):
+    import napari_tweedie as nt
+
+    y = noisy_stack[0]
+    std = nt.uncertainty(y, fitted, probes=4, seed=1)
+    assert std.shape == y.shape and std.dtype == np.float32 and np.isfinite(std).all()
+    # a posterior std of a denoiser that beats the noise: between 0 and the noise level,
+    # the same from the same seed, and the model's own sigma unless told
+    assert 0.0 < float(np.median(std)) < SIGMA
+    np.testing.assert_array_equal(std, nt.uncertainty(y, fitted, probes=4, seed=1))
+    assert not np.array_equal(std, nt.uncertainty(y, fitted, sigma=2 * SIGMA, probes=4, seed=1))
+
+
+def test_uncertainty_of_a_non_gaussian_model_is_a_clear_error(clean_stack):
+    import napari_tweedie as nt
+
+    noisy = PoissonNoise(0.02).sample(clean_stack, np.random.default_rng(2)).astype(np.float32)
+    fit = run(fit_noise2score(noisy, noise="poisson", noise_params={"zeta": 0.02}, steps=1,
+                              **FAST))  # fmt: skip
+    with pytest.raises(ValueError, match="Gaussian noise"):
+        nt.uncertainty(noisy[0], fit)

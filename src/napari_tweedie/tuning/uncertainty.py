@@ -130,6 +130,29 @@ def _registry_denoiser(
     return apply, setup.sigma
 
 
+def _score_model_denoiser(model, sigma: float | None):
+    """The stack function and ``sigma`` of a fitted Noise2Score model (Kim & Ye 2021).
+
+    Its Gaussian Tweedie estimate ``y + sigma^2 s(y)`` is a posterior mean, so
+    its Jacobian ``I + sigma^2 ds/dy`` is the posterior covariance over ``sigma^2``.
+    """
+    from ..noise.models import GaussianNoise
+
+    fitted = model.noise_model
+    if fitted.name != "gaussian":
+        raise ValueError(
+            f"the uncertainty of a Noise2Score model needs Gaussian noise; this one was fitted "
+            f"for {fitted.name!r}: for a posterior std use nt.restore(y, 'denoise', samples=K)"
+        )
+    level = float(fitted.sigma if sigma is None else sigma)
+    noise = GaussianNoise(sigma=level)
+
+    def apply(stack: np.ndarray) -> np.ndarray:
+        return model.denoise(stack, noise)
+
+    return apply, level
+
+
 @dataclass(frozen=True)
 class UncertaintyParts:
     """The pieces of :func:`uncertainty`, from one probe pass (float64 arrays, the image's shape).
@@ -169,6 +192,8 @@ def uncertainty_parts(
         raise ValueError("uncertainty needs a finite image with at least 2 axes (Y, X)")
     if isinstance(method, str):
         apply, sigma = _registry_denoiser(method, data, sigma, params, device)
+    elif hasattr(method, "score_scaled") and hasattr(method, "noise_model"):
+        apply, sigma = _score_model_denoiser(method, sigma)
     elif callable(method):
         if sigma is None:
             from ..noise import make_noise_model
@@ -211,9 +236,11 @@ def uncertainty(
         The noisy image (Gaussian noise; finite); the last two axes are Y, X.
     method : str or callable
         A registered method whose spec marks it a posterior-mean denoiser
-        (``DENOISERS[name].posterior_mean``: the bundled ``"prior"``),
-        or a ``Denoiser`` object ``D(x, sigma)`` on (B, 1, H, W) torch tensors
-        (e.g. ``GaussianPrior``).  Others raise ``ValueError`` pointing to
+        (``DENOISERS[name].posterior_mean``: the bundled ``"prior"``), a
+        fitted Noise2Score model of Gaussian noise (its Tweedie estimate; the
+        noise level it was fitted with unless ``sigma``), or a ``Denoiser``
+        object ``D(x, sigma)`` on (B, 1, H, W) torch tensors (e.g.
+        ``GaussianPrior``).  Others raise ``ValueError`` pointing to
         ``nt.restore(..., samples=K)``.
     sigma : float, optional
         Noise standard deviation (``None``: estimated).
