@@ -45,8 +45,9 @@ TV_WEIGHT_FACTOR = 0.8
 #: Non-local means filtering parameter h as a multiple of sigma.
 NLM_H_FACTOR = 0.7
 #: Chambolle iterations of the plane TV, a fixed number: an energy-change stopping rule
-#: (scikit-image's) sometimes ends after a few iterations, so that the output jumped by up
-#: to 9 dB between neighbouring weights and no risk estimate could be minimised.
+#: (scikit-image's) sometimes ends after a few iterations, so that the PSNR jumped by up to
+#: 7.5 dB between weights 1 % apart (benchmarks/results/continuity.txt) and no risk
+#: estimate could be minimised.
 TV_ITERATIONS = 100
 #: Tile halo (pixels) of methods whose reach is not a simple window.
 TV_HALO = 24
