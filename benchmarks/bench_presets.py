@@ -13,12 +13,17 @@ compared with the clean image they were simulated from.
 from __future__ import annotations
 
 import argparse
+import sys
 import time
 from pathlib import Path
 
 import napari
 import numpy as np
-from qtpy.QtWidgets import QApplication
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+from journeys import wait_until  # noqa: E402
+
+RUN_TIMEOUT_S = 900.0  # a run that takes longer is a failure
 
 #: preset -> the sample it is made for
 SAMPLES = {
@@ -27,15 +32,6 @@ SAMPLES = {
     "MRI (4x, simulated)": "mri_slice",
     "astronomy (2x super-resolution)": "hubble",
 }
-
-
-def wait_until(condition, timeout: float = 900.0) -> None:
-    end = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > end:
-            raise TimeoutError("the run did not finish in time")
-        QApplication.processEvents()
-        time.sleep(0.005)
 
 
 def psnr(estimate: np.ndarray, clean: np.ndarray, peak: float) -> float:
@@ -57,7 +53,7 @@ def run_preset(preset: str) -> str:
     job = widget.run()
     if job is None:
         raise RuntimeError(widget.status.value)
-    wait_until(lambda: job.exited)
+    wait_until(lambda: job.exited, RUN_TIMEOUT_S)
     seconds = time.perf_counter() - start
     mean = next(layer for layer in viewer.layers if layer.name.endswith(" mean"))
     data = np.squeeze(np.asarray(mean.data, np.float64))

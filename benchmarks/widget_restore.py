@@ -13,20 +13,16 @@ Runs the CT preset (60 simulated views, DDS) on the low-dose CT sample:
 from __future__ import annotations
 
 import argparse
+import sys
 import time
 from pathlib import Path
 
 import napari
-from qtpy.QtWidgets import QApplication
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+from journeys import wait_until  # noqa: E402
 
-def wait_until(condition, timeout: float = 600.0) -> None:
-    end = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > end:
-            raise TimeoutError("the run did not finish in time")
-        QApplication.processEvents()
-        time.sleep(0.005)
+RUN_TIMEOUT_S = 600.0  # a run that takes longer is a failure
 
 
 def timed_run(widget, live: bool) -> float:
@@ -35,7 +31,7 @@ def timed_run(widget, live: bool) -> float:
     job = widget.run()
     if job is None:
         raise RuntimeError(widget.status.value)
-    wait_until(lambda: not job.running)
+    wait_until(lambda: not job.running, RUN_TIMEOUT_S)
     return time.perf_counter() - start
 
 
@@ -57,11 +53,11 @@ def main() -> None:
     job = widget.run()
     if job is None:
         raise RuntimeError(widget.status.value)
-    wait_until(lambda: widget.progress.value >= 0.4 * args.steps or not job.running)
+    wait_until(lambda: widget.progress.value >= 0.4 * args.steps or not job.running, RUN_TIMEOUT_S)
     args.screenshot.parent.mkdir(parents=True, exist_ok=True)
     viewer.screenshot(str(args.screenshot), canvas_only=False)
     print(f"screenshot at step {widget.progress.value}/{args.steps}: {args.screenshot.resolve()}")
-    wait_until(lambda: not job.running)
+    wait_until(lambda: not job.running, RUN_TIMEOUT_S)
     times = {True: [], False: []}
     for _ in range(args.repeats):
         for live in (False, True):

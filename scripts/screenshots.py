@@ -16,19 +16,9 @@ import time
 from pathlib import Path
 
 import napari
-from qtpy.QtWidgets import QApplication
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
-from journeys import JOURNEYS, Player  # noqa: E402
-
-
-def wait(condition, timeout_s: float) -> None:
-    end = time.monotonic() + timeout_s
-    while not condition():
-        if time.monotonic() > end:
-            raise TimeoutError("the journey did not get there in time")
-        QApplication.processEvents()
-        time.sleep(0.005)
+from journeys import JOURNEYS, Player, wait_until  # noqa: E402
 
 
 def main() -> None:
@@ -42,15 +32,15 @@ def main() -> None:
         viewer.window._qt_window.resize(1280, 800)
 
         def snap(moment: str, viewer=viewer, name=name) -> None:
-            wait(lambda: True, 1)
+            wait_until(lambda: True, 1)
             end = time.monotonic() + 0.3  # let the canvas draw
-            wait(lambda: time.monotonic() > end, 2)
+            wait_until(lambda: time.monotonic() > end, 2)
             path = args.out / f"{moment}.png"
             viewer.screenshot(str(path), canvas_only=False)
             print(f"{name}: {path}", flush=True)
 
         with tempfile.TemporaryDirectory() as folder:
-            JOURNEYS[name](Player(viewer, wait, Path(folder), snap))
+            JOURNEYS[name](Player(viewer, wait_until, Path(folder), snap))
         viewer.close()
 
 

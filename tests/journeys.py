@@ -20,6 +20,22 @@ import numpy as np
 SIDE = 64  # region side in pixels
 
 
+def wait_until(condition: Callable[[], bool], timeout_s: float) -> None:
+    """Run Qt's events until ``condition()`` holds; ``TimeoutError`` after ``timeout_s``.
+
+    A :attr:`Player.wait` for scripts (``scripts/screenshots.py``) and the
+    benchmarks that drive a widget in a real window.
+    """
+    from qtpy.QtWidgets import QApplication
+
+    end = time.monotonic() + timeout_s
+    while not condition():
+        if time.monotonic() > end:
+            raise TimeoutError(f"not there after {timeout_s:g} s")
+        QApplication.processEvents()
+        time.sleep(0.005)
+
+
 @dataclass
 class Player:
     """A journey's means: the viewer, ``wait(condition, timeout_s)``, ``snap(name)``, a folder."""

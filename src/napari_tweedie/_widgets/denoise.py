@@ -25,7 +25,7 @@ from .base import JobWidget, reported
 from .denoise_quality import DenoiseQuality
 from .device import device_picker
 from .jobs import Job
-from .layout import compact_choices, fit_scroll
+from .layout import compact_choices
 from .params import param_values, seed_box, widget_for
 from .results import output_edit, zarr_target
 from .scope import full_resolution, overlay
@@ -129,7 +129,6 @@ class DenoiseWidget(JobWidget):
             widget.changed.connect(self._schedule_live)
             self.params.append(widget)
         compact_choices(self.params)
-        fit_scroll(self)
         self.method.tooltip = DENOISERS[self.method.value].summary
         self._schedule_live()
 

@@ -60,18 +60,16 @@ class DenoiseQuality(QualityPanel):
         note = "" if rate or not self.active.value else "slow method: use nt.sure"
         method, noise, sigma, seed = (settings[k] for k in RUN_KEYS)
         params = {k: v for k, v in settings.items() if k not in RUN_KEYS}
-        # a live re-run pays one extra call: one probe, where more would mean more calls
-        # (nt.sure's default for wavelet is 2 x 2 lattice probes, 4 extra calls)
-        probes = {} if "jvp" in spec.extra else {"probes": 1}
 
         def steps(block) -> Generator[Step, None, Rated]:
-            from ..tuning.sure import risk_problem
+            from ..tuning.risk import risk_problem, trial_probes
             from ..tuning.uncertainty import uncertainty
 
             block = np.asarray(block)
             try:
+                options = trial_probes(spec) | params  # one extra call per re-run
                 problem = risk_problem(block, method, noise=noise, sigma=sigma, seed=seed,
-                                       **probes, **params) if rate else None  # fmt: skip
+                                       **options) if rate else None  # fmt: skip
             except ValueError as error:  # no unbiased estimate here: plain denoising
                 problem, reason = None, str(error).split(";")[0]
             else:

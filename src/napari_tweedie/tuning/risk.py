@@ -18,7 +18,7 @@ import numpy as np
 from ..steps import Step
 from .inputs import _draw_probe, _finite, _noise_weights, _scale, lattice_probes, lattice_side
 
-__all__ = ["EPSILON", "RiskProblem", "apply_planes", "risk_problem"]
+__all__ = ["EPSILON", "RiskProblem", "apply_planes", "risk_problem", "trial_probes"]
 
 #: finite-difference step of the Monte-Carlo divergence, relative to the noise std
 EPSILON = 0.01
@@ -225,6 +225,17 @@ def risk_problem(
         exact=exact, differentiable=divergence == "auto" and not exact and "jvp" in spec.extra,
         probes=probes,
     )  # fmt: skip
+
+
+def trial_probes(spec) -> dict:
+    """Probe options of one trial among many (``tune``, a widget's live re-run).
+
+    One probe, so a trial costs two calls, whatever the method's
+    ``sure_probes`` for a single estimate (:func:`~.sure.sure`); a comparison of
+    trials with the same probe needs no more.  A method with a Jacobian-vector
+    product keeps its lattice probes: they cost one batched call.
+    """
+    return {} if "jvp" in spec.extra else {"probes": 1}
 
 
 def apply_planes(spec, setup, data: np.ndarray, seed: int, params: dict):

@@ -38,7 +38,7 @@ import numpy as np
 
 from ..specs import Param
 from ..steps import Step, map_steps, run
-from .sure import RiskProblem, risk_problem
+from .risk import RiskProblem, risk_problem, trial_probes
 
 __all__ = ["Axis", "search_steps", "tunable_params", "tune", "tune_steps"]
 
@@ -172,8 +172,7 @@ def tune_steps(
     spec = get_spec(method)
     chosen = tunable_params(spec, params)
     budget = DEFAULT_BUDGET if budget is None else int(budget)
-    if "jvp" not in spec.extra:  # one probe: a trial is two calls (lattice probes cost more)
-        fixed.setdefault("probes", 1)
+    fixed = trial_probes(spec) | fixed
     problem = risk_problem(image, method, noise=noise, sigma=sigma, seed=seed, **fixed)
     return (yield from search_steps(problem, chosen, budget))
 

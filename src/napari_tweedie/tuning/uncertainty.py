@@ -130,6 +130,12 @@ def _registry_denoiser(
     return apply, setup.sigma
 
 
+def _is_score_model(method) -> bool:
+    from ..denoisers.noise2score import Noise2Score
+
+    return isinstance(method, Noise2Score)
+
+
 def _score_model_denoiser(model, sigma: float | None):
     """The stack function and ``sigma`` of a fitted Noise2Score model (Kim & Ye 2021).
 
@@ -192,7 +198,7 @@ def uncertainty_parts(
         raise ValueError("uncertainty needs a finite image with at least 2 axes (Y, X)")
     if isinstance(method, str):
         apply, sigma = _registry_denoiser(method, data, sigma, params, device)
-    elif hasattr(method, "score_scaled") and hasattr(method, "noise_model"):
+    elif _is_score_model(method):
         apply, sigma = _score_model_denoiser(method, sigma)
     elif callable(method):
         if sigma is None:

@@ -56,7 +56,7 @@ def _disc_offsets(radius: int, sigma_spatial: float) -> tuple[np.ndarray, ...]:
 
 
 def soft_disc_reach(sigma_spatial: float) -> int:
-    """Loop radius of the soft disc (:func:`_soft_disc_offsets`): ``ceil(1.5 s + 0.5)``."""
+    """Reach of the soft disc (:func:`_soft_disc_offsets`), pixels: ``ceil(1.5 s + 0.5)``."""
     return max(1, int(np.ceil(1.5 * float(sigma_spatial) + 0.5)))
 
 
@@ -70,14 +70,11 @@ def _soft_disc_offsets(sigma_spatial: float) -> tuple[np.ndarray, ...]:
     (``benchmarks/results/continuity.txt``), which no risk minimiser
     (:mod:`napari_tweedie.tuning`) can follow.
     """
-    reach = soft_disc_reach(sigma_spatial)
-    dy, dx = np.mgrid[-reach : reach + 1, -reach : reach + 1]
-    ramp = np.clip(1.5 * float(sigma_spatial) + 0.5 - np.hypot(dy, dx), 0.0, 1.0)
-    inside = ramp > 0
-    dys = np.ascontiguousarray(dy[inside], dtype=np.int64)
-    dxs = np.ascontiguousarray(dx[inside], dtype=np.int64)
-    exponent = (dys**2 + dxs**2) * (0.5 / float(sigma_spatial) ** 2) - np.log(ramp[inside])
-    return dys, dxs, exponent.astype(np.float32)
+    from .bilateral_nd import ball_offsets
+
+    width = float(sigma_spatial)
+    _, dys, dxs, exponent = ball_offsets(1.5 * width, width, (0.0, 1.0, 1.0), soft=True)
+    return dys, dxs, exponent
 
 
 def bilateral_filter(
